@@ -1,0 +1,101 @@
+/**
+ * Inputs and outputs of every activity: single typed, JSON-friendly objects.
+ * Workflows import this file for types only; activity implementations live beside it.
+ */
+
+export interface DiscoverFilesInput {
+  /** Directory scanned for *.csv and *.csv.gz tracking exports. */
+  landingDir: string;
+}
+
+export interface DiscoveredFile {
+  path: string;
+  contentHash: string;
+  sizeBytes: number;
+}
+
+export interface DiscoverFilesResult {
+  /** Files whose content hash has not been fully ingested yet, sorted by path. */
+  newFiles: DiscoveredFile[];
+  /** Files already ingested (same content hash), skipped. */
+  alreadyIngested: DiscoveredFile[];
+}
+
+export interface IngestFileInput {
+  path: string;
+}
+
+export interface IngestSummary {
+  file: string;
+  contentHash: string;
+  ingestBatch: string;
+  /** 'duplicate-file' when this exact content was ingested before: nothing is written. */
+  status: 'ingested' | 'duplicate-file';
+  rowsRead: number;
+  written: number;
+  alreadyPresent: number;
+  rejected: number;
+  /** Line the attempt resumed from (0 for a fresh start), visible in the Web UI. */
+  resumedFromLine: number;
+  durationMs: number;
+}
+
+export interface PublishInput {
+  /** Optional cap per activity run; the workflow calls again while `more` is true. */
+  maxEvents?: number;
+}
+
+export interface PublishSummary {
+  published: number;
+  batches: number;
+  quarantined: number;
+  ingestBatches: string[];
+  more: boolean;
+  durationMs: number;
+}
+
+export interface ConsumeLeaseInput {
+  /** The lease: return after this long so the workflow can loop (Temporal activities should end). */
+  leaseMs: number;
+  /** Return early once every partition is caught up (used by tests and `--once`). */
+  stopWhenCaughtUp?: boolean;
+}
+
+export interface PartitionProgress {
+  partition: number;
+  nextOffset: string;
+  lag: number;
+}
+
+export interface ConsumeCounts {
+  consumed: number;
+  counted: number;
+  filtered: number;
+  unattributed: number;
+  deadLettered: number;
+  duplicates: number;
+  unknownJob: number;
+  batches: number;
+}
+
+export interface ConsumeLeaseSummary {
+  counts: ConsumeCounts;
+  partitions: PartitionProgress[];
+  lag: number;
+  endReason: 'lease-expired' | 'caught-up' | 'cancelled';
+  lastError?: string;
+  durationMs: number;
+}
+
+export interface LoadJobsInput {
+  path: string;
+}
+
+export interface LoadJobsSummary {
+  file: string;
+  rowsRead: number;
+  upserted: number;
+  rejected: number;
+  /** Warehouse rows whose company_id was filled in because their job arrived late. */
+  warehouseRowsFixed: number;
+}

@@ -1,0 +1,16 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaConfig } from '../config';
+import { tlsOptions } from './tls';
+
+export function createKafka(cfg: KafkaConfig, clientSuffix = ''): Kafka {
+  return new Kafka({
+    clientId: clientSuffix ? `${cfg.clientId}-${clientSuffix}` : cfg.clientId,
+    brokers: cfg.brokers,
+    ssl: tlsOptions(cfg.tls),
+    sasl: cfg.sasl as never,
+    connectionTimeout: 5000,
+    requestTimeout: 30000,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 300, retries: 8 },
+  });
+}

@@ -1,0 +1,49 @@
+/** Version-1 time UUIDs: the tracking export's event id, whose embedded time is the event time. */
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** 100-ns intervals between the Gregorian epoch (1582-10-15) and the Unix epoch. */
+const GREGORIAN_OFFSET = 122192928000000000n;
+
+export function isTimeUuid(value: string): boolean {
+  return UUID_RE.test(value);
+}
+
+/** The 60-bit timestamp in 100-ns units since 1582-10-15, or throws for anything that is not a v1 UUID. */
+export function timeUuidTicks(value: string): bigint {
+  if (!isTimeUuid(value)) throw new TypeError(`not a version-1 time UUID: "${value}"`);
+  const hex = value.toLowerCase();
+  const timeLow = hex.slice(0, 8);
+  const timeMid = hex.slice(9, 13);
+  const timeHi = hex.slice(15, 18); // drop the version nibble
+  return BigInt(`0x${timeHi}${timeMid}${timeLow}`);
+}
+
+/** Milliseconds since the Unix epoch (sub-millisecond precision is truncated). */
+export function timeUuidMillis(value: string): number {
+  return Number((timeUuidTicks(value) - GREGORIAN_OFFSET) / 10000n);
+}
+
+export function timeUuidDate(value: string): Date {
+  return new Date(timeUuidMillis(value));
+}
+
+/** The UTC hour bucket `YYYY-MM-DDTHH` that partitions the lake. */
+export function hourBucket(value: string): string {
+  return timeUuidDate(value).toISOString().slice(0, 13);
+}
+
+/**
+ * Builds a v1 UUID for a given time, clock sequence and node. Used by the generator and tests;
+ * `subTicks` (0-9999) spreads events within one millisecond.
+ */
+export function makeTimeUuid(millis: number, subTicks: number, clockSeq: number, node: string): string {
+  const ticks = BigInt(millis) * 10000n + BigInt(subTicks) + GREGORIAN_OFFSET;
+  const hex = ticks.toString(16).padStart(15, '0');
+  const timeLow = hex.slice(7, 15);
+  const timeMid = hex.slice(3, 7);
+  const timeHi = `1${hex.slice(0, 3)}`;
+  const seq = ((clockSeq & 0x3fff) | 0x8000).toString(16).padStart(4, '0');
+  const nodeHex = node.toLowerCase().replace(/[^0-9a-f]/g, '').padStart(12, '0').slice(-12);
+  return `${timeLow}-${timeMid}-${timeHi}-${seq}-${nodeHex}`;
+}

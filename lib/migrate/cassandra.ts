@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from 'cassandra-driver';
+import { REPO_ROOT } from '../config';
+
+export const CASSANDRA_MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations', 'cassandra');
+
+/** Splits a .cql file into statements; `--` comments are dropped and `${keyspace}` is substituted. */
+export function cqlStatements(text: string, keyspace: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => s.replaceAll('${keyspace}', keyspace));
+}
+
+/**
+ * Applies migrations/cassandra/NNN_name.cql in order, once each. The keyspace is created first because the
+ * migration ledger lives inside it; replication comes from config so production can use NetworkTopologyStrategy.
+ */
+export async function migrateCassandra(
+  client: Client,
+  keyspace: string,
+  replication = `{'class': 'SimpleStrategy', 'replication_factor': 1}`,
+): Promise<string[]> {
+  if (!/^[a-z][a-z0-9_]{0,47}$/.test(keyspace)) throw new Error(`invalid keyspace name "${keyspace}"`);
+  await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replication}`);
+  await client.execute(
+    `CREATE TABLE IF NOT EXISTS ${keyspace}.schema_migrations (version text PRIMARY KEY, applied_at timestamp)`,
+  );
+  const applied = new Set(
+    (await client.execute(`SELECT version FROM ${keyspace}.schema_migrations`)).rows.map((r) => String(r['version'])),
+  );
+  const files = fs.readdirSync(CASSANDRA_MIGRATIONS_DIR).filter((f) => /^\d+_.*\.cql$/.test(f)).sort();
+  const done: string[] = [];
+  for (const file of files) {
+    const version = file.replace(/\.cql$/, '');
+    if (applied.has(version)) continue;
+    const text = fs.readFileSync(path.join(CASSANDRA_MIGRATIONS_DIR, file), 'utf8');
+    for (const statement of cqlStatements(text, keyspace)) await client.execute(statement);
+    await client.execute(`INSERT INTO ${keyspace}.schema_migrations (version, applied_at) VALUES (?, ?)`, [
+      version,
+      new Date(),
+    ], { prepare: true });
+    done.push(version);
+  }
+  return done;
+}

@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Pool } from 'mysql2/promise';
+import { REPO_ROOT } from '../config';
+
+export const MYSQL_MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations', 'mysql');
+
+export function sqlStatements(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Applies migrations/mysql/NNN_name.sql in order with the admin pool. The database itself must exist
+ * (the stack creates it; tests create theirs). SQL is kept to what MySQL 8 and MariaDB 10.11 share.
+ */
+export async function migrateMysql(admin: Pool, database: string): Promise<string[]> {
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(database)) throw new Error(`invalid database name "${database}"`);
+  await admin.query(`CREATE DATABASE IF NOT EXISTS \`${database}\``);
+  const conn = await admin.getConnection();
+  try {
+    await conn.query(`USE \`${database}\``);
+    await conn.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR(128) PRIMARY KEY, applied_at DATETIME(3) NOT NULL)`,
+    );
+    const [rows] = await conn.query(`SELECT version FROM schema_migrations`);
+    const applied = new Set((rows as Array<{ version: string }>).map((r) => r.version));
+    const files = fs.readdirSync(MYSQL_MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+    const done: string[] = [];
+    for (const file of files) {
+      const version = file.replace(/\.sql$/, '');
+      if (applied.has(version)) continue;
+      for (const statement of sqlStatements(fs.readFileSync(path.join(MYSQL_MIGRATIONS_DIR, file), 'utf8'))) {
+        await conn.query(statement);
+      }
+      await conn.execute(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, UTC_TIMESTAMP(3))`, [version]);
+      done.push(version);
+    }
+    return done;
+  } finally {
+    conn.release();
+  }
+}
