@@ -1,0 +1,18 @@
+import type { ActivityDeps } from './deps';
+import { createIngestActivities } from './ingest';
+import { createJobActivities } from './jobs';
+import { createPublishActivities } from './publish';
+import { createConsumeActivities } from './consume';
+
+/** Every activity, bound to clients the worker built once. Workers register the subset their queue serves. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createIngestActivities(deps),
+    ...createJobActivities(deps),
+    ...createPublishActivities(deps),
+    ...createConsumeActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps';
