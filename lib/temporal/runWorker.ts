@@ -1,0 +1,95 @@
+import type http from 'node:http';
+import { Runtime, Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import { createActivities } from '../../activities';
+import { createCassandraClient } from '../clients/cassandra';
+import { createKafka } from '../clients/kafka';
+import { createMysqlPool } from '../clients/mysql';
+import { config } from '../config';
+import { Metrics } from '../metrics';
+import type { TaskQueue } from '../taskQueues';
+import { connectWorker } from './connection';
+import { JsonLogger } from './log';
+
+export interface RunWorkerOptions {
+  name: 'pipeline' | 'stream';
+  taskQueue: TaskQueue;
+  metricsPort: number;
+  /** Omit for an activity-only worker. */
+  workflowsPath?: string;
+  /** The subset of activities this queue serves. */
+  pick: (all: Activities) => Partial<Activities>;
+}
+
+/** Activities still running this long after SIGTERM are cancelled; they then commit or roll back. */
+const SHUTDOWN_GRACE = '20s';
+
+/**
+ * Shared bootstrap of both worker processes: clients built once, JSON logs, /metrics and /healthz,
+ * and an orderly shutdown on SIGINT/SIGTERM (stop polling, let in-flight activities finish, close clients).
+ */
+export async function runWorker(opts: RunWorkerOptions): Promise<void> {
+  const log = new JsonLogger({ worker: opts.name, taskQueue: opts.taskQueue });
+  // shutdownSignals: [] because the handler below owns shutdown, so it can log and close clients in order.
+  Runtime.install({ logger: log, shutdownSignals: [] });
+
+  const cfg = config();
+  const metrics = new Metrics();
+  const cassandra = createCassandraClient(cfg.cassandra);
+  const kafka = createKafka(cfg.kafka, `worker-${opts.name}`);
+  const mysql = createMysqlPool(cfg.mysql);
+  let server: http.Server | undefined;
+  let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
+  let worker: Worker | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!worker || worker.getState() !== 'RUNNING') {
+      log.warn('Second signal: exiting without waiting for in-flight activities', { signal });
+      process.exit(130);
+    }
+    log.info('Shutting down: no new tasks, in-flight activities get a grace period', { signal, grace: SHUTDOWN_GRACE });
+    worker.shutdown();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const activities = opts.pick(createActivities({ cassandra, kafka, mysql, config: cfg, metrics }));
+    connection = await connectWorker(cfg.temporal);
+    worker = await Worker.create({
+      connection,
+      namespace: cfg.temporal.namespace,
+      taskQueue: opts.taskQueue,
+      workflowsPath: opts.workflowsPath,
+      activities,
+      shutdownGraceTime: SHUTDOWN_GRACE,
+      identity: `trackflow-${opts.name}@${process.pid}`,
+    });
+    const w = worker;
+    server = await metrics.serve(opts.metricsPort, () => ({
+      ok: w.getState() === 'RUNNING',
+      detail: { worker: opts.name, taskQueue: opts.taskQueue, state: w.getState() },
+    }));
+    const address = server.address();
+    log.info('Worker started', {
+      temporal: cfg.temporal.address,
+      namespace: cfg.temporal.namespace,
+      activities: Object.keys(activities),
+      workflows: Boolean(opts.workflowsPath),
+      metrics: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/metrics` : undefined,
+    });
+    metrics.set('trackflow_worker_up', 'Whether the worker is polling its task queue', 1, { worker: opts.name });
+    await worker.run();
+    log.info('Worker stopped');
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const closing: Array<Promise<unknown>> = [
+      mysql.end(),
+      cassandra.shutdown(),
+      new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+    ];
+    if (connection) closing.push(connection.close());
+    const results = await Promise.allSettled(closing);
+    for (const r of results) if (r.status === 'rejected') log.warn('Error while closing a client', { error: r.reason as unknown });
+  }
+}

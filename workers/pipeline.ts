@@ -1,0 +1,19 @@
+import { TASK_QUEUES } from '../lib/taskQueues';
+import { config } from '../lib/config';
+import { runWorker } from '../lib/temporal/runWorker';
+
+/** Every workflow, plus ingest, publish and job activities. consumeLease lives on the stream queue. */
+async function main(): Promise<void> {
+  await runWorker({
+    name: 'pipeline',
+    taskQueue: TASK_QUEUES.pipeline,
+    metricsPort: config().metrics.pipelinePort,
+    workflowsPath: require.resolve('../workflows'),
+    pick: ({ consumeLease: _stream, ...rest }) => rest,
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'pipeline worker failed', error: String(err instanceof Error ? (err.stack ?? err) : err) })}\n`);
+  process.exitCode = 1;
+});
