@@ -1,0 +1,192 @@
+import type { TrackingMessageV1 } from './message';
+import { PoisonMessageError } from './message';
+import { timeUuidDate } from './timeuuid';
+
+/** The actions that carry analytical value (DATA_CONTRACT.md, rule 1). Anything else is filtered. */
+export const COUNTED_ACTIONS = ['click', 'conversion', 'qualified', 'unqualified'] as const;
+export type CountedAction = (typeof COUNTED_ACTIONS)[number];
+
+/** Bids are summed as integers in millionths so sums of doubles like 0.1 or 1.25 stay exact. */
+export const BID_SCALE = 1_000_000;
+const BID_DECIMALS = 6;
+/** DECIMAL(24,6) holds 18 integer digits; a single bid beyond this is a corrupt event, not a price. */
+const MAX_ABS_BID = 1e12;
+
+export interface GroupKey {
+  jobId: number;
+  dates: string;
+  hours: number;
+  publisherId: number;
+  campaignId: number;
+  groupId: number;
+}
+
+/** A message that changes the warehouse: it passed the filter and has a job. */
+export interface CountableEvent extends GroupKey {
+  eventId: string;
+  action: CountedAction;
+  /** The bid in millionths (0 when the event had none). */
+  bidMicros: number;
+}
+
+export type Classified =
+  | { kind: 'countable'; event: CountableEvent }
+  | { kind: 'filtered' }
+  | { kind: 'unattributed' };
+
+export interface Aggregate extends GroupKey {
+  clicks: number;
+  /** Sum of click bids in millionths. */
+  bidSumMicros: number;
+  conversion: number;
+  qualified: number;
+  disqualified: number;
+}
+
+function isCountedAction(value: string | null): value is CountedAction {
+  return value !== null && (COUNTED_ACTIONS as readonly string[]).includes(value);
+}
+
+/** Ids arrive as doubles (188.0); anything that is not a non-negative integer cannot be a BIGINT id. */
+function idOrZero(value: number | null, field: string): number {
+  if (value === null) return 0;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new PoisonMessageError(`field ${field} must be a non-negative integer id, got ${value}`);
+  }
+  return value;
+}
+
+function bidMicros(value: number | null): number {
+  if (value === null) return 0;
+  if (Math.abs(value) >= MAX_ABS_BID) throw new PoisonMessageError(`field bid is out of range: ${value}`);
+  return Math.round(value * BID_SCALE);
+}
+
+/** UTC date and hour of the event time carried by the event id (never the tracker's `ts`). */
+export function eventHour(eventId: string): { dates: string; hours: number } {
+  const iso = timeUuidDate(eventId).toISOString();
+  return { dates: iso.slice(0, 10), hours: Number(iso.slice(11, 13)) };
+}
+
+/**
+ * Applies contract rules 1-4 to one decoded message. Throws PoisonMessageError for values the warehouse
+ * cannot hold (a fractional or negative id, an absurd bid): those go to the dead-letter topic.
+ */
+export function classify(message: TrackingMessageV1): Classified {
+  if (!isCountedAction(message.custom_track)) return { kind: 'filtered' };
+  if (message.job_id === null) return { kind: 'unattributed' };
+  const jobId = idOrZero(message.job_id, 'job_id');
+  const { dates, hours } = eventHour(message.event_id);
+  return {
+    kind: 'countable',
+    event: {
+      eventId: message.event_id,
+      action: message.custom_track,
+      jobId,
+      dates,
+      hours,
+      publisherId: idOrZero(message.publisher_id, 'publisher_id'),
+      campaignId: idOrZero(message.campaign_id, 'campaign_id'),
+      groupId: idOrZero(message.group_id, 'group_id'),
+      bidMicros: bidMicros(message.bid),
+    },
+  };
+}
+
+export function groupKeyString(k: GroupKey): string {
+  return `${k.jobId}|${k.dates}|${k.hours}|${k.publisherId}|${k.campaignId}|${k.groupId}`;
+}
+
+/** Rule 5: one aggregate per group key, in key order (a stable order keeps row locks ordered too). */
+export function aggregate(events: Iterable<CountableEvent>): Aggregate[] {
+  const groups = new Map<string, Aggregate>();
+  for (const e of events) {
+    const key = groupKeyString(e);
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        jobId: e.jobId,
+        dates: e.dates,
+        hours: e.hours,
+        publisherId: e.publisherId,
+        campaignId: e.campaignId,
+        groupId: e.groupId,
+        clicks: 0,
+        bidSumMicros: 0,
+        conversion: 0,
+        qualified: 0,
+        disqualified: 0,
+      };
+      groups.set(key, g);
+    }
+    switch (e.action) {
+      case 'click':
+        g.clicks += 1;
+        g.bidSumMicros += e.bidMicros;
+        break;
+      case 'conversion':
+        g.conversion += 1;
+        break;
+      case 'qualified':
+        g.qualified += 1;
+        break;
+      case 'unqualified':
+        g.disqualified += 1;
+        break;
+    }
+  }
+  return [...groups.values()].sort(compareGroupKeys);
+}
+
+export function compareGroupKeys(a: GroupKey, b: GroupKey): number {
+  return (
+    a.jobId - b.jobId ||
+    (a.dates < b.dates ? -1 : a.dates > b.dates ? 1 : 0) ||
+    a.hours - b.hours ||
+    a.publisherId - b.publisherId ||
+    a.campaignId - b.campaignId ||
+    a.groupId - b.groupId
+  );
+}
+
+/** An integer count of millionths as an exact decimal string with 6 fraction digits ("1250000" -> "1.250000"). */
+export function microsToDecimal(micros: number): string {
+  const negative = micros < 0;
+  const digits = String(Math.abs(micros)).padStart(BID_DECIMALS + 1, '0');
+  const whole = digits.slice(0, -BID_DECIMALS);
+  const frac = digits.slice(-BID_DECIMALS);
+  return `${negative ? '-' : ''}${whole}.${frac}`;
+}
+
+/**
+ * bid_set: the average click bid rounded half away from zero to 2 decimals (SQL ROUND on DECIMAL does
+ * the same), null without clicks. Computed on exact integers, as the database does on DECIMAL.
+ */
+export function bidSet(bidSumMicros: number, clicks: number): string | null {
+  if (clicks === 0) return null;
+  const sum = BigInt(bidSumMicros);
+  const n = BigInt(clicks);
+  const unit = BigInt(BID_SCALE / 100);
+  const abs = sum < 0n ? -sum : sum;
+  const cents = (abs * 2n + unit * n) / (2n * unit * n);
+  const signed = sum < 0n && cents !== 0n ? -cents : cents;
+  const neg = signed < 0n;
+  const digits = (neg ? -signed : signed).toString().padStart(3, '0');
+  return `${neg ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}
+
+/**
+ * The canonical text of a warehouse decimal (export, docs/stream.md): at least 2 and at most 6 fraction
+ * digits, zeros beyond the second trimmed. "2.000000" -> "2.00", "0.125000" -> "0.125".
+ */
+export function canonicalDecimal(value: string | number | null): string | null {
+  if (value === null) return null;
+  const text = typeof value === 'number' ? value.toFixed(BID_DECIMALS) : value;
+  const match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(text.trim());
+  if (!match) throw new TypeError(`not a decimal: ${text}`);
+  const [, sign, whole, fracRaw] = match as unknown as [string, string, string, string | undefined];
+  let frac = (fracRaw ?? '').padEnd(2, '0');
+  while (frac.length > 2 && frac.endsWith('0')) frac = frac.slice(0, -1);
+  const isZero = /^0*$/.test(whole) && /^0*$/.test(frac);
+  return `${isZero ? '' : sign}${whole.replace(/^0+(?=\d)/, '')}.${frac}`;
+}
