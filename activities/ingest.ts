@@ -1,13 +1,58 @@
+import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import type { DiscoverFilesInput, DiscoverFilesResult, IngestFileInput, IngestSummary } from './types';
+import { discoverFilesCore } from '../lib/ingest/discover';
+import { ingestFileCore, type IngestProgress } from '../lib/ingest/ingest';
 
-export function createIngestActivities(_deps: ActivityDeps) {
+/** The activity context, or undefined when called directly (tests, CLI). */
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+function isProgress(value: unknown): value is IngestProgress {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v['ingestBatch'] === 'string' &&
+    ['line', 'rowsRead', 'written', 'alreadyPresent', 'rejected'].every((k) => typeof v[k] === 'number')
+  );
+}
+
+/** Test-only fault injection, never active in production. */
+function crashAfterRowsFromEnv(): number | undefined {
+  if (process.env['NODE_ENV'] !== 'test' && process.env['TRACKFLOW_FAULTS'] !== '1') return undefined;
+  const raw = process.env['TRACKFLOW_FAULT_INGEST_CRASH_AFTER_ROWS'];
+  const n = raw ? Number(raw) : NaN;
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+export function createIngestActivities(deps: ActivityDeps) {
   return {
-    async discoverFiles(_input: DiscoverFilesInput): Promise<DiscoverFilesResult> {
-      throw new Error('discoverFiles is being implemented');
+    async discoverFiles(input: DiscoverFilesInput): Promise<DiscoverFilesResult> {
+      const ctx = currentContext();
+      return discoverFilesCore(deps.cassandra, deps.config.cassandra.keyspace, input.landingDir, () => ctx?.heartbeat());
     },
-    async ingestFile(_input: IngestFileInput): Promise<IngestSummary> {
-      throw new Error('ingestFile is being implemented');
+
+    async ingestFile(input: IngestFileInput): Promise<IngestSummary> {
+      const ctx = currentContext();
+      const details: unknown = ctx?.info.heartbeatDetails;
+      const resumeFrom = isProgress(details) ? details : undefined;
+      // An attempt resumed at the first retry must keep the fault from firing again, or it would loop.
+      const crashAfterRows = ctx && ctx.info.attempt > 1 ? undefined : crashAfterRowsFromEnv();
+      return ingestFileCore(
+        { cassandra: deps.cassandra, keyspace: deps.config.cassandra.keyspace, metrics: deps.metrics },
+        input,
+        {
+          resumeFrom,
+          onProgress: (p) => ctx?.heartbeat(p),
+          keepAlive: () => ctx?.heartbeat(resumeFrom),
+          crashAfterRows,
+        },
+      );
     },
   };
 }

@@ -1,0 +1,395 @@
+import path from 'node:path';
+import type { Client } from 'cassandra-driver';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Metrics } from '../metrics';
+import type { IngestSummary } from '../../activities/types';
+import {
+  IDX,
+  LAKE_COLUMNS,
+  checkHeader,
+  checkRecord,
+  decodeFields,
+  toCsvLine,
+  type TrackingRow,
+} from '../domain/tracking';
+import { batchIdFor, hashFile, readCsvRecords, statOrFail } from './reader';
+
+/** Checkpoint of an ingest: every record up to `line` is durably handled. Sent as heartbeat details. */
+export interface IngestProgress {
+  ingestBatch: string;
+  line: number;
+  rowsRead: number;
+  written: number;
+  alreadyPresent: number;
+  rejected: number;
+}
+
+export interface IngestCoreOptions {
+  resumeFrom?: IngestProgress;
+  onProgress?: (p: IngestProgress) => void;
+  /** Called during long phases without a new checkpoint (hashing), so a heartbeat timeout does not fire. */
+  keepAlive?: () => void;
+  /** Fault injection for tests: throw once this many rows have been read and written, before checkpointing. */
+  crashAfterRows?: number;
+  chunkRows?: number;
+  concurrency?: number;
+}
+
+export interface IngestDeps {
+  cassandra: Client;
+  keyspace: string;
+  metrics?: Metrics;
+}
+
+export const QUEUE_CHUNK_LINES = 10_000;
+const DEFAULT_CHUNK_ROWS = 2000;
+const DEFAULT_CONCURRENCY = 24;
+/** Cassandra fails batches over 50 KiB by default; stay well under it. */
+const MAX_BATCH_BYTES = 24 * 1024;
+const MAX_EVENT_BATCH_ROWS = 40;
+const MAX_QUEUE_BATCH_ROWS = 200;
+const IN_LIST_MAX = 500;
+
+export class SimulatedCrash extends Error {
+  override name = 'SimulatedCrash';
+}
+
+interface Statements {
+  insertEvent: string;
+  insertQueue: string;
+  insertQuarantine: string;
+  selectExisting: string;
+}
+
+function statements(ks: string): Statements {
+  const eventCols = [...LAKE_COLUMNS, 'hour', 'source_file', 'ingest_batch', 'line_number'];
+  return {
+    insertEvent: `INSERT INTO ${ks}.events_by_hour (${eventCols.join(', ')}) VALUES (${eventCols.map(() => '?').join(', ')})`,
+    insertQueue:
+      `INSERT INTO ${ks}.publish_queue (ingest_batch, chunk, seq, create_time, hour, job_id, custom_track, bid, ` +
+      `campaign_id, group_id, publisher_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertQuarantine:
+      `INSERT INTO ${ks}.quarantine (ingest_batch, stage, line_number, source_file, reason, raw, quarantined_at) ` +
+      `VALUES (?, 'ingest', ?, ?, ?, ?, ?)`,
+    selectExisting: `SELECT create_time, ingest_batch, line_number FROM ${ks}.events_by_hour WHERE hour = ? AND create_time IN ?`,
+  };
+}
+
+/** Runs tasks with at most `limit` in flight; rejects with the first failure after all started ones settle. */
+async function runLimited(tasks: Array<() => Promise<unknown>>, limit: number): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length && failure === undefined) {
+      const task = tasks[next++]!;
+      try {
+        await task();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure !== undefined) throw failure;
+}
+
+function estimateBytes(values: readonly unknown[]): number {
+  let n = 64;
+  for (const v of values) n += typeof v === 'string' ? v.length : 9;
+  return n;
+}
+
+interface PendingRow {
+  line: number;
+  row: TrackingRow;
+}
+
+interface Reject {
+  line: number;
+  reason: string;
+  raw: string;
+}
+
+export interface IngestContext {
+  deps: IngestDeps;
+  file: string;
+  sourceFile: string;
+  batch: string;
+  st: Statements;
+  concurrency: number;
+}
+
+interface ChunkResult {
+  written: number;
+  alreadyPresent: number;
+}
+
+/**
+ * Writes one chunk: one existence query per hour, then events and queue rows in per-partition UNLOGGED
+ * batches. A create_time already in the lake from another batch, or from another line of this file, is
+ * "already present"; from the same line of this batch it was written by an earlier attempt and is
+ * rewritten with the same keys (idempotent).
+ */
+async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Reject[]): Promise<ChunkResult> {
+  const { deps, st, batch } = ctx;
+  const client = deps.cassandra;
+  const byHour = new Map<string, PendingRow[]>();
+  for (const r of rows) {
+    let list = byHour.get(r.row.hour);
+    if (!list) byHour.set(r.row.hour, (list = []));
+    list.push(r);
+  }
+
+  const existing = new Map<string, { batch: string; line: number }>();
+  const lookups: Array<() => Promise<unknown>> = [];
+  for (const [hour, list] of byHour) {
+    const ids = [...new Set(list.map((r) => r.row.createTime))];
+    for (let i = 0; i < ids.length; i += IN_LIST_MAX) {
+      const slice = ids.slice(i, i + IN_LIST_MAX);
+      lookups.push(async () => {
+        const rs = await client.execute(st.selectExisting, [hour, slice], { prepare: true, fetchSize: IN_LIST_MAX + 1 });
+        for (const r of rs.rows) {
+          const line = r['line_number'] as { toNumber(): number } | null;
+          existing.set(String(r['create_time']), { batch: String(r['ingest_batch']), line: line ? line.toNumber() : -1 });
+        }
+      });
+    }
+  }
+  await runLimited(lookups, ctx.concurrency);
+
+  const seen = new Set<string>();
+  const eventGroups = new Map<string, unknown[][]>();
+  const queueGroups = new Map<number, unknown[][]>();
+  let written = 0;
+  let alreadyPresent = 0;
+  for (const { line, row } of rows) {
+    if (seen.has(row.createTime)) {
+      alreadyPresent++;
+      continue;
+    }
+    seen.add(row.createTime);
+    const prior = existing.get(row.createTime);
+    if (prior && (prior.batch !== batch || prior.line !== line)) {
+      alreadyPresent++;
+      continue;
+    }
+    written++;
+    const v = row.values;
+    const eventParams = [...v, row.hour, ctx.sourceFile, batch, line];
+    let eg = eventGroups.get(row.hour);
+    if (!eg) eventGroups.set(row.hour, (eg = []));
+    eg.push(eventParams);
+    const chunk = Math.floor(line / QUEUE_CHUNK_LINES);
+    let qg = queueGroups.get(chunk);
+    if (!qg) queueGroups.set(chunk, (qg = []));
+    qg.push([
+      batch,
+      chunk,
+      line,
+      row.createTime,
+      row.hour,
+      v[IDX.jobId],
+      v[IDX.customTrack],
+      v[IDX.bid],
+      v[IDX.campaignId],
+      v[IDX.groupId],
+      v[IDX.publisherId],
+    ]);
+  }
+
+  const writes: Array<() => Promise<unknown>> = [];
+  const addBatches = (query: string, groups: Iterable<unknown[][]>, maxRows: number): void => {
+    for (const params of groups) {
+      let cur: Array<{ query: string; params: unknown[] }> = [];
+      let bytes = 0;
+      const flush = (): void => {
+        if (!cur.length) return;
+        const queries = cur;
+        cur = [];
+        bytes = 0;
+        writes.push(() =>
+          queries.length === 1
+            ? client.execute(queries[0]!.query, queries[0]!.params, { prepare: true })
+            : client.batch(queries, { prepare: true, logged: false }),
+        );
+      };
+      for (const p of params) {
+        const size = estimateBytes(p);
+        if (cur.length >= maxRows || (cur.length > 0 && bytes + size > MAX_BATCH_BYTES)) flush();
+        cur.push({ query, params: p });
+        bytes += size;
+      }
+      flush();
+    }
+  };
+  addBatches(st.insertEvent, eventGroups.values(), MAX_EVENT_BATCH_ROWS);
+  addBatches(st.insertQueue, queueGroups.values(), MAX_QUEUE_BATCH_ROWS);
+  const now = new Date();
+  for (const r of rejects) {
+    writes.push(() =>
+      client.execute(st.insertQuarantine, [batch, r.line, ctx.sourceFile, r.reason, r.raw, now], { prepare: true }),
+    );
+  }
+  await runLimited(writes, ctx.concurrency);
+  return { written, alreadyPresent };
+}
+
+/**
+ * Ingests one tracking export into the lake. Plain function so tests can crash and resume it exactly as
+ * the Temporal activity does with heartbeat details.
+ */
+export async function ingestFileCore(
+  deps: IngestDeps,
+  input: { path: string },
+  opts: IngestCoreOptions = {},
+): Promise<IngestSummary> {
+  const started = Date.now();
+  const file = path.resolve(input.path);
+  const ks = deps.keyspace;
+  const client = deps.cassandra;
+  const st0 = await statOrFail(file);
+  const { hash, size } = await hashFile(file, opts.keepAlive);
+  const batch = batchIdFor(hash);
+  const sourceFile = path.basename(file);
+  const base = { file, contentHash: hash, ingestBatch: batch };
+
+  const reg = await client.execute(`SELECT status FROM ${ks}.file_registry WHERE content_hash = ?`, [hash], {
+    prepare: true,
+  });
+  if (reg.rows[0]?.['status'] === 'ingested') {
+    return {
+      ...base,
+      status: 'duplicate-file',
+      rowsRead: 0,
+      written: 0,
+      alreadyPresent: 0,
+      rejected: 0,
+      resumedFromLine: 0,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  const resume = opts.resumeFrom && opts.resumeFrom.ingestBatch === batch ? opts.resumeFrom : undefined;
+  const progress: IngestProgress = resume
+    ? { ...resume }
+    : { ingestBatch: batch, line: 0, rowsRead: 0, written: 0, alreadyPresent: 0, rejected: 0 };
+  const resumedFromLine = progress.line;
+
+  if (resume) {
+    await client.execute(`UPDATE ${ks}.ingest_batches SET status = 'ingesting' WHERE ingest_batch = ?`, [batch], {
+      prepare: true,
+    });
+  } else {
+    await client.execute(
+      `INSERT INTO ${ks}.ingest_batches (ingest_batch, content_hash, source_file, status, started_at) VALUES (?, ?, ?, 'ingesting', ?)`,
+      [batch, hash, sourceFile, new Date()],
+      { prepare: true },
+    );
+  }
+
+  const ctx: IngestContext = {
+    deps,
+    file,
+    sourceFile,
+    batch,
+    st: statements(ks),
+    concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+  };
+  const chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
+  const metrics = deps.metrics;
+  const count = (n: number, result: string): void => {
+    if (n > 0) metrics?.inc('trackflow_ingest_rows_total', 'Tracking rows handled by ingest, by result', n, { result });
+  };
+
+  let rows: PendingRow[] = [];
+  let rejects: Reject[] = [];
+  let lastLine = progress.line;
+  let maxLine = 0;
+  let headerSeen = false;
+  const flush = async (): Promise<void> => {
+    if (!rows.length && !rejects.length) {
+      progress.line = lastLine;
+      return;
+    }
+    const res = await writeChunk(ctx, rows, rejects);
+    progress.written += res.written;
+    progress.alreadyPresent += res.alreadyPresent;
+    progress.rejected += rejects.length;
+    progress.rowsRead += rows.length + rejects.length;
+    progress.line = lastLine;
+    count(res.written, 'written');
+    count(res.alreadyPresent, 'already_present');
+    count(rejects.length, 'rejected');
+    rows = [];
+    rejects = [];
+    if (opts.crashAfterRows !== undefined && progress.rowsRead >= opts.crashAfterRows) {
+      throw new SimulatedCrash(`simulated crash after ${progress.rowsRead} rows (line ${progress.line})`);
+    }
+    opts.onProgress?.({ ...progress });
+  };
+
+  try {
+    for await (const rec of readCsvRecords(file)) {
+      maxLine = Math.max(maxLine, rec.line);
+      if (!headerSeen && !rec.parseError) {
+        headerSeen = true;
+        const { fields } = decodeFields(rec.fields);
+        const err = checkHeader(fields);
+        if (err) throw ApplicationFailure.nonRetryable(`${sourceFile}: ${err}`, 'InvalidHeader');
+        continue;
+      }
+      if (rec.line <= resumedFromLine) continue;
+      lastLine = rec.line;
+      if (rec.parseError) {
+        rejects.push({ line: rec.line, reason: `unparsable: ${rec.parseError}`, raw: '' });
+      } else {
+        const { fields, invalidUtf8Column } = decodeFields(rec.fields);
+        const check = checkRecord(fields, invalidUtf8Column);
+        if (check.ok) rows.push({ line: rec.line, row: check.row });
+        else rejects.push({ line: rec.line, reason: check.reason, raw: toCsvLine(fields) });
+      }
+      const pending = rows.length + rejects.length;
+      const untilCrash =
+        opts.crashAfterRows !== undefined ? opts.crashAfterRows - (progress.rowsRead + pending) : Number.POSITIVE_INFINITY;
+      if (pending >= chunkRows || untilCrash === 0) await flush();
+    }
+    if (!headerSeen) throw ApplicationFailure.nonRetryable(`${sourceFile}: empty file, no header`, 'InvalidHeader');
+    await flush();
+  } catch (err) {
+    if (err instanceof ApplicationFailure && err.nonRetryable) {
+      await client
+        .execute(`UPDATE ${ks}.ingest_batches SET status = 'failed', finished_at = ? WHERE ingest_batch = ?`, [new Date(), batch], {
+          prepare: true,
+        })
+        .catch(() => undefined);
+    }
+    throw err;
+  }
+
+  const finished = new Date();
+  const maxChunk = Math.floor(Math.max(maxLine, progress.line) / QUEUE_CHUNK_LINES);
+  await client.execute(
+    `UPDATE ${ks}.ingest_batches SET status = 'ingested', rows_read = ?, written = ?, already_present = ?, rejected = ?, ` +
+      `max_chunk = ?, finished_at = ?, content_hash = ?, source_file = ? WHERE ingest_batch = ?`,
+    [progress.rowsRead, progress.written, progress.alreadyPresent, progress.rejected, maxChunk, finished, hash, sourceFile, batch],
+    { prepare: true },
+  );
+  await client.execute(`INSERT INTO ${ks}.publish_pending (shard, ingest_batch, enqueued_at) VALUES (0, ?, ?)`, [batch, finished], {
+    prepare: true,
+  });
+  await client.execute(
+    `INSERT INTO ${ks}.file_registry (content_hash, ingest_batch, source_file, size_bytes, status, registered_at) VALUES (?, ?, ?, ?, 'ingested', ?)`,
+    [hash, batch, sourceFile, size || st0.size, finished],
+    { prepare: true },
+  );
+  return {
+    ...base,
+    status: 'ingested',
+    rowsRead: progress.rowsRead,
+    written: progress.written,
+    alreadyPresent: progress.alreadyPresent,
+    rejected: progress.rejected,
+    resumedFromLine,
+    durationMs: Date.now() - started,
+  };
+}
