@@ -1,10 +1,27 @@
+import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import type { LoadJobsInput, LoadJobsSummary } from './types';
+import { loadJobsCore } from '../lib/ingest/jobs';
 
-export function createJobActivities(_deps: ActivityDeps) {
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+export function createJobActivities(deps: ActivityDeps) {
   return {
-    async loadJobs(_input: LoadJobsInput): Promise<LoadJobsSummary> {
-      throw new Error('loadJobs is being implemented');
+    async loadJobs(input: LoadJobsInput): Promise<LoadJobsSummary> {
+      const ctx = currentContext();
+      const summary = await loadJobsCore(deps.mysql, input, {
+        onProgress: (rowsRead) => ctx?.heartbeat({ rowsRead }),
+        log: (msg, fields) => (ctx ? ctx.log.warn(msg, fields) : process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...fields })}\n`)),
+      });
+      deps.metrics.inc('trackflow_jobs_rows_total', 'Job export rows handled, by result', summary.upserted, { result: 'upserted' });
+      deps.metrics.inc('trackflow_jobs_rows_total', 'Job export rows handled, by result', summary.rejected, { result: 'rejected' });
+      return summary;
     },
   };
 }

@@ -1,0 +1,38 @@
+-- The job dimension: every column of the site's job export, loaded by `trackflow jobs load` (upsert by id).
+-- Shared subset of MySQL 8.x and MariaDB 10.11. Export timestamps are kept as DATETIME(6) (they carry
+-- microseconds); the three business dates are VARCHAR because the export has never shown their format.
+CREATE TABLE job (
+  id BIGINT NOT NULL,
+  created_by VARCHAR(255) NULL,
+  created_date DATETIME(6) NULL,
+  last_modified_by VARCHAR(255) NULL,
+  last_modified_date DATETIME(6) NULL,
+  is_active TINYINT NULL,
+  title VARCHAR(1024) NULL,
+  description MEDIUMTEXT NULL,
+  work_schedule VARCHAR(255) NULL,
+  radius_unit VARCHAR(64) NULL,
+  location_state VARCHAR(255) NULL,
+  location_list TEXT NULL,
+  role_location VARCHAR(255) NULL,
+  resume_option VARCHAR(255) NULL,
+  budget DOUBLE NULL,
+  status INT NULL,
+  error TEXT NULL,
+  template_question_id BIGINT NULL,
+  template_question_name VARCHAR(1024) NULL,
+  question_form_description TEXT NULL,
+  redirect_url TEXT NULL,
+  start_date VARCHAR(64) NULL,
+  end_date VARCHAR(64) NULL,
+  close_date VARCHAR(64) NULL,
+  group_id BIGINT NULL,
+  minor_id BIGINT NULL,
+  campaign_id BIGINT NULL,
+  company_id BIGINT NULL,
+  history_status INT NULL,
+  ref_id VARCHAR(255) NULL,
+  updated_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (id),
+  KEY ix_job_company (company_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
