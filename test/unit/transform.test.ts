@@ -34,7 +34,7 @@ function countable(m: TrackingMessageV1): CountableEvent {
   return (c as { event: CountableEvent }).event;
 }
 
-test('keeps only click, conversion, qualified and unqualified', () => {
+void test('keeps only click, conversion, qualified and unqualified', () => {
   for (const action of ['click', 'conversion', 'qualified', 'unqualified']) {
     assert.equal(classify(msg({ custom_track: action })).kind, 'countable', action);
   }
@@ -43,12 +43,12 @@ test('keeps only click, conversion, qualified and unqualified', () => {
   }
 });
 
-test('filter comes before attribution: an ignored action without a job is filtered, not unattributed', () => {
+void test('filter comes before attribution: an ignored action without a job is filtered, not unattributed', () => {
   assert.equal(classify(msg({ custom_track: 'alive', job_id: null })).kind, 'filtered');
   assert.equal(classify(msg({ custom_track: 'click', job_id: null })).kind, 'unattributed');
 });
 
-test('null bid, publisher, campaign and group become 0; double ids become integers', () => {
+void test('null bid, publisher, campaign and group become 0; double ids become integers', () => {
   const e = countable(msg({ bid: null, publisher_id: null, campaign_id: null, group_id: null, job_id: 188.0 }));
   assert.deepEqual(
     { jobId: e.jobId, bidMicros: e.bidMicros, publisherId: e.publisherId, campaignId: e.campaignId, groupId: e.groupId },
@@ -56,7 +56,7 @@ test('null bid, publisher, campaign and group become 0; double ids become intege
   );
 });
 
-test('date and hour come from the event UUID in UTC, not from ts', () => {
+void test('date and hour come from the event UUID in UTC, not from ts', () => {
   const e = countable(msg({ event_id: LATE_EVENING, ts: '2022-07-09 06:30:00' }));
   assert.equal(e.dates, '2022-07-08');
   assert.equal(e.hours, 23);
@@ -64,13 +64,13 @@ test('date and hour come from the event UUID in UTC, not from ts', () => {
   assert.deepEqual([ten.dates, ten.hours], ['2022-07-08', 10]);
 });
 
-test('fractional or negative ids and absurd bids are poison', () => {
+void test('fractional or negative ids and absurd bids are poison', () => {
   assert.throws(() => classify(msg({ job_id: 98.5 })), PoisonMessageError);
   assert.throws(() => classify(msg({ publisher_id: -1 })), PoisonMessageError);
   assert.throws(() => classify(msg({ bid: 1e15 })), PoisonMessageError);
 });
 
-test('aggregates per group key: clicks, exact bid sum over clicks only, other counts', () => {
+void test('aggregates per group key: clicks, exact bid sum over clicks only, other counts', () => {
   const rows = aggregate([
     countable(msg({ event_id: NINE_A, bid: 0.5 })),
     countable(msg({ event_id: NINE_B, bid: 1.25 })),
@@ -96,7 +96,7 @@ test('aggregates per group key: clicks, exact bid sum over clicks only, other co
   assert.equal(microsToDecimal(1_850_000), '1.850000');
 });
 
-test('the worked example of the contract: 108 clicks at 2.0', () => {
+void test('the worked example of the contract: 108 clicks at 2.0', () => {
   const events = Array.from({ length: 108 }, () => countable(msg({ bid: 2.0 })));
   const [row] = aggregate(events);
   assert.ok(row);
@@ -105,7 +105,7 @@ test('the worked example of the contract: 108 clicks at 2.0', () => {
   assert.equal(bidSet(row.bidSumMicros, row.clicks), '2.00');
 });
 
-test('bid_set rounds the average half away from zero to 2 decimals, null without clicks', () => {
+void test('bid_set rounds the average half away from zero to 2 decimals, null without clicks', () => {
   assert.equal(bidSet(0, 0), null);
   assert.equal(bidSet(1_850_000, 3), '0.62'); // 0.61666...
   assert.equal(bidSet(1_250_000, 2), '0.63'); // 0.625 exactly -> up
@@ -116,7 +116,7 @@ test('bid_set rounds the average half away from zero to 2 decimals, null without
   assert.equal(bidSet(123_456_789_000_000, 1), '123456789.00');
 });
 
-test('canonical decimal text: 2 to 6 fraction digits, no trailing-zero noise', () => {
+void test('canonical decimal text: 2 to 6 fraction digits, no trailing-zero noise', () => {
   assert.equal(canonicalDecimal('2.000000'), '2.00');
   assert.equal(canonicalDecimal('216.000000'), '216.00');
   assert.equal(canonicalDecimal('0.125000'), '0.125');

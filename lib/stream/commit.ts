@@ -1,0 +1,250 @@
+import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { CountableEvent } from '../domain/transform';
+import { aggregate, bidSet, microsToDecimal } from '../domain/transform';
+import { nextFaultBatch, streamFault } from './faults';
+import type { JobDirectory } from './jobs';
+import { fixUnknownCompanies } from './jobs';
+
+export interface PartitionRef {
+  group: string;
+  topic: string;
+  partition: number;
+}
+
+export interface StageCounts {
+  consumed: number;
+  filtered: number;
+  unattributed: number;
+  deadLettered: number;
+}
+
+export interface BatchCommitInput extends PartitionRef {
+  /** The offset this batch starts from: it must be the stored next_offset (compare-and-set). */
+  expectedOffset: string;
+  /** When no offset is stored yet, the batch must start here (the partition's earliest offset). */
+  earliestOffset?: string;
+  /** Stored after commit: the last offset of the batch + 1. */
+  nextOffset: string;
+  countable: Array<{ event: CountableEvent; offset: string }>;
+  counts: StageCounts;
+  attemptToken: string;
+}
+
+export type BatchCommitResult =
+  | { status: 'committed'; counted: number; duplicates: number; unknownJob: number; rows: number; fixedRows: number }
+  | { status: 'fenced'; storedOffset: string | null };
+
+const LEDGER_CHUNK = 5000;
+const UPSERT_CHUNK = 2000;
+
+/**
+ * The ledger key: the UUID's 16 bytes with the time fields ordered high to low (time_hi, time_mid,
+ * time_low), so ids of nearby events sort together and inserts stay near the right edge of the index.
+ */
+export function eventIdKey(eventId: string): Buffer {
+  const hex = eventId.replace(/-/g, '').toLowerCase();
+  return Buffer.from(hex.slice(12, 16) + hex.slice(8, 12) + hex.slice(0, 8) + hex.slice(16), 'hex');
+}
+
+function sqlNow(): string {
+  return new Date().toISOString().replace('T', ' ').slice(0, 23);
+}
+
+const UPSERT_EVENTS = `INSERT INTO events (job_id, dates, hours, publisher_id, campaign_id, group_id, bid_set, clicks,
+  spend_hour, conversion, qualified_application, disqualified_application, company_id, sources, bid_sum, updated_at)
+VALUES ?
+ON DUPLICATE KEY UPDATE
+  bid_set = IF(clicks + VALUES(clicks) = 0, NULL, ROUND((bid_sum + VALUES(bid_sum)) / (clicks + VALUES(clicks)), 2)),
+  bid_sum = bid_sum + VALUES(bid_sum),
+  spend_hour = spend_hour + VALUES(spend_hour),
+  clicks = clicks + VALUES(clicks),
+  conversion = conversion + VALUES(conversion),
+  qualified_application = qualified_application + VALUES(qualified_application),
+  disqualified_application = disqualified_application + VALUES(disqualified_application),
+  company_id = COALESCE(VALUES(company_id), company_id),
+  updated_at = VALUES(updated_at)`;
+// bid_set comes first and is written only in terms of the old values plus VALUES(): MySQL evaluates the
+// assignments left to right (later ones see earlier results) while MariaDB's SIMULTANEOUS_ASSIGNMENT mode
+// does not; this form gives the same answer under both.
+
+const ADD_COUNTERS = `INSERT INTO stream_counters (consumer_group, topic, partition_id, consumed, counted, filtered,
+  unattributed, dead_lettered, duplicates, unknown_job, batches, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+ON DUPLICATE KEY UPDATE
+  consumed = consumed + VALUES(consumed), counted = counted + VALUES(counted), filtered = filtered + VALUES(filtered),
+  unattributed = unattributed + VALUES(unattributed), dead_lettered = dead_lettered + VALUES(dead_lettered),
+  duplicates = duplicates + VALUES(duplicates), unknown_job = unknown_job + VALUES(unknown_job),
+  batches = batches + 1, updated_at = VALUES(updated_at)`;
+
+/**
+ * Applies one batch of one partition in a single transaction: offset compare-and-set, ledger, warehouse
+ * upsert, counters, offset advance. Either everything of the batch is visible or nothing is; a batch whose
+ * starting offset is not the stored one (a zombie, or a stale owner after a rebalance) is refused.
+ */
+export async function commitBatch(pool: Pool, jobs: JobDirectory, input: BatchCommitInput): Promise<BatchCommitResult> {
+  // Dedupe inside the batch first: a re-sent event can sit next to its original.
+  const unique = new Map<string, { event: CountableEvent; offset: string; key: Buffer }>();
+  let inBatchDuplicates = 0;
+  for (const c of input.countable) {
+    if (unique.has(c.event.eventId)) inBatchDuplicates += 1;
+    else unique.set(c.event.eventId, { ...c, key: eventIdKey(c.event.eventId) });
+  }
+  // The job lookup reads a dimension, not our rows: done before the transaction to keep it short.
+  const lookup = await jobs.lookup([...unique.values()].map((u) => u.event.jobId));
+
+  const conn = await pool.getConnection();
+  let broken = false;
+  try {
+    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    await conn.beginTransaction();
+    try {
+      const result = await inTransaction(conn, input, unique, inBatchDuplicates, lookup);
+      if (result.status === 'fenced') {
+        await conn.rollback();
+        return result;
+      }
+      const faultBatch = nextFaultBatch();
+      streamFault('before-commit', faultBatch);
+      await conn.commit();
+      streamFault('after-commit', faultBatch);
+      return result;
+    } catch (err) {
+      if ((err as { fatal?: boolean }).fatal) broken = true;
+      else await conn.rollback().catch(() => (broken = true));
+      throw err;
+    }
+  } finally {
+    if (broken) conn.destroy();
+    else conn.release();
+  }
+}
+
+async function inTransaction(
+  conn: PoolConnection,
+  input: BatchCommitInput,
+  unique: Map<string, { event: CountableEvent; offset: string; key: Buffer }>,
+  inBatchDuplicates: number,
+  lookup: Awaited<ReturnType<JobDirectory['lookup']>>,
+): Promise<BatchCommitResult> {
+  const ref = [input.group, input.topic, input.partition];
+  const [offsetRows] = await conn.query<RowDataPacket[]>(
+    'SELECT next_offset FROM consumer_offsets WHERE consumer_group = ? AND topic = ? AND partition_id = ? FOR UPDATE',
+    ref,
+  );
+  const stored = offsetRows[0] ? String(offsetRows[0]['next_offset']) : null;
+  const accepted =
+    stored === null
+      ? input.earliestOffset !== undefined && input.expectedOffset === input.earliestOffset
+      : stored === input.expectedOffset;
+  if (!accepted) return { status: 'fenced', storedOffset: stored };
+
+  const now = sqlNow();
+  const candidates = [...unique.values()];
+  const seen = new Set<string>();
+  for (let i = 0; i < candidates.length; i += LEDGER_CHUNK) {
+    const keys = candidates.slice(i, i + LEDGER_CHUNK).map((c) => c.key);
+    const [rows] = await conn.query<RowDataPacket[]>('SELECT event_id FROM counted_events WHERE event_id IN (?)', [keys]);
+    for (const r of rows) seen.add((r['event_id'] as Buffer).toString('hex'));
+  }
+  const fresh = seen.size ? candidates.filter((c) => !seen.has(c.key.toString('hex'))) : candidates;
+  for (let i = 0; i < fresh.length; i += LEDGER_CHUNK) {
+    const rows = fresh.slice(i, i + LEDGER_CHUNK).map((c) => [c.key, input.partition, c.offset]);
+    await conn.query('INSERT INTO counted_events (event_id, partition_id, kafka_offset) VALUES ?', [rows]);
+  }
+
+  let unknownJob = 0;
+  for (const c of fresh) if (!lookup.jobs.get(c.event.jobId)?.known) unknownJob += 1;
+  const groups = aggregate(fresh.map((c) => c.event));
+  for (let i = 0; i < groups.length; i += UPSERT_CHUNK) {
+    const rows = groups.slice(i, i + UPSERT_CHUNK).map((g) => {
+      const bidSum = microsToDecimal(g.bidSumMicros);
+      return [
+        g.jobId, g.dates, g.hours, g.publisherId, g.campaignId, g.groupId,
+        bidSet(g.bidSumMicros, g.clicks), g.clicks, bidSum, g.conversion, g.qualified, g.disqualified,
+        lookup.jobs.get(g.jobId)?.companyId ?? null, 'Cassandra', bidSum, now,
+      ];
+    });
+    await conn.query(UPSERT_EVENTS, [rows]);
+  }
+  const fixedRows = lookup.refreshed.length ? await fixUnknownCompanies(conn, lookup.refreshed) : 0;
+
+  if (stored === null) {
+    try {
+      await conn.query(
+        'INSERT INTO consumer_offsets (consumer_group, topic, partition_id, next_offset, attempt_token, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [...ref, input.nextOffset, input.attemptToken, now],
+      );
+    } catch (err) {
+      // Two attempts raced to create the first offset row: the loser is fenced like any stale attempt.
+      if ((err as { code?: string }).code === 'ER_DUP_ENTRY') return { status: 'fenced', storedOffset: null };
+      throw err;
+    }
+  } else {
+    await conn.query(
+      'UPDATE consumer_offsets SET next_offset = ?, attempt_token = ?, updated_at = ? WHERE consumer_group = ? AND topic = ? AND partition_id = ?',
+      [input.nextOffset, input.attemptToken, now, ...ref],
+    );
+  }
+  const duplicates = inBatchDuplicates + (candidates.length - fresh.length);
+  await conn.query(ADD_COUNTERS, [
+    ...ref,
+    input.counts.consumed,
+    fresh.length,
+    input.counts.filtered,
+    input.counts.unattributed,
+    input.counts.deadLettered,
+    duplicates,
+    unknownJob,
+    now,
+  ]);
+  return { status: 'committed', counted: fresh.length, duplicates, unknownJob, rows: groups.length, fixedRows };
+}
+
+export async function readStoredOffset(db: Pool | PoolConnection, ref: PartitionRef): Promise<string | null> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    'SELECT next_offset FROM consumer_offsets WHERE consumer_group = ? AND topic = ? AND partition_id = ?',
+    [ref.group, ref.topic, ref.partition],
+  );
+  return rows[0] ? String(rows[0]['next_offset']) : null;
+}
+
+export async function readStoredOffsets(db: Pool, group: string, topic: string): Promise<Map<number, string>> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    'SELECT partition_id, next_offset FROM consumer_offsets WHERE consumer_group = ? AND topic = ?',
+    [group, topic],
+  );
+  return new Map(rows.map((r) => [Number(r['partition_id']), String(r['next_offset'])]));
+}
+
+export interface StreamTotals {
+  consumed: number;
+  counted: number;
+  filtered: number;
+  unattributed: number;
+  deadLettered: number;
+  duplicates: number;
+  unknownJob: number;
+  batches: number;
+}
+
+/** The committed per-stage totals of a consumer group on a topic (exactly-once, they commit with offsets). */
+export async function readStreamTotals(db: Pool, group: string, topic: string): Promise<StreamTotals> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT COALESCE(SUM(consumed),0) consumed, COALESCE(SUM(counted),0) counted, COALESCE(SUM(filtered),0) filtered,
+       COALESCE(SUM(unattributed),0) unattributed, COALESCE(SUM(dead_lettered),0) dead_lettered,
+       COALESCE(SUM(duplicates),0) duplicates, COALESCE(SUM(unknown_job),0) unknown_job, COALESCE(SUM(batches),0) batches
+     FROM stream_counters WHERE consumer_group = ? AND topic = ?`,
+    [group, topic],
+  );
+  const r: Record<string, unknown> = rows[0] ?? {};
+  return {
+    consumed: Number(r['consumed'] ?? 0),
+    counted: Number(r['counted'] ?? 0),
+    filtered: Number(r['filtered'] ?? 0),
+    unattributed: Number(r['unattributed'] ?? 0),
+    deadLettered: Number(r['dead_lettered'] ?? 0),
+    duplicates: Number(r['duplicates'] ?? 0),
+    unknownJob: Number(r['unknown_job'] ?? 0),
+    batches: Number(r['batches'] ?? 0),
+  };
+}

@@ -1,0 +1,437 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Admin, Batch, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import type { ActivityDeps } from '../../activities/deps';
+import type { ConsumeCounts, ConsumeLeaseSummary, PartitionProgress } from '../../activities/types';
+import { decodeMessage, PoisonMessageError } from '../domain/message';
+import type { CountableEvent } from '../domain/transform';
+import { classify } from '../domain/transform';
+import type { StageCounts } from './commit';
+import { commitBatch, readStoredOffset, readStoredOffsets } from './commit';
+import { JobDirectory } from './jobs';
+
+export interface StreamCounts extends ConsumeCounts {
+  /** Batches refused by the offset compare-and-set (another attempt owned the partition). */
+  fenced: number;
+  /** Transient MySQL/Kafka errors retried inside the lease. */
+  retries: number;
+}
+
+export interface StreamLeaseSummary extends ConsumeLeaseSummary {
+  counts: StreamCounts;
+}
+
+export interface StreamLeaseOptions {
+  leaseMs: number;
+  stopWhenCaughtUp?: boolean;
+  /** Messages per MySQL transaction; kafkajs batches larger than this are split. */
+  chunkSize?: number;
+  partitionsConsumedConcurrently?: number;
+  maxBytesPerPartition?: number;
+  jobCacheTtlMs?: number;
+  unknownJobTtlMs?: number;
+  heartbeatMs?: number;
+  pollMs?: number;
+  /** Temporal's heartbeat, when running as an activity. */
+  heartbeat?: (details: unknown) => void;
+  /** Temporal's cancellation, when running as an activity. */
+  signal?: AbortSignal;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** The outage outlived the lease: Temporal retries the activity (not listed as non-retryable). */
+export class StreamUnavailableError extends Error {
+  override name = 'StreamUnavailableError';
+}
+
+export const DLQ_HEADERS = {
+  topic: 'trackflow-original-topic',
+  partition: 'trackflow-original-partition',
+  offset: 'trackflow-original-offset',
+  errorClass: 'trackflow-error-class',
+  errorMessage: 'trackflow-error-message',
+} as const;
+
+const EVENTS_HELP = 'Stream messages by outcome';
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+interface PreparedChunk {
+  countable: Array<{ event: CountableEvent; offset: string }>;
+  poison: Array<{ message: KafkaMessage; error: Error }>;
+  counts: StageCounts;
+  dlqSent: boolean;
+}
+
+function prepareChunk(messages: KafkaMessage[]): PreparedChunk {
+  const chunk: PreparedChunk = {
+    countable: [],
+    poison: [],
+    counts: { consumed: messages.length, filtered: 0, unattributed: 0, deadLettered: 0 },
+    dlqSent: false,
+  };
+  for (const m of messages) {
+    try {
+      const c = classify(decodeMessage(m.value));
+      if (c.kind === 'countable') chunk.countable.push({ event: c.event, offset: m.offset });
+      else if (c.kind === 'filtered') chunk.counts.filtered += 1;
+      else chunk.counts.unattributed += 1;
+    } catch (err) {
+      if (!(err instanceof PoisonMessageError) && !(err instanceof TypeError)) throw err;
+      chunk.poison.push({ message: m, error: err });
+      chunk.counts.deadLettered += 1;
+    }
+  }
+  return chunk;
+}
+
+function zeroCounts(): StreamCounts {
+  return {
+    consumed: 0, counted: 0, filtered: 0, unattributed: 0, deadLettered: 0,
+    duplicates: 0, unknownJob: 0, batches: 0, fenced: 0, retries: 0,
+  };
+}
+
+/**
+ * One lease of the warehouse consumer: joins the group, consumes until the lease ends, every partition is
+ * caught up (optional) or the signal aborts, then leaves the group. MySQL holds the offsets; Kafka's group
+ * offsets are never committed. Transient failures are retried inside the lease; if the lease ends while the
+ * stream is still failing, StreamUnavailableError is thrown so the caller (Temporal) retries.
+ */
+export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptions): Promise<StreamLeaseSummary> {
+  const started = Date.now();
+  const deadline = started + opts.leaseMs;
+  const { kafka, mysql, metrics } = deps;
+  const { topic, consumerGroup: group, deadLetterTopic } = deps.config.kafka;
+  const chunkSize = opts.chunkSize ?? 5000;
+  const heartbeatMs = opts.heartbeatMs ?? 2000;
+  const pollMs = opts.pollMs ?? 250;
+  const log = opts.log ?? (() => undefined);
+  const attemptToken = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`.slice(0, 64);
+  const jobs = new JobDirectory(mysql, {
+    knownTtlMs: opts.jobCacheTtlMs ?? 60_000,
+    unknownTtlMs: opts.unknownJobTtlMs ?? 10_000,
+  });
+
+  const counts = zeroCounts();
+  let stopping = false;
+  let generation = 0;
+  let joined = false;
+  let assigned: number[] = [];
+  const verified = new Map<number, number>();
+  const earliest = new Map<number, string>();
+  let unhealthySince: number | null = null;
+  let lastError: string | undefined;
+  let progress: { partitions: PartitionProgress[]; lag: number } = { partitions: [], lag: 0 };
+
+  const shouldStop = () => stopping || Date.now() >= deadline || opts.signal?.aborted === true;
+  const noteError = (where: string, err: unknown) => {
+    lastError = `${where}: ${(err as Error)?.message ?? String(err)}`;
+    unhealthySince ??= Date.now();
+    counts.retries += 1;
+    metrics.inc('trackflow_stream_errors_total', 'Transient stream errors retried', 1, { where });
+    log('stream error, retrying', { where, error: lastError });
+  };
+  const noteHealthy = () => {
+    unhealthySince = null;
+  };
+
+  /** Retries `fn` with backoff until it succeeds or the lease is over ('aborted'). */
+  async function retrying<T>(where: string, fn: () => Promise<T>, kafkaHeartbeat?: () => Promise<void>): Promise<T | 'aborted'> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        noteError(where, err);
+        if (shouldStop()) return 'aborted';
+        await sleep(Math.min(5000, 200 * 2 ** attempt) * (0.75 + Math.random() / 2), opts.signal);
+        if (kafkaHeartbeat) await kafkaHeartbeat().catch(() => undefined);
+        if (shouldStop()) return 'aborted';
+      }
+    }
+  }
+
+  let admin: Admin | undefined;
+  let producer: Producer | undefined;
+  let consumer: Consumer | undefined;
+
+  async function refreshEarliest(a: Admin): Promise<Array<{ partition: number; high: string; low: string }>> {
+    const offsets = await a.fetchTopicOffsets(topic);
+    for (const o of offsets) earliest.set(o.partition, o.low);
+    return offsets.map((o) => ({ partition: o.partition, high: o.high, low: o.low }));
+  }
+
+  async function startOffset(partition: number): Promise<string> {
+    const stored = await readStoredOffset(mysql, { group, topic, partition });
+    if (stored !== null) return stored;
+    if (!earliest.has(partition) && admin) await refreshEarliest(admin);
+    return earliest.get(partition) ?? '0';
+  }
+
+  async function sendToDlq(chunk: PreparedChunk, partition: number): Promise<void> {
+    if (!producer || chunk.dlqSent || chunk.poison.length === 0) return;
+    await producer.send({
+      topic: deadLetterTopic,
+      acks: -1,
+      messages: chunk.poison.map(({ message, error }) => {
+        const headers: IHeaders = {
+          [DLQ_HEADERS.topic]: topic,
+          [DLQ_HEADERS.partition]: String(partition),
+          [DLQ_HEADERS.offset]: message.offset,
+          [DLQ_HEADERS.errorClass]: error.name,
+          [DLQ_HEADERS.errorMessage]: error.message.slice(0, 1000),
+        };
+        return { key: message.key, value: message.value, headers };
+      }),
+    });
+    chunk.dlqSent = true;
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, isStale } = payload;
+    const kafkaHeartbeat = async () => {
+      await payload.heartbeat().catch(() => undefined);
+    };
+    if (shouldStop()) return;
+    const partition = batch.partition;
+    const myGeneration = generation;
+    const fetched = String((batch as Batch & { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset());
+
+    // First batch of a partition in this generation: the fetch position came from Kafka (or from an earlier
+    // owner), not from MySQL. Re-position to the stored offset before doing anything.
+    if (verified.get(partition) !== myGeneration) {
+      const stored = await retrying('mysql', () => startOffset(partition), kafkaHeartbeat);
+      if (stored === 'aborted') return;
+      verified.set(partition, myGeneration);
+      if (stored !== fetched) {
+        consumer?.seek({ topic, partition, offset: stored });
+        return;
+      }
+    }
+
+    let expected = fetched;
+    const messages = batch.messages;
+    for (let i = 0; i < messages.length; i += chunkSize) {
+      if (shouldStop() || isStale() || generation !== myGeneration) return;
+      const slice = messages.slice(i, i + chunkSize);
+      const isLast = i + chunkSize >= messages.length;
+      const lastOffset = isLast ? batch.lastOffset() : (slice[slice.length - 1] as KafkaMessage).offset;
+      const nextOffset = (BigInt(lastOffset) + 1n).toString();
+      const t0 = process.hrtime.bigint();
+      const chunk = prepareChunk(slice);
+      const result = await retrying(
+        'commit',
+        async () => {
+          await sendToDlq(chunk, partition);
+          return commitBatch(mysql, jobs, {
+            group,
+            topic,
+            partition,
+            expectedOffset: expected,
+            earliestOffset: earliest.get(partition),
+            nextOffset,
+            countable: chunk.countable,
+            counts: chunk.counts,
+            attemptToken,
+          });
+        },
+        kafkaHeartbeat,
+      );
+      if (result === 'aborted') return;
+      if (result.status === 'fenced') {
+        counts.fenced += 1;
+        metrics.inc('trackflow_stream_fenced_total', 'Batches refused by the offset compare-and-set');
+        log('batch fenced: offset moved by another attempt', { partition, expected, stored: result.storedOffset });
+        const stored = await retrying('mysql', () => startOffset(partition), kafkaHeartbeat);
+        if (stored !== 'aborted') consumer?.seek({ topic, partition, offset: stored });
+        return;
+      }
+      noteHealthy();
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      counts.batches += 1;
+      counts.consumed += chunk.counts.consumed;
+      counts.filtered += chunk.counts.filtered;
+      counts.unattributed += chunk.counts.unattributed;
+      counts.deadLettered += chunk.counts.deadLettered;
+      counts.counted += result.counted;
+      counts.duplicates += result.duplicates;
+      counts.unknownJob += result.unknownJob;
+      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counted, { result: 'counted' });
+      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, chunk.counts.filtered, { result: 'filtered' });
+      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, chunk.counts.unattributed, { result: 'unattributed' });
+      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, chunk.counts.deadLettered, { result: 'dead_lettered' });
+      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.duplicates, { result: 'duplicate' });
+      metrics.inc('trackflow_stream_dead_lettered_total', 'Poison messages sent to the dead-letter topic', chunk.counts.deadLettered);
+      metrics.set('trackflow_stream_batch_seconds', 'Latency of the last batch transaction (decode to commit)', seconds);
+      metrics.inc('trackflow_stream_batch_seconds_sum', 'Total batch latency', seconds);
+      metrics.inc('trackflow_stream_batch_seconds_count', 'Batches committed');
+      resolveOffset(lastOffset);
+      expected = nextOffset;
+      await kafkaHeartbeat();
+    }
+  }
+
+  async function computeProgress(a: Admin): Promise<{ partitions: PartitionProgress[]; lag: number }> {
+    const offsets = await refreshEarliest(a);
+    const stored = await readStoredOffsets(mysql, group, topic);
+    const partitions = offsets
+      .map((o) => {
+        const next = stored.get(o.partition) ?? o.low;
+        return { partition: o.partition, nextOffset: next, lag: Math.max(0, Number(BigInt(o.high) - BigInt(next))) };
+      })
+      .sort((x, y) => x.partition - y.partition);
+    return { partitions, lag: partitions.reduce((s, p) => s + p.lag, 0) };
+  }
+
+  function caughtUp(p: { partitions: PartitionProgress[] }): boolean {
+    const mine = joined && assigned.length ? p.partitions.filter((x) => assigned.includes(x.partition)) : p.partitions;
+    return p.partitions.length > 0 && mine.every((x) => x.lag === 0);
+  }
+
+  async function setup(): Promise<void> {
+    admin = kafka.admin();
+    await admin.connect();
+    const topics = await admin.listTopics();
+    if (!topics.includes(deadLetterTopic)) {
+      await admin.createTopics({ topics: [{ topic: deadLetterTopic, numPartitions: 1 }], waitForLeaders: true });
+    }
+    await refreshEarliest(admin);
+    producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    consumer = kafka.consumer({
+      groupId: group,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      maxWaitTimeInMs: 500,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      retry: { initialRetryTime: 300, retries: 8, restartOnFailure: async () => true },
+    });
+    const c = consumer;
+    c.on(c.events.GROUP_JOIN, (e) => {
+      generation += 1;
+      joined = true;
+      const gen = generation;
+      assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort((x, y) => x - y);
+      log('joined group', { generation: gen, assigned });
+      // Position every new assignment at the MySQL offset now, unless its first batch already did.
+      void (async () => {
+        for (const partition of assigned) {
+          try {
+            const offset = await startOffset(partition);
+            if (generation === gen && verified.get(partition) !== gen) c.seek({ topic, partition, offset });
+          } catch (err) {
+            noteError('seek', err);
+          }
+        }
+      })();
+    });
+    c.on(c.events.CRASH, (e) => noteError('kafka', e.payload.error));
+    await c.connect();
+    await c.subscribe({ topic, fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? Math.max(1, deps.config.kafka.partitions),
+      eachBatch,
+    });
+  }
+
+  async function teardown(): Promise<void> {
+    stopping = true;
+    for (const close of [() => consumer?.disconnect(), () => producer?.disconnect()]) {
+      try {
+        await close();
+      } catch (err) {
+        log('disconnect failed', { error: (err as Error).message });
+      }
+    }
+    consumer = undefined;
+    producer = undefined;
+  }
+
+  let endReason: ConsumeLeaseSummary['endReason'] = 'lease-expired';
+  try {
+    // Connecting is retried like everything else: a broker restart must not fail the lease.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await setup();
+        break;
+      } catch (err) {
+        noteError('connect', err);
+        await teardown();
+        stopping = false;
+        await admin?.disconnect().catch(() => undefined);
+        admin = undefined;
+        if (shouldStop()) break;
+        await sleep(Math.min(5000, 300 * 2 ** attempt), opts.signal);
+      }
+    }
+
+    let lastBeat = 0;
+    let lastProgress = 0;
+    while (admin && consumer) {
+      if (opts.signal?.aborted) {
+        endReason = 'cancelled';
+        break;
+      }
+      if (Date.now() >= deadline) break;
+      const now = Date.now();
+      if (opts.stopWhenCaughtUp || now - lastProgress >= heartbeatMs) {
+        try {
+          progress = await computeProgress(admin);
+          lastProgress = now;
+          metrics.set('trackflow_stream_lag', 'Messages not yet in the warehouse (high watermark - next offset)', progress.lag);
+          if (progress.lag === 0) noteHealthy();
+          if (opts.stopWhenCaughtUp && caughtUp(progress)) {
+            endReason = 'caught-up';
+            break;
+          }
+        } catch (err) {
+          noteError('progress', err);
+        }
+      }
+      if (now - lastBeat >= heartbeatMs) {
+        lastBeat = now;
+        opts.heartbeat?.({ partitions: progress.partitions, counts: { ...counts }, lag: progress.lag });
+      }
+      await sleep(pollMs, opts.signal);
+    }
+    if (opts.signal?.aborted) endReason = 'cancelled';
+  } finally {
+    // Stop fetching; an in-flight transaction commits or rolls back before disconnect returns.
+    await teardown();
+  }
+  if (admin) {
+    try {
+      progress = await computeProgress(admin);
+      metrics.set('trackflow_stream_lag', 'Messages not yet in the warehouse (high watermark - next offset)', progress.lag);
+    } catch (err) {
+      noteError('progress', err);
+    }
+    await admin.disconnect().catch(() => undefined);
+  }
+  if (unhealthySince !== null && endReason !== 'cancelled' && endReason !== 'caught-up') {
+    throw new StreamUnavailableError(`stream unavailable since ${new Date(unhealthySince).toISOString()}: ${lastError}`);
+  }
+  return {
+    counts,
+    partitions: progress.partitions,
+    lag: progress.lag,
+    endReason,
+    lastError,
+    durationMs: Date.now() - started,
+  };
+}

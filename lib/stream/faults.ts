@@ -1,0 +1,20 @@
+/**
+ * Crash injection for the fault tests. Inert unless TRACKFLOW_FAULTS=1 and TRACKFLOW_FAULT_STREAM names the
+ * point; TRACKFLOW_FAULT_STREAM_BATCH=N picks the Nth batch transaction of this process (default 1).
+ */
+export type StreamFaultPoint = 'before-commit' | 'after-commit';
+
+let batchesSeen = 0;
+
+/** Numbers each batch transaction of the process, so both fault points refer to the same batch. */
+export function nextFaultBatch(): number {
+  batchesSeen += 1;
+  return batchesSeen;
+}
+
+export function streamFault(point: StreamFaultPoint, batch: number, env: NodeJS.ProcessEnv = process.env): void {
+  if (env['TRACKFLOW_FAULTS'] !== '1' || env['TRACKFLOW_FAULT_STREAM'] !== point) return;
+  const wanted = Number(env['TRACKFLOW_FAULT_STREAM_BATCH'] ?? '1');
+  if (batch !== wanted) return;
+  process.kill(process.pid, 'SIGKILL');
+}
