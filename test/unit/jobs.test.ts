@@ -25,7 +25,7 @@ test('job fixture parses: 42 rows of 30 columns, multi-line descriptions intact'
 });
 
 test('job rows: bad id, bad integer, wrong column count are rejected with a reason', () => {
-  const good = JOB_COLUMNS.map((c) => (c === 'id' ? '7' : c === 'company_id' ? '3.0' : ''));
+  const good: string[] = JOB_COLUMNS.map((c) => (c === 'id' ? '7' : c === 'company_id' ? '3.0' : ''));
   const ok = checkJobRecord(good);
   assert.ok(ok.ok);
   assert.equal(ok.row.company_id, 3);
