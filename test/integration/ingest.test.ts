@@ -32,7 +32,8 @@ const ks = (s: TestStack): string => s.config.cassandra.keyspace;
 
 async function all(client: Client, cql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = [];
-  for await (const row of client.stream(cql, params, { prepare: true, fetchSize: 5000 })) {
+  const rows = client.stream(cql, params, { prepare: true, fetchSize: 5000 }) as unknown as AsyncIterable<unknown>;
+  for await (const row of rows) {
     out.push(row as Record<string, unknown>);
   }
   return out;
