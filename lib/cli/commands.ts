@@ -4,3 +4,4 @@ import { register } from './registry';
 register('stack', 'Provision and run the local Cassandra, Kafka, MariaDB and Temporal servers', async () => (await import('./stack')).command);
 register('generate', 'Write a synthetic tracking export, job export and manifest (seeded, deterministic)', async () => (await import('./generate')).command);
 register('jobs', 'Load a job export into the job dimension (jobs load <file>)', async () => (await import('./jobs')).command);
+register('export', 'Print the warehouse events table in contract order (export events [--csv|--json])', async () => (await import('./export')).command);
