@@ -341,12 +341,12 @@ export async function ingestFileCore(
       if (rec.line <= resumedFromLine) continue;
       lastLine = rec.line;
       if (rec.parseError) {
-        rejects.push({ line: rec.line, reason: `unparsable: ${rec.parseError}`, raw: '' });
+        rejects.push({ line: rec.line, reason: `unparsable: ${rec.parseError}`, raw: rec.raw?.toString('utf8') ?? '' });
       } else {
-        const { fields, invalidUtf8Column } = decodeFields(rec.fields);
+        const { fields, invalidUtf8Column } = decodeFields(rec.fields, rec.raw);
         const check = checkRecord(fields, invalidUtf8Column);
         if (check.ok) rows.push({ line: rec.line, row: check.row });
-        else rejects.push({ line: rec.line, reason: check.reason, raw: toCsvLine(fields) });
+        else rejects.push({ line: rec.line, reason: check.reason, raw: rec.raw ? rec.raw.toString('utf8') : toCsvLine(fields) });
       }
       const pending = rows.length + rejects.length;
       const untilCrash =

@@ -1,14 +1,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { Transform, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { parse } from 'csv-parse';
+import { CsvBytesParser, type CsvRecord } from './csv';
 import { ApplicationFailure } from '@temporalio/common';
 
 /** A parsed record: `line` is the physical line the record ends on (1 = header). */
 export interface RawRecord {
   line: number;
   fields: Buffer[];
+  raw?: Buffer;
   /** Set when the parser could not make a record out of these lines (e.g. an unclosed quote at EOF). */
   parseError?: string;
 }
@@ -55,25 +55,7 @@ export function batchIdFor(contentHash: string): string {
   return `b${contentHash.slice(0, 20)}`;
 }
 
-/**
- * The BOM is removed here rather than by csv-parse: csv-parse switches to string decoding when it sees a
- * BOM, and decoded strings can no longer tell invalid UTF-8 bytes from a genuine U+FFFD.
- */
-function stripBom(): Transform {
-  let first = true;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (first) {
-        first = false;
-        if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-          cb(null, chunk.subarray(3));
-          return;
-        }
-      }
-      cb(null, chunk);
-    },
-  });
-}
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * Streams a CSV (optionally gzipped) record by record with bounded memory: fields stay raw bytes so the
@@ -81,37 +63,26 @@ function stripBom(): Transform {
  * newlines, blank lines and a missing final newline; an unparsable tail is reported, not thrown.
  */
 export async function* readCsvRecords(file: string): AsyncGenerator<RawRecord> {
-  const source = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
-  // The typings omit `encoding: null` (documented: fields come back as Buffers).
-  const parser = parse({
-    encoding: null as unknown as undefined,
-    bom: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    record_delimiter: ['\r\n', '\n'],
-    info: true,
-  });
-  const skipped: RawRecord[] = [];
-  parser.on('skip', (err: Error & { lines?: number }) => {
-    skipped.push({ line: err.lines ?? 0, fields: [], parseError: err.message });
-  });
-  let streamError: Error | undefined;
-  const stages: NodeJS.ReadWriteStream[] = [];
-  if (/\.gz$/i.test(file)) stages.push(zlib.createGunzip());
-  stages.push(stripBom());
-  const connect = pipeline as unknown as (streams: unknown[], cb: (err: Error | null) => void) => void;
-  connect([source, ...stages, parser], (err) => {
-    if (err) streamError = err;
-  });
+  const source = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  const input: AsyncIterable<Buffer> = /\.gz$/i.test(file) ? source.pipe(zlib.createGunzip()) : source;
+  if (input !== source) source.on('error', (err) => (input as zlib.Gunzip).destroy(err));
+  const parser = new CsvBytesParser();
+  const out: CsvRecord[] = [];
+  let first = true;
   try {
-    for await (const item of parser as AsyncIterable<{ record: Buffer[]; info: { lines: number } }>) {
-      while (skipped.length) yield skipped.shift()!;
-      yield { line: item.info.lines, fields: item.record };
+    for await (let chunk of input) {
+      if (first) {
+        first = false;
+        if (chunk.length >= 3 && chunk.subarray(0, 3).equals(BOM)) chunk = chunk.subarray(3);
+      }
+      parser.push(chunk, out);
+      for (const rec of out) yield rec;
+      out.length = 0;
     }
+    parser.end(out);
+    for (const rec of out) yield rec;
   } catch (err) {
-    const e = (streamError ?? err) as NodeJS.ErrnoException;
+    const e = err as NodeJS.ErrnoException;
     if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || e.code === 'EACCES' || e.code === 'EISDIR') {
       throw ApplicationFailure.nonRetryable(`tracking file unreadable: ${file}: ${e.message}`, 'FileUnreadable');
     }
@@ -119,6 +90,4 @@ export async function* readCsvRecords(file: string): AsyncGenerator<RawRecord> {
   } finally {
     source.destroy();
   }
-  while (skipped.length) yield skipped.shift()!;
-  if (streamError) throw streamError;
 }

@@ -42,7 +42,7 @@ async function parseFile(file: string): Promise<{ header: string[]; rows: Parsed
       rows.push({ line: rec.line, check: { ok: false, reason: `unparsable: ${rec.parseError}` } });
       continue;
     }
-    const { fields, invalidUtf8Column } = decodeFields(rec.fields);
+    const { fields, invalidUtf8Column } = decodeFields(rec.fields, rec.raw);
     if (!header) {
       header = fields;
       continue;
@@ -99,11 +99,10 @@ test('tolerated: BOM, CRLF, no final newline, blank lines, quoted newlines, quot
   assert.equal(rows.length, 3);
   rows.forEach(okRow);
   assert.equal(okRow(rows[1]).values[LAKE_COLUMNS.indexOf('ed')], '{"a":"x,\r\ny"}');
-  // Line numbers are the parser's count at the record's end; csv-parse counts a CRLF inside quotes twice.
-  // They stay unique and increasing, which is what the lake keys need.
+  // A record's line is the physical line it ends on.
   assert.deepEqual(
     rows.map((r) => r.line),
-    [2, 6, 7],
+    [2, 5, 6],
   );
   assert.equal(okRow(rows[2]).values[LAKE_COLUMNS.indexOf('vp')], '1366x625');
 });
@@ -157,4 +156,19 @@ test('timeuuid: makeTimeUuid round-trips and hourBucket is UTC', () => {
   assert.equal(hourBucket(u), '2022-07-08T09');
   assert.equal(hourBucket('5af328a0-0d60-11ed-90e9-7cd44fe229db'), '2022-07-27T03');
   assert.ok(!isTimeUuid('5af328a0-0d60-41ed-90e9-7cd44fe229db'));
+});
+
+test('fastHourBucket agrees with hourBucket, including around hour boundaries and before 1970', async () => {
+  const { fastHourBucket } = await import('../../lib/domain/tracking');
+  const times = [Date.UTC(2022, 6, 8, 9, 59, 59, 999), Date.UTC(2022, 6, 8, 10), Date.UTC(1969, 11, 31, 23, 30), Date.UTC(2031, 0, 1)];
+  for (const ms of times) {
+    for (const sub of [0, 1, 9999]) {
+      const u = makeTimeUuid(ms, sub, 1, '1');
+      assert.equal(fastHourBucket(u), hourBucket(u), u);
+    }
+  }
+  for (let i = 0; i < 2000; i++) {
+    const u = makeTimeUuid(Date.UTC(2020, 0, 1) + Math.floor(Math.random() * 4e11), Math.floor(Math.random() * 10000), 1, '1');
+    assert.equal(fastHourBucket(u), hourBucket(u), u);
+  }
 });
