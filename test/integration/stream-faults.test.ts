@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { createKafka } from '../../lib/clients/kafka';
+import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
+import { REPO_ROOT } from '../../lib/config';
+import { encodeMessage, messageKey } from '../../lib/domain/message';
+import type { TrackingMessageV1 } from '../../lib/domain/message';
+import { makeTimeUuid } from '../../lib/domain/timeuuid';
+import { migrateMysql } from '../../lib/migrate/mysql';
+import { readStreamTotals } from '../../lib/stream/commit';
+import { isolatedConfig } from '../support/env';
+
+const cfg = isolatedConfig('streamfault');
+const admin = createMysqlAdminPool(cfg.mysql);
+const mysql = createMysqlPool(cfg.mysql);
+const kafka = createKafka(cfg.kafka, 'test');
+
+// A lease in a child process, so the fault hook's SIGKILL takes down only the child.
+const CHILD = `
+const { runConsumeLease } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/stream/consumer'))});
+const { config } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/config'))});
+const { createKafka } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/clients/kafka'))});
+const { createMysqlPool } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/clients/mysql'))});
+const { Metrics } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/metrics'))});
+const c = config();
+const mysql = createMysqlPool(c.mysql);
+runConsumeLease({ kafka: createKafka(c.kafka, 'child'), mysql, config: c, metrics: new Metrics() },
+  { leaseMs: 60000, stopWhenCaughtUp: true, chunkSize: 10 })
+  .then((s) => { console.log(JSON.stringify(s.counts)); return mysql.end(); })
+  .catch((e) => { console.error(e); process.exit(1); });
+`;
+
+function runChild(env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', '-e', CHILD], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 90_000,
+    env: {
+      ...process.env,
+      TRACKFLOW_KAFKA_TOPIC: cfg.kafka.topic,
+      TRACKFLOW_KAFKA_DLQ_TOPIC: cfg.kafka.deadLetterTopic,
+      TRACKFLOW_KAFKA_GROUP: cfg.kafka.consumerGroup,
+      TRACKFLOW_MYSQL_DATABASE: cfg.mysql.database,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...env,
+    },
+  });
+}
+
+after(async () => {
+  await mysql.end();
+  await admin.query(`DROP DATABASE IF EXISTS \`${cfg.mysql.database}\``);
+  await admin.end();
+  const a = kafka.admin();
+  await a.connect();
+  await a.deleteTopics({ topics: [cfg.kafka.topic, cfg.kafka.deadLetterTopic] }).catch(() => undefined);
+  await a.disconnect();
+});
+
+void test('SIGKILL before and after a batch commit: the next lease finishes with exact totals', { timeout: 240_000 }, async () => {
+  await migrateMysql(admin, cfg.mysql.database);
+  const a = kafka.admin();
+  await a.connect();
+  await a.createTopics({ topics: [{ topic: cfg.kafka.topic, numPartitions: 6 }], waitForLeaders: true });
+  await a.disconnect();
+  const messages: TrackingMessageV1[] = [];
+  for (let i = 0; i < 120; i++) {
+    messages.push({
+      v: 1, event_id: makeTimeUuid(Date.UTC(2022, 6, 8, 9, i % 60), i, i, '0a0b0c0d0e0f'), ts: '',
+      job_id: 201 + (i % 3), custom_track: 'click', bid: 0.5, campaign_id: null, group_id: null, publisher_id: null,
+    });
+  }
+  const p = kafka.producer();
+  await p.connect();
+  await p.send({ topic: cfg.kafka.topic, messages: messages.map((m) => ({ key: messageKey(m), value: encodeMessage(m) })) });
+  await p.disconnect();
+
+  const killedBefore = runChild({ TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_STREAM: 'before-commit', TRACKFLOW_FAULT_STREAM_BATCH: '2' });
+  assert.equal(killedBefore.signal, 'SIGKILL', killedBefore.stderr);
+  assert.equal((await readStreamTotals(mysql, cfg.kafka.consumerGroup, cfg.kafka.topic)).batches, 1);
+
+  const killedAfter = runChild({ TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_STREAM: 'after-commit', TRACKFLOW_FAULT_STREAM_BATCH: '3' });
+  assert.equal(killedAfter.signal, 'SIGKILL', killedAfter.stderr);
+  assert.equal((await readStreamTotals(mysql, cfg.kafka.consumerGroup, cfg.kafka.topic)).batches, 4);
+
+  const finish = runChild({});
+  assert.equal(finish.status, 0, finish.stderr);
+  const [rows] = await mysql.query('SELECT job_id, clicks, spend_hour, bid_set FROM events ORDER BY job_id');
+  assert.deepEqual(rows, [
+    { job_id: 201, clicks: 40, spend_hour: 20, bid_set: 0.5 },
+    { job_id: 202, clicks: 40, spend_hour: 20, bid_set: 0.5 },
+    { job_id: 203, clicks: 40, spend_hour: 20, bid_set: 0.5 },
+  ]);
+  const t = await readStreamTotals(mysql, cfg.kafka.consumerGroup, cfg.kafka.topic);
+  assert.deepEqual([t.consumed, t.counted, t.duplicates], [120, 120, 0]);
+});
