@@ -44,7 +44,7 @@ async function count(s: TestStack, table: string, where = '', params: unknown[] 
   return Number(rs.rows[0]?.['n']);
 }
 
-test('the sample lands typed: 57 rows, hand-checked values, queued once, batch registered', async () => {
+void test('the sample lands typed: 57 rows, hand-checked values, queued once, batch registered', async () => {
   const acts = createIngestActivities(stack.deps);
   const res = await acts.ingestFile({ path: SAMPLE });
   assert.equal(res.status, 'ingested');
@@ -123,7 +123,7 @@ test('the sample lands typed: 57 rows, hand-checked values, queued once, batch r
   );
 });
 
-test('the same file again is a duplicate: nothing new in the lake or the queue', async () => {
+void test('the same file again is a duplicate: nothing new in the lake or the queue', async () => {
   const res = await createIngestActivities(stack.deps).ingestFile({ path: SAMPLE });
   assert.equal(res.status, 'duplicate-file');
   assert.equal(res.rowsRead + res.written + res.alreadyPresent + res.rejected, 0);
@@ -131,7 +131,7 @@ test('the same file again is a duplicate: nothing new in the lake or the queue',
   assert.equal(await count(stack, 'publish_queue'), 57);
 });
 
-test('an overlapping export: the overlap is already present and not queued, new rows are', async () => {
+void test('an overlapping export: the overlap is already present and not queued, new rows are', async () => {
   const lines = fs.readFileSync(SAMPLE, 'utf8').trimEnd().split('\n');
   const gen = await writeDataset(path.join(tmp, 'fresh'), { events: 40, seed: 99 });
   const fresh = fs.readFileSync(gen.trackingFile, 'utf8').trimEnd().split('\n').slice(1);
@@ -154,7 +154,7 @@ test('an overlapping export: the overlap is already present and not queued, new 
   assert.equal(await count(stack, 'events_by_hour'), 97);
 });
 
-test('malformed rows: rejected count, quarantine lines and reasons equal the generator manifest', async () => {
+void test('malformed rows: rejected count, quarantine lines and reasons equal the generator manifest', async () => {
   const gen = await writeDataset(path.join(tmp, 'bad'), { events: 3000, seed: 5, badRate: 0.01, gzip: true });
   const res = await createIngestActivities(other.deps).ingestFile({ path: gen.trackingFile });
   assert.equal(res.rejected, 30);
@@ -186,7 +186,7 @@ async function lakeSnapshot(s: TestStack, batch: string): Promise<{ events: stri
   return { events, queue, quarantine };
 }
 
-test('a crash after K rows, resumed from the last checkpoint, ends with the lake of a clean run', async () => {
+void test('a crash after K rows, resumed from the last checkpoint, ends with the lake of a clean run', async () => {
   const gen = await writeDataset(path.join(tmp, 'crash'), { events: 25_000, seed: 21, badRate: 0.002 });
   const crashed = await openTestStack('crash');
   const clean = await openTestStack('clean');
@@ -220,7 +220,7 @@ test('a crash after K rows, resumed from the last checkpoint, ends with the lake
   }
 });
 
-test('a file that repeats a create_time keeps the first occurrence only', async () => {
+void test('a file that repeats a create_time keeps the first occurrence only', async () => {
   const lines = fs.readFileSync(SAMPLE, 'utf8').trimEnd().split('\n');
   const gen = await writeDataset(path.join(tmp, 'dups'), { events: 30, seed: 77 });
   const fresh = fs.readFileSync(gen.trackingFile, 'utf8').trimEnd().split('\n').slice(1);
@@ -230,7 +230,7 @@ test('a file that repeats a create_time keeps the first occurrence only', async 
   assert.deepEqual([res.rowsRead, res.written, res.alreadyPresent], [32, 30, 2]);
 });
 
-test('a missing file and a wrong header fail without retry, with clear messages', async () => {
+void test('a missing file and a wrong header fail without retry, with clear messages', async () => {
   const acts = createIngestActivities(other.deps);
   await assert.rejects(acts.ingestFile({ path: path.join(tmp, 'nope.csv') }), (err: Error & { type?: string; nonRetryable?: boolean }) => {
     assert.equal(err.type, 'FileNotFound');

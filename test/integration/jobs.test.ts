@@ -35,7 +35,7 @@ async function scalar(sql: string, params: unknown[] = []): Promise<unknown> {
   return Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0];
 }
 
-test('loading the job sample twice is idempotent, and late warehouse rows get their company', async () => {
+void test('loading the job sample twice is idempotent, and late warehouse rows get their company', async () => {
   // A warehouse row written before job 98 was known.
   await pool.query(
     `INSERT INTO events (job_id, dates, hours, publisher_id, campaign_id, group_id, clicks, company_id, updated_at)
@@ -63,7 +63,7 @@ test('loading the job sample twice is idempotent, and late warehouse rows get th
   assert.ok(desc.includes('\n'), 'multi-line description kept');
 });
 
-test('a missing job file fails without retry', async () => {
+void test('a missing job file fails without retry', async () => {
   await assert.rejects(activities.loadJobs({ path: '/nonexistent/job.csv' }), (err: Error & { type?: string; nonRetryable?: boolean }) => {
     assert.equal(err.type, 'FileNotFound');
     assert.equal(err.nonRetryable, true);

@@ -12,7 +12,7 @@ function digest(lines: Iterable<string | Buffer>): string {
   return h.digest('hex');
 }
 
-test('mulberry32 is deterministic and uniform enough', () => {
+void test('mulberry32 is deterministic and uniform enough', () => {
   const a = mulberry32(42);
   const b = mulberry32(42);
   const xs = Array.from({ length: 10000 }, () => a());
@@ -22,14 +22,14 @@ test('mulberry32 is deterministic and uniform enough', () => {
   assert.ok(xs.every((x) => x >= 0 && x < 1));
 });
 
-test('same seed, same bytes; another seed, other bytes', () => {
+void test('same seed, same bytes; another seed, other bytes', () => {
   const opts = { events: 2000, seed: 7, badRate: 0.01 };
   assert.equal(digest(generateTracking(opts).lines), digest(generateTracking(opts).lines));
   assert.notEqual(digest(generateTracking(opts).lines), digest(generateTracking({ ...opts, seed: 8 }).lines));
   assert.equal(digest(generateJobs(7)), digest(generateJobs(7)));
 });
 
-test('rows are in the real format and follow the contract distributions', () => {
+void test('rows are in the real format and follow the contract distributions', () => {
   const n = 50_000;
   const gen = generateTracking({ events: n, seed: 3, days: 5 });
   const it = gen.lines[Symbol.iterator]();
@@ -75,7 +75,7 @@ test('rows are in the real format and follow the contract distributions', () => 
   assert.ok([...bids].every((b) => b >= 0 && b <= 3 && Number.isInteger(b * 2)));
 });
 
-test('--bad-rate injects every kind at the manifest lines, and ingest validation rejects exactly those', () => {
+void test('--bad-rate injects every kind at the manifest lines, and ingest validation rejects exactly those', () => {
   const gen = generateTracking({ events: 1000, seed: 11, badRate: 0.02 });
   const lines = [...gen.lines];
   const m = gen.manifest;
@@ -95,7 +95,7 @@ test('--bad-rate injects every kind at the manifest lines, and ingest validation
   assert.deepEqual([...got.entries()].sort((a, b) => a[0] - b[0]), [...expected.entries()].sort((a, b) => a[0] - b[0]));
 });
 
-test('job export: 30 columns, a multi-line quoted description, a company for every job', () => {
+void test('job export: 30 columns, a multi-line quoted description, a company for every job', () => {
   const text = [...generateJobs(5)].join('\n') + '\n';
   const rows = parse(text) as string[][];
   assert.equal(rows[0]!.length, 30);

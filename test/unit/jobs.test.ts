@@ -7,7 +7,7 @@ import { JOB_COLUMNS, checkJobHeader, checkJobRecord } from '../../lib/domain/jo
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'job_sample.csv');
 
-test('job fixture parses: 42 rows of 30 columns, multi-line descriptions intact', () => {
+void test('job fixture parses: 42 rows of 30 columns, multi-line descriptions intact', () => {
   const rows = parse(fs.readFileSync(FIXTURE), { bom: true }) as string[][];
   assert.equal(checkJobHeader(rows[0]!), undefined);
   const data = rows.slice(1);
@@ -24,7 +24,7 @@ test('job fixture parses: 42 rows of 30 columns, multi-line descriptions intact'
   assert.ok(multi.length > 0, 'the sample has multi-line descriptions');
 });
 
-test('job rows: bad id, bad integer, wrong column count are rejected with a reason', () => {
+void test('job rows: bad id, bad integer, wrong column count are rejected with a reason', () => {
   const good: string[] = JOB_COLUMNS.map((c) => (c === 'id' ? '7' : c === 'company_id' ? '3.0' : ''));
   const ok = checkJobRecord(good);
   assert.ok(ok.ok);

@@ -63,7 +63,7 @@ function rejectKind(p: Parsed | undefined): string {
   return reasonKind((p.check as { reason: string }).reason);
 }
 
-test('header: the 30 expected columns pass, anything else names expected and found', () => {
+void test('header: the 30 expected columns pass, anything else names expected and found', () => {
   assert.equal(checkHeader([...TRACKING_COLUMNS]), undefined);
   const msg = checkHeader(['', 'create_time', 'bid']);
   assert.ok(msg);
@@ -72,7 +72,7 @@ test('header: the 30 expected columns pass, anything else names expected and fou
   assert.match(msg, /"publisher_id"/);
 });
 
-test('a valid row is typed: doubles, nulls for empty fields, JSON and commas kept', async () => {
+void test('a valid row is typed: doubles, nulls for empty fields, JSON and commas kept', async () => {
   const { rows } = await parseFile(tmpFile('a.csv', `${HEADER}\n${GOOD}\n`));
   const row = okRow(rows[0]);
   assert.equal(rows[0]!.line, 2);
@@ -88,7 +88,7 @@ test('a valid row is typed: doubles, nulls for empty fields, JSON and commas kep
   assert.equal(row.values[LAKE_COLUMNS.indexOf('utm_source')], null);
 });
 
-test('tolerated: BOM, CRLF, no final newline, blank lines, quoted newlines, quotes and commas', async () => {
+void test('tolerated: BOM, CRLF, no final newline, blank lines, quoted newlines, quotes and commas', async () => {
   const multiline = GOOD.replace('"{""customEvent"":""click"",""jobId"":98}"', '"{""a"":""x,\r\ny""}"').replace('40,f6effc90', '41,f6effc91');
   const content = Buffer.concat([
     Buffer.from([0xef, 0xbb, 0xbf]),
@@ -107,13 +107,13 @@ test('tolerated: BOM, CRLF, no final newline, blank lines, quoted newlines, quot
   assert.equal(okRow(rows[2]).values[LAKE_COLUMNS.indexOf('vp')], '1366x625');
 });
 
-test('rejected: wrong column count', async () => {
+void test('rejected: wrong column count', async () => {
   const { rows } = await parseFile(tmpFile('c.csv', `${HEADER}\n${GOOD},extra\n1,2,3\n`));
   assert.equal(rejectKind(rows[0]), 'column_count');
   assert.equal(rejectKind(rows[1]), 'column_count');
 });
 
-test('rejected: non-numeric value in a numeric column', async () => {
+void test('rejected: non-numeric value in a numeric column', async () => {
   const bad = GOOD.replace('40,f6effc90-fea3-11ec-8a1b-47e436f4e7d4,2.0,', '40,f6effc90-fea3-11ec-8a1b-47e436f4e7d4,abc,');
   const { rows } = await parseFile(tmpFile('d.csv', `${HEADER}\n${bad}\n${GOOD.replace(',98.0,', ',0x10,')}\n`));
   assert.equal(rejectKind(rows[0]), 'invalid_number');
@@ -121,7 +121,7 @@ test('rejected: non-numeric value in a numeric column', async () => {
   assert.equal(rejectKind(rows[1]), 'invalid_number');
 });
 
-test('rejected: create_time that is not a time UUID, and a version-4 UUID', async () => {
+void test('rejected: create_time that is not a time UUID, and a version-4 UUID', async () => {
   const notUuid = GOOD.replace('f6effc90-fea3-11ec-8a1b-47e436f4e7d4', 'hello');
   const v4 = GOOD.replace('f6effc90-fea3-11ec-8a1b-47e436f4e7d4', 'f6effc90-fea3-41ec-8a1b-47e436f4e7d4');
   const { rows } = await parseFile(tmpFile('e.csv', `${HEADER}\n${notUuid}\n${v4}\n`));
@@ -129,7 +129,7 @@ test('rejected: create_time that is not a time UUID, and a version-4 UUID', asyn
   assert.equal(rejectKind(rows[1]), 'invalid_create_time');
 });
 
-test('rejected: invalid UTF-8 bytes, while a genuine U+FFFD is accepted', async () => {
+void test('rejected: invalid UTF-8 bytes, while a genuine U+FFFD is accepted', async () => {
   const [before, after] = GOOD.split('Chrome 103') as [string, string];
   const content = Buffer.concat([
     Buffer.from(`${HEADER}\n${before}`),
@@ -141,14 +141,14 @@ test('rejected: invalid UTF-8 bytes, while a genuine U+FFFD is accepted', async 
   assert.equal(okRow(rows[1]).values[LAKE_COLUMNS.indexOf('bn')], '\uFFFD');
 });
 
-test('a truncated last line inside an open quote is reported, not thrown', async () => {
+void test('a truncated last line inside an open quote is reported, not thrown', async () => {
   const { rows } = await parseFile(tmpFile('g.csv', `${HEADER}\n${GOOD}\n41,f6effc91-fea3-11ec-8a1b-47e436f4e7d4,,"Chrome`));
   okRow(rows[0]);
   assert.equal(rows.length, 2);
   assert.equal(rejectKind(rows[1]), 'unparsable');
 });
 
-test('timeuuid: makeTimeUuid round-trips and hourBucket is UTC', () => {
+void test('timeuuid: makeTimeUuid round-trips and hourBucket is UTC', () => {
   const ms = Date.UTC(2022, 6, 8, 9, 59, 59, 999);
   const u = makeTimeUuid(ms, 1234, 42, 'abcdef012345');
   assert.ok(isTimeUuid(u));
@@ -158,7 +158,7 @@ test('timeuuid: makeTimeUuid round-trips and hourBucket is UTC', () => {
   assert.ok(!isTimeUuid('5af328a0-0d60-41ed-90e9-7cd44fe229db'));
 });
 
-test('fastHourBucket agrees with hourBucket, including around hour boundaries and before 1970', async () => {
+void test('fastHourBucket agrees with hourBucket, including around hour boundaries and before 1970', async () => {
   const { fastHourBucket } = await import('../../lib/domain/tracking');
   const times = [Date.UTC(2022, 6, 8, 9, 59, 59, 999), Date.UTC(2022, 6, 8, 10), Date.UTC(1969, 11, 31, 23, 30), Date.UTC(2031, 0, 1)];
   for (const ms of times) {
