@@ -51,6 +51,8 @@ export interface StreamToWarehouseInput {
   maxLeasesPerRun?: number;
   /** Finish once a lease reports every partition caught up (tests, one-shot catch-up runs). */
   stopWhenCaughtUp?: boolean;
+  /** Pause after a failed lease before the next one; default 10s. */
+  failureBackoffMs?: number;
   state?: StreamCarry;
 }
 
@@ -181,7 +183,7 @@ export async function streamToWarehouse(input: StreamToWarehouseInput = {}): Pro
       }
       carry.lastError = { at: new Date().toISOString(), message: errorMessage(err) };
       log.warn('Lease failed; retrying after a pause', { error: carry.lastError.message });
-      await condition(() => draining, FAILURE_BACKOFF_MS);
+      await condition(() => draining, input.failureBackoffMs ?? FAILURE_BACKOFF_MS);
     } finally {
       lease = undefined;
     }

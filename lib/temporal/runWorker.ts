@@ -62,6 +62,9 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       workflowsPath: opts.workflowsPath,
       activities,
       shutdownGraceTime: SHUTDOWN_GRACE,
+      // Cancellation reaches an activity only on a heartbeat response; the default throttle (80% of a 30s
+      // heartbeat timeout) would make `stream drain` wait up to 24s.
+      maxHeartbeatThrottleInterval: '2s',
       identity: `trackflow-${opts.name}@${process.pid}`,
     });
     const w = worker;
