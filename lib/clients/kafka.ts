@@ -1,8 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaConfig as KafkaJsConfig } from 'kafkajs';
 import type { KafkaConfig } from '../config';
 import { tlsOptions } from './tls';
 
-export function createKafka(cfg: KafkaConfig, clientSuffix = ''): Kafka {
+export function createKafka(cfg: KafkaConfig, clientSuffix = '', overrides: Partial<KafkaJsConfig> = {}): Kafka {
   return new Kafka({
     clientId: clientSuffix ? `${cfg.clientId}-${clientSuffix}` : cfg.clientId,
     brokers: cfg.brokers,
@@ -12,5 +13,6 @@ export function createKafka(cfg: KafkaConfig, clientSuffix = ''): Kafka {
     requestTimeout: 30000,
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 300, retries: 8 },
+    ...overrides,
   });
 }

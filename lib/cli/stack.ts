@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { config } from '../config';
+import { ensureDotEnv } from '../dotenv';
+import type { ServiceName } from '../stack/services';
+import { SERVICE_NAMES, StackError, down, logFileOf, reset, status, up } from '../stack/stack';
+import { tailFile } from '../stack/proc';
+import type { Command } from './command';
+import { EXIT, UsageError, output, wantsHelp } from './command';
+
+const help = `Usage: trackflow stack <up|down|status|logs|reset> [options]
+
+Runs the real servers on 127.0.0.1 without Docker: Cassandra 5 (9042), Kafka 4 KRaft (9092),
+MariaDB (3306) and the Temporal dev server (7233, Web UI 8233). Downloads are cached in
+\${XDG_CACHE_HOME:-~/.cache}/trackflow; data and logs live in \${XDG_STATE_HOME:-~/.local/state}/trackflow.
+
+  up [service...]       provision (first run downloads), start and wait for health; no-op when running
+  down [service...]     stop the servers (SIGTERM, then SIGKILL after a grace period)
+  status [--json]       health of each service; exit 1 unless all are healthy
+  logs <service> [-n N] [-f]  print (or follow) a service's log
+  reset                 stop everything and delete data and logs (downloads are kept)
+
+Services: ${SERVICE_NAMES.join(', ')}.
+Ports and credentials come from the environment (.env; see .env.example).`;
+
+function services(names: string[]): ServiceName[] | undefined {
+  if (!names.length) return undefined;
+  for (const n of names) if (!SERVICE_NAMES.includes(n as ServiceName)) throw new UsageError(`unknown service "${n}"`);
+  return names as ServiceName[];
+}
+
+export const command: Command = {
+  name: 'stack',
+  summary: 'Provision and run the local Cassandra, Kafka, MariaDB and Temporal servers',
+  help,
+  async run(argv) {
+    if (wantsHelp(argv) || !argv.length) {
+      process.stdout.write(help + '\n');
+      return argv.length ? EXIT.ok : EXIT.usage;
+    }
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, lines: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' } },
+    });
+    const [action, ...rest] = positionals;
+    ensureDotEnv();
+    const cfg = config();
+    try {
+      switch (action) {
+        case 'up':
+          await up(cfg, services(rest));
+          return EXIT.ok;
+        case 'down':
+          await down(cfg, services(rest));
+          return EXIT.ok;
+        case 'reset':
+          await reset(cfg);
+          return EXIT.ok;
+        case 'status': {
+          const rows = await status(cfg);
+          output(Boolean(values.json), rows, () =>
+            rows
+              .map((r) => `${r.service.padEnd(10)} ${r.state.padEnd(9)} port ${String(r.port).padEnd(5)} ${r.pid ? `pid ${r.pid}` : ''}\n           ${r.detail}\n           log: ${r.log}`)
+              .join('\n'),
+          );
+          return rows.every((r) => r.state === 'healthy' || r.state === 'external') ? EXIT.ok : EXIT.failed;
+        }
+        case 'logs': {
+          const name = rest[0];
+          if (!name) throw new UsageError('logs needs a service name');
+          services([name]);
+          const file = logFileOf(cfg, name) as string;
+          if (values.follow) {
+            const child = spawn('tail', ['-n', values.lines ?? '100', '-F', file], { stdio: 'inherit' });
+            await new Promise((resolve) => child.on('exit', resolve));
+            return EXIT.ok;
+          }
+          process.stdout.write(tailFile(file, Number(values.lines ?? 200)) + '\n');
+          return EXIT.ok;
+        }
+        default:
+          throw new UsageError(`unknown action "${action}"`);
+      }
+    } catch (err) {
+      if (err instanceof StackError) return EXIT.unavailable;
+      throw err;
+    }
+  },
+};

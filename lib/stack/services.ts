@@ -1,0 +1,427 @@
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config';
+import { stateDir } from './paths';
+import { javaBinary, provisionCassandra, provisionKafka, provisionMariadb, provisionTemporal } from './provision';
+import { checkCassandra, checkKafka, checkMysql, checkTemporal } from './health';
+
+export type ServiceName = 'cassandra' | 'kafka' | 'mariadb' | 'temporal';
+
+export interface LaunchSpec {
+  command: string;
+  args: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Service {
+  name: ServiceName;
+  port: number;
+  /** What the health check does, for error messages. */
+  check: string;
+  startTimeoutMs: number;
+  stopGraceMs: number;
+  dataDir: string;
+  logFile: string;
+  pidFile: string;
+  /** Downloads or installs the server (cached); returns nothing, throws with a reason. */
+  provision(): void;
+  /** Writes configuration and initialises storage; then returns how to launch. */
+  prepare(): LaunchSpec;
+  health(cfg: Config): Promise<string>;
+  /** Answers before afterStart has run (e.g. before the app user exists); defaults to health. */
+  ready?(cfg: Config): Promise<string>;
+  /** One-off setup once healthy (users, grants); must be idempotent. */
+  afterStart?(cfg: Config): Promise<void>;
+}
+
+function portOf(hostPort: string | undefined, fallback: number): number {
+  const port = Number(hostPort?.split(':').pop());
+  return Number.isInteger(port) && port > 0 ? port : fallback;
+}
+
+function envPort(key: string, fallback: number): number {
+  const value = Number(process.env[key]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+function paths(name: ServiceName) {
+  const root = stateDir();
+  return {
+    dataDir: path.join(root, name),
+    logFile: path.join(root, 'logs', `${name}.log`),
+    pidFile: path.join(root, 'run', `${name}.pid`),
+  };
+}
+
+/** The JPMS flags Cassandra 5 needs on Java 17 (conf/jvm17-server.options of the distribution). */
+const CASSANDRA_JAVA17_FLAGS = [
+  '-XX:+UseG1GC',
+  '-XX:+ParallelRefProcEnabled',
+  '-XX:MaxTenuringThreshold=1',
+  '-XX:G1HeapRegionSize=16m',
+  '-XX:MaxGCPauseMillis=300',
+  '-Djdk.attach.allowAttachSelf=true',
+  ...[
+    'java.base/jdk.internal.misc',
+    'java.management.rmi/com.sun.jmx.remote.internal.rmi',
+    'java.rmi/sun.rmi.registry',
+    'java.rmi/sun.rmi.server',
+    'java.sql/java.sql',
+    'java.base/java.lang.ref',
+    'jdk.unsupported/sun.misc',
+    'jdk.compiler/com.sun.tools.javac.file',
+    'jdk.attach/sun.tools.attach',
+  ].flatMap((m) => ['--add-exports', `${m}=ALL-UNNAMED`]),
+  ...[
+    'java.base/java.lang.module',
+    'java.base/jdk.internal.loader',
+    'java.base/jdk.internal.ref',
+    'java.base/jdk.internal.reflect',
+    'java.base/jdk.internal.math',
+    'java.base/jdk.internal.module',
+    'java.base/jdk.internal.util.jar',
+    'jdk.management/com.sun.management.internal',
+    'java.base/sun.nio.ch',
+    'java.base/java.io',
+    'java.base/java.lang.reflect',
+    'jdk.compiler/com.sun.tools.javac',
+    'java.base/java.lang',
+    'java.base/java.util',
+  ].flatMap((m) => ['--add-opens', `${m}=ALL-UNNAMED`]),
+  '-Dio.netty.tryReflectionSetAccessible=true',
+  '-Dio.netty.allocator.useCacheForAllThreads=true',
+  '-Dio.netty.allocator.maxOrder=11',
+];
+
+export function services(cfg: Config): Service[] {
+  let cassandraLib = '';
+  let kafkaLib = '';
+  let mariadb: ReturnType<typeof provisionMariadb> | undefined;
+  let temporalBin = '';
+
+  const cassandraPort = portOf(cfg.cassandra.contactPoints[0], 9042);
+  const kafkaPort = portOf(cfg.kafka.brokers[0], 9092);
+  const temporalPort = portOf(cfg.temporal.address, 7233);
+
+  const cassandra: Service = {
+    name: 'cassandra',
+    port: cassandraPort,
+    check: `CQL query "SELECT release_version FROM system.local" on 127.0.0.1:${cassandraPort}`,
+    startTimeoutMs: 240_000,
+    stopGraceMs: 30_000,
+    ...paths('cassandra'),
+    provision() {
+      cassandraLib = provisionCassandra();
+    },
+    prepare() {
+      const dir = this.dataDir;
+      const conf = path.join(dir, 'conf');
+      for (const sub of ['conf', 'data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) {
+        fs.mkdirSync(path.join(dir, sub), { recursive: true });
+      }
+      const storagePort = envPort('TRACKFLOW_STACK_CASSANDRA_STORAGE_PORT', 7000);
+      fs.writeFileSync(
+        path.join(conf, 'cassandra.yaml'),
+        [
+          'cluster_name: trackflow',
+          'num_tokens: 16',
+          'allocate_tokens_for_local_replication_factor: 1',
+          'partitioner: org.apache.cassandra.dht.Murmur3Partitioner',
+          `data_file_directories: [${path.join(dir, 'data')}]`,
+          `commitlog_directory: ${path.join(dir, 'commitlog')}`,
+          `saved_caches_directory: ${path.join(dir, 'saved_caches')}`,
+          `hints_directory: ${path.join(dir, 'hints')}`,
+          `cdc_raw_directory: ${path.join(dir, 'cdc_raw')}`,
+          'commitlog_sync: periodic',
+          'commitlog_sync_period: 10000ms',
+          'seed_provider:',
+          '  - class_name: org.apache.cassandra.locator.SimpleSeedProvider',
+          '    parameters:',
+          `      - seeds: "127.0.0.1:${storagePort}"`,
+          'listen_address: 127.0.0.1',
+          'rpc_address: 127.0.0.1',
+          `storage_port: ${storagePort}`,
+          `native_transport_port: ${cassandraPort}`,
+          'start_native_transport: true',
+          'endpoint_snitch: SimpleSnitch',
+          // Loopback-only development node; production clusters set PasswordAuthenticator and TLS.
+          'authenticator: AllowAllAuthenticator',
+          'authorizer: AllowAllAuthorizer',
+          'concurrent_reads: 16',
+          'concurrent_writes: 32',
+          'memtable_allocation_type: offheap_objects',
+          'memtable_heap_space: 256MiB',
+          'memtable_offheap_space: 256MiB',
+          'file_cache_size: 128MiB',
+          'disk_access_mode: mmap_index_only',
+          'batch_size_warn_threshold: 64KiB',
+          'batch_size_fail_threshold: 1024KiB',
+          'unlogged_batch_across_partitions_warn_threshold: 100',
+          'write_request_timeout: 10000ms',
+          'read_request_timeout: 10000ms',
+          'range_request_timeout: 20000ms',
+          'auto_snapshot: false',
+          '',
+        ].join('\n'),
+      );
+      fs.writeFileSync(
+        path.join(conf, 'logback.xml'),
+        `<configuration scan="false">
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="STDOUT"/></root>
+</configuration>
+`,
+      );
+      const jamm = fs.readdirSync(cassandraLib).find((f) => /^jamm-.*\.jar$/.test(f));
+      return {
+        command: javaBinary(),
+        cwd: dir,
+        args: [
+          '-Xms512m',
+          '-Xmx1g',
+          '-Xss256k',
+          '-XX:MaxDirectMemorySize=512m',
+          ...CASSANDRA_JAVA17_FLAGS,
+          ...(jamm ? [`-javaagent:${path.join(cassandraLib, jamm)}`] : []),
+          `-Dcassandra.config=file://${path.join(conf, 'cassandra.yaml')}`,
+          `-Dlogback.configurationFile=${path.join(conf, 'logback.xml')}`,
+          `-Dcassandra.storagedir=${dir}`,
+          `-Dcassandra.logdir=${path.dirname(this.logFile)}`,
+          `-Dcassandra.jmx.local.port=${envPort('TRACKFLOW_STACK_CASSANDRA_JMX_PORT', 7199)}`,
+          '-Dcassandra-foreground=yes',
+          '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+          '-Dcassandra.superuser_setup_delay_ms=0',
+          '-cp',
+          `${conf}:${cassandraLib}/*`,
+          'org.apache.cassandra.service.CassandraDaemon',
+        ],
+      };
+    },
+    health: (c) => checkCassandra(c),
+  };
+
+  const kafka: Service = {
+    name: 'kafka',
+    port: kafkaPort,
+    check: `Kafka metadata request (describeCluster) on 127.0.0.1:${kafkaPort}`,
+    startTimeoutMs: 120_000,
+    stopGraceMs: 30_000,
+    ...paths('kafka'),
+    provision() {
+      kafkaLib = provisionKafka();
+    },
+    prepare() {
+      const dir = this.dataDir;
+      const logs = path.join(dir, 'data');
+      fs.mkdirSync(logs, { recursive: true });
+      const controllerPort = envPort('TRACKFLOW_STACK_KAFKA_CONTROLLER_PORT', 9093);
+      const props = path.join(dir, 'server.properties');
+      fs.writeFileSync(
+        props,
+        [
+          'process.roles=broker,controller',
+          'node.id=1',
+          `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+          `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}`,
+          'controller.listener.names=CONTROLLER',
+          'inter.broker.listener.name=PLAINTEXT',
+          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+          `log.dirs=${logs}`,
+          `num.partitions=${cfg.kafka.partitions}`,
+          'offsets.topic.replication.factor=1',
+          'offsets.topic.num.partitions=6',
+          'transaction.state.log.replication.factor=1',
+          'transaction.state.log.min.isr=1',
+          'transaction.state.log.num.partitions=6',
+          'share.coordinator.state.topic.replication.factor=1',
+          'share.coordinator.state.topic.min.isr=1',
+          'group.initial.rebalance.delay.ms=0',
+          // Topics are created by trackflow with an explicit partition count, never by accident.
+          'auto.create.topics.enable=false',
+          'delete.topic.enable=true',
+          'log.retention.hours=168',
+          '',
+        ].join('\n'),
+      );
+      const log4j = path.join(dir, 'log4j2.yaml');
+      fs.writeFileSync(
+        log4j,
+        [
+          'Configuration:',
+          '  Appenders:',
+          '    Console:',
+          '      name: STDOUT',
+          '      PatternLayout:',
+          '        pattern: "[%d] %p %m (%c)%n"',
+          '  Loggers:',
+          '    Root:',
+          '      level: INFO',
+          '      AppenderRef:',
+          '        - ref: STDOUT',
+          '',
+        ].join('\n'),
+      );
+      const classpath = `${kafkaLib}/*`;
+      const java = javaBinary();
+      if (!fs.existsSync(path.join(logs, 'meta.properties'))) {
+        // KRaft storage must be formatted once with a cluster id before the first start.
+        const clusterId = crypto.randomBytes(16).toString('base64url');
+        const res = spawnSync(
+          java,
+          ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+          { encoding: 'utf8' },
+        );
+        fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
+        fs.appendFileSync(this.logFile, `==== storage format\n${res.stdout}${res.stderr}\n`);
+        if (res.status !== 0) throw new Error(`kafka storage format failed (exit ${res.status}); see ${this.logFile}`);
+      }
+      return {
+        command: java,
+        cwd: dir,
+        args: [
+          '-Xms256m',
+          '-Xmx512m',
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-Djava.awt.headless=true',
+          `-Dlog4j2.configurationFile=${log4j}`,
+          `-Dkafka.logs.dir=${path.dirname(this.logFile)}`,
+          '-cp',
+          classpath,
+          'kafka.Kafka',
+          props,
+        ],
+      };
+    },
+    health: (c) => checkKafka(c),
+  };
+
+  const mariadbService: Service = {
+    name: 'mariadb',
+    port: cfg.mysql.port,
+    check: `SELECT 1 as ${cfg.mysql.user} on 127.0.0.1:${cfg.mysql.port}`,
+    startTimeoutMs: 60_000,
+    stopGraceMs: 30_000,
+    ...paths('mariadb'),
+    provision() {
+      mariadb = provisionMariadb();
+    },
+    prepare() {
+      if (!mariadb) throw new Error('mariadb not provisioned');
+      const dir = this.dataDir;
+      const data = path.join(dir, 'data');
+      if (!fs.existsSync(path.join(data, 'mysql'))) {
+        fs.mkdirSync(data, { recursive: true });
+        const res = spawnSync(
+          mariadb.installDb,
+          ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db'],
+          { encoding: 'utf8' },
+        );
+        fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
+        fs.appendFileSync(this.logFile, `==== mariadb-install-db\n${res.stdout}${res.stderr}\n`);
+        if (res.status !== 0) throw new Error(`mariadb-install-db failed (exit ${res.status}); see ${this.logFile}`);
+      }
+      return {
+        command: mariadb.mariadbd,
+        cwd: dir,
+        args: [
+          '--no-defaults',
+          `--datadir=${data}`,
+          `--port=${cfg.mysql.port}`,
+          '--bind-address=127.0.0.1',
+          `--socket=${path.join(dir, 'mysqld.sock')}`,
+          `--pid-file=${path.join(dir, 'mysqld.pid')}`,
+          '--user=root',
+          '--skip-name-resolve',
+          '--character-set-server=utf8mb4',
+          '--collation-server=utf8mb4_unicode_ci',
+          // The same strictness MySQL 8 applies by default, so SQL that passes here passes there.
+          '--sql-mode=ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION',
+          '--default-time-zone=+00:00',
+          '--innodb-buffer-pool-size=256M',
+          '--innodb-log-file-size=256M',
+          '--max-connections=300',
+          '--log-error=' + this.logFile,
+        ],
+      };
+    },
+    health: (c) => checkMysql(c),
+    async ready() {
+      if (!mariadb) throw new Error('mariadb not provisioned');
+      const res = spawnSync(
+        mariadb.client,
+        ['--no-defaults', '-uroot', `--socket=${path.join(this.dataDir, 'mysqld.sock')}`, '-N', '-e', 'SELECT VERSION()'],
+        { encoding: 'utf8', timeout: 5000 },
+      );
+      if (res.status !== 0) throw new Error(`root SELECT over the socket: ${(res.stderr || 'no answer').trim()}`);
+      return `MariaDB ${res.stdout.trim()}`;
+    },
+    async afterStart(c) {
+      if (!mariadb) throw new Error('mariadb not provisioned');
+      const q = (s: string) => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+      const db = c.mysql.database.replace(/`/g, '');
+      // Wildcard grants cover the main database and the per-test `trackflow_*` databases.
+      const sql = `
+        CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4;
+        CREATE USER IF NOT EXISTS '${q(c.mysql.adminUser)}'@'%' IDENTIFIED BY '${q(c.mysql.adminPassword)}';
+        ALTER USER '${q(c.mysql.adminUser)}'@'%' IDENTIFIED BY '${q(c.mysql.adminPassword)}';
+        CREATE USER IF NOT EXISTS '${q(c.mysql.user)}'@'%' IDENTIFIED BY '${q(c.mysql.password)}';
+        ALTER USER '${q(c.mysql.user)}'@'%' IDENTIFIED BY '${q(c.mysql.password)}';
+        GRANT ALL PRIVILEGES ON \`trackflow%\`.* TO '${q(c.mysql.adminUser)}'@'%';
+        GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${q(c.mysql.adminUser)}'@'%';
+        GRANT SELECT, INSERT, UPDATE, DELETE ON \`trackflow%\`.* TO '${q(c.mysql.user)}'@'%';
+        GRANT SELECT, INSERT, UPDATE, DELETE ON \`${db}\`.* TO '${q(c.mysql.user)}'@'%';
+        FLUSH PRIVILEGES;`;
+      const res = spawnSync(
+        mariadb.client,
+        ['--no-defaults', '-uroot', `--socket=${path.join(this.dataDir, 'mysqld.sock')}`, '-e', sql],
+        { encoding: 'utf8' },
+      );
+      if (res.status !== 0) throw new Error(`creating MariaDB users failed: ${res.stderr.trim()}`);
+    },
+  };
+
+  const temporal: Service = {
+    name: 'temporal',
+    port: temporalPort,
+    check: `temporal operator cluster health on 127.0.0.1:${temporalPort}`,
+    startTimeoutMs: 60_000,
+    stopGraceMs: 15_000,
+    ...paths('temporal'),
+    provision() {
+      temporalBin = provisionTemporal();
+    },
+    prepare() {
+      fs.mkdirSync(this.dataDir, { recursive: true });
+      return {
+        command: temporalBin,
+        cwd: this.dataDir,
+        args: [
+          'server',
+          'start-dev',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(temporalPort),
+          '--ui-port',
+          String(cfg.temporal.uiPort),
+          '--db-filename',
+          path.join(this.dataDir, 'temporal.db'),
+          '--namespace',
+          cfg.temporal.namespace,
+          '--log-level',
+          'warn',
+        ],
+      };
+    },
+    health: (c) => checkTemporal(c, temporalBin || undefined),
+  };
+
+  return [cassandra, kafka, mariadbService, temporal];
+}

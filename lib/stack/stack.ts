@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config';
+import { isAlive, portInUse, readPid, sleep, startDetached, stopProcess, tailFile } from './proc';
+import type { Service, ServiceName } from './services';
+import { services } from './services';
+import { stateDir } from './paths';
+
+export class StackError extends Error {
+  override name = 'StackError';
+  constructor(
+    readonly service: ServiceName,
+    readonly failedCheck: string,
+    readonly logFile: string,
+    detail: string,
+  ) {
+    super(`${service}: ${failedCheck} failed: ${detail}\n  read the log: ${logFile}`);
+  }
+}
+
+export interface ServiceStatus {
+  service: ServiceName;
+  state: 'healthy' | 'external' | 'unhealthy' | 'stopped';
+  pid?: number;
+  port: number;
+  detail: string;
+  log: string;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function probe(service: Service, cfg: Config): Promise<{ ok: true; detail: string } | { ok: false; detail: string }> {
+  try {
+    return { ok: true, detail: await service.health(cfg) };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  }
+}
+
+export async function status(cfg: Config): Promise<ServiceStatus[]> {
+  return Promise.all(
+    services(cfg).map(async (s): Promise<ServiceStatus> => {
+      const pid = readPid(s.pidFile);
+      const alive = isAlive(pid);
+      const health = await probe(s, cfg);
+      const state = health.ok ? (alive ? 'healthy' : 'external') : alive ? 'unhealthy' : 'stopped';
+      return { service: s.name, state, pid: alive ? pid : undefined, port: s.port, detail: health.detail, log: s.logFile };
+    }),
+  );
+}
+
+async function waitHealthy(service: Service, cfg: Config, pid: number): Promise<string> {
+  const check = service.ready ? { ...service, health: service.ready.bind(service) } : service;
+  const deadline = Date.now() + service.startTimeoutMs;
+  let last = 'not started';
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) {
+      throw new StackError(service.name, 'process start', service.logFile, `the process exited early. Last log lines:\n${tailFile(service.logFile, 15)}`);
+    }
+    const health = await probe(check, cfg);
+    if (health.ok) return health.detail;
+    last = health.detail;
+    await sleep(1000);
+  }
+  throw new StackError(service.name, service.check, service.logFile, `not healthy after ${service.startTimeoutMs / 1000}s (${last})`);
+}
+
+async function afterStartAndCheck(service: Service, cfg: Config): Promise<string> {
+  try {
+    await service.afterStart?.(cfg);
+  } catch (err) {
+    throw new StackError(service.name, 'post-start setup', service.logFile, (err as Error).message);
+  }
+  const health = await probe(service, cfg);
+  if (!health.ok) throw new StackError(service.name, service.check, service.logFile, health.detail);
+  return health.detail;
+}
+
+async function bringUp(service: Service, cfg: Config): Promise<string> {
+  // Cheap once cached; also tells each service where its binaries are.
+  try {
+    service.provision();
+  } catch (err) {
+    throw new StackError(service.name, 'provisioning', service.logFile, (err as Error).message);
+  }
+  const pid = readPid(service.pidFile);
+  if (isAlive(pid)) {
+    const health = await probe(service, cfg);
+    if (health.ok) return `already running (pid ${pid}): ${health.detail}`;
+    // Ours but not yet answering (a previous `up` still starting): wait for it rather than start twice.
+    await waitHealthy(service, cfg, pid as number);
+    return `running (pid ${pid}): ${await afterStartAndCheck(service, cfg)}`;
+  }
+  if (await portInUse(service.port)) {
+    const health = await probe(service, cfg);
+    if (health.ok) return `served by an external process on port ${service.port}: ${health.detail}`;
+    throw new StackError(service.name, `port ${service.port} check`, service.logFile,
+      `port ${service.port} on 127.0.0.1 is already in use by another process that does not answer as ${service.name} (${health.detail})`);
+  }
+  let spec;
+  try {
+    spec = service.prepare();
+  } catch (err) {
+    throw new StackError(service.name, 'preparing storage and configuration', service.logFile, (err as Error).message);
+  }
+  fs.mkdirSync(path.dirname(service.pidFile), { recursive: true });
+  const newPid = startDetached({ ...spec, logFile: service.logFile, pidFile: service.pidFile });
+  log(`  ${service.name}: started (pid ${newPid}), waiting for ${service.check}`);
+  await waitHealthy(service, cfg, newPid);
+  return afterStartAndCheck(service, cfg);
+}
+
+/** Provisions and starts every service (in parallel), waiting for real health. Idempotent. */
+export async function up(cfg: Config, only?: ServiceName[]): Promise<void> {
+  const selected = services(cfg).filter((s) => !only || only.includes(s.name));
+  log(`trackflow stack: state in ${stateDir()}, downloads cached in ${cfg.cacheDir}`);
+  const started = Date.now();
+  const results = await Promise.allSettled(
+    selected.map(async (s) => {
+      const detail = await bringUp(s, cfg);
+      log(`  ${s.name}: healthy - ${detail}`);
+    }),
+  );
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+  if (failures.length) {
+    for (const f of failures) log(`\nFAILED ${f.message}`);
+    throw failures[0];
+  }
+  log(`trackflow stack: all services healthy in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+export async function down(cfg: Config, only?: ServiceName[]): Promise<void> {
+  const selected = services(cfg).filter((s) => !only || only.includes(s.name));
+  await Promise.all(
+    selected.map(async (s) => {
+      const pid = readPid(s.pidFile);
+      if (!pid) {
+        log(`  ${s.name}: not running`);
+        return;
+      }
+      const result = await stopProcess(pid, s.stopGraceMs);
+      fs.rmSync(s.pidFile, { force: true });
+      log(`  ${s.name}: ${result}`);
+    }),
+  );
+}
+
+export async function reset(cfg: Config): Promise<void> {
+  await down(cfg);
+  for (const s of services(cfg)) fs.rmSync(s.dataDir, { recursive: true, force: true });
+  fs.rmSync(path.join(stateDir(), 'logs'), { recursive: true, force: true });
+  log(`  removed data and logs under ${stateDir()} (downloads kept in ${cfg.cacheDir})`);
+}
+
+export function logFileOf(cfg: Config, name: string): string | undefined {
+  return services(cfg).find((s) => s.name === name)?.logFile;
+}
+
+export const SERVICE_NAMES: ServiceName[] = ['cassandra', 'kafka', 'mariadb', 'temporal'];

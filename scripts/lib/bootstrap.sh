@@ -1,0 +1,15 @@
+# Shared by `npm start` and `npm test`: install what is missing, then bring the stack up (idempotent).
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ ! -f .env ]; then
+  step "creating .env from .env.example"
+  cp .env.example .env
+fi
+
+step "bringing the local stack up (Cassandra, Kafka, MariaDB, Temporal); first run downloads the servers"
+npx --no-install tsx scripts/stack.ts up
