@@ -1,5 +1,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig as KafkaJsConfig } from 'kafkajs';
+
+// kafkajs warns about its v2 partitioner change on every producer; trackflow never used v1.
+process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
 import type { KafkaConfig } from '../config';
 import { tlsOptions } from './tls';
 

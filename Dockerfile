@@ -1,0 +1,8 @@
+# Image for the trackflow workers and one-off scripts (docker-compose.yml).
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+ENV NODE_ENV=production
+CMD ["npx", "tsx", "workers/pipeline.ts"]

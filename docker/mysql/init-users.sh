@@ -1,0 +1,10 @@
+#!/bin/bash
+# Runs once on an empty MySQL volume: the same users and least-privilege grants as the native stack.
+set -euo pipefail
+mysql -uroot -p"${MYSQL_ROOT_PASSWORD}" <<SQL
+CREATE USER IF NOT EXISTS '${TRACKFLOW_MYSQL_ADMIN_USER}'@'%' IDENTIFIED BY '${TRACKFLOW_MYSQL_ADMIN_PASSWORD}';
+CREATE USER IF NOT EXISTS '${TRACKFLOW_MYSQL_USER}'@'%' IDENTIFIED BY '${TRACKFLOW_MYSQL_PASSWORD}';
+GRANT ALL PRIVILEGES ON \`trackflow%\`.* TO '${TRACKFLOW_MYSQL_ADMIN_USER}'@'%';
+GRANT SELECT, INSERT, UPDATE, DELETE ON \`trackflow%\`.* TO '${TRACKFLOW_MYSQL_USER}'@'%';
+FLUSH PRIVILEGES;
+SQL

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { ConfigError, REPO_ROOT, loadConfig } from '../../lib/config';
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  ports?: string[];
+  environment?: Record<string, string | number>;
+  healthcheck?: { test: unknown };
+  depends_on?: Record<string, { condition: string }>;
+}
+
+const compose = parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const services = compose.services;
+
+/** Compose interpolation as the Docker CLI does it, with .env.example as the .env file. */
+function interpolate(value: string, env: Record<string, string>): string {
+  return value.replace(/\$\{([A-Z0-9_]+)(?::?[-?]([^}]*))?\}/g, (_, key: string, fallback?: string) => env[key] ?? fallback ?? '');
+}
+
+function exampleEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of fs.readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1] as string] = m[2] as string;
+  }
+  return env;
+}
+
+test('docker-compose has the four servers on the native stack ports, each with a healthcheck', () => {
+  const expected: Record<string, { image: RegExp; port: string }> = {
+    cassandra: { image: /^cassandra:5\./, port: '127.0.0.1:9042:9042' },
+    kafka: { image: /^apache\/kafka:4\./, port: '127.0.0.1:9092:9092' },
+    mysql: { image: /^mysql:8\./, port: '127.0.0.1:3306:3306' },
+    temporal: { image: /^temporalio\/temporal:/, port: '127.0.0.1:7233:7233' },
+  };
+  for (const [name, want] of Object.entries(expected)) {
+    const svc = services[name];
+    assert.ok(svc, `service ${name} missing`);
+    assert.match(svc.image ?? '', want.image, `${name} image`);
+    assert.ok(svc.ports?.includes(want.port), `${name} publishes ${want.port}`);
+    assert.ok(svc.healthcheck?.test, `${name} has a healthcheck`);
+  }
+  assert.ok(services['temporal']?.ports?.includes('127.0.0.1:8233:8233'), 'Temporal Web UI published');
+});
+
+test('workers wait for healthy servers and a finished migration, and get a valid trackflow config', () => {
+  const env = exampleEnv();
+  for (const name of ['worker-pipeline', 'worker-stream']) {
+    const svc = services[name];
+    assert.ok(svc, `service ${name} missing`);
+    assert.ok(svc.build, `${name} is built from the repository`);
+    assert.ok(svc.healthcheck?.test, `${name} has a healthcheck`);
+    const deps = svc.depends_on ?? {};
+    for (const server of ['kafka', 'mysql', 'temporal']) {
+      assert.equal(deps[server]?.condition, 'service_healthy', `${name} depends on healthy ${server}`);
+    }
+    assert.equal(deps['migrate']?.condition, 'service_completed_successfully');
+    const workerEnv = Object.fromEntries(
+      Object.entries(svc.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), env)]),
+    );
+    const cfg = loadConfig(workerEnv);
+    assert.equal(cfg.mysql.host, 'mysql');
+    assert.deepEqual(cfg.kafka.brokers, ['kafka:29092']);
+    assert.equal(cfg.temporal.address, 'temporal:7233');
+  }
+});
+
+test('config validation rejects a missing password with a clear message', () => {
+  assert.throws(() => loadConfig({}), (err: unknown) => err instanceof ConfigError && /TRACKFLOW_MYSQL_PASSWORD/.test(err.message));
+});
