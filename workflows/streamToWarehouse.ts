@@ -111,7 +111,8 @@ export async function streamToWarehouse(input: StreamToWarehouseInput = {}): Pro
     heartbeatTimeout: '30s',
     // Drain cancels the lease; waiting lets the activity commit or roll back its in-flight batch first.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 0 },
+    // No maximumAttempts: a lease is retried until it works; the failure shows on the pending activity meanwhile.
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   });
 
   const carry: StreamCarry = input.state
