@@ -22,8 +22,8 @@ function arg(name: string, fallback: string): string {
 async function main(): Promise<void> {
   const events = Number(arg('events', '1000000'));
   const seed = Number(arg('seed', '1'));
-  const chunkRows = Number(arg('chunk', '2000'));
-  const concurrency = Number(arg('concurrency', '24'));
+  const chunkRows = Number(arg('chunk', '5000'));
+  const concurrency = Number(arg('concurrency', '48'));
   const dir = path.join(arg('dir', path.join(os.tmpdir(), 'trackflow-bench')), `${events}-${seed}`);
   const file = path.join(dir, 'tracking.csv');
   if (!fs.existsSync(path.join(dir, 'manifest.json'))) {

@@ -42,8 +42,8 @@ export interface IngestDeps {
 }
 
 export const QUEUE_CHUNK_LINES = 10_000;
-const DEFAULT_CHUNK_ROWS = 2000;
-const DEFAULT_CONCURRENCY = 24;
+const DEFAULT_CHUNK_ROWS = 5000;
+const DEFAULT_CONCURRENCY = 48;
 /** Cassandra fails batches over 50 KiB by default; stay well under it. */
 const MAX_BATCH_BYTES = 24 * 1024;
 const MAX_EVENT_BATCH_ROWS = 40;
