@@ -30,7 +30,7 @@ function summary(path: string, status: IngestSummary['status'] = 'ingested'): In
   };
 }
 
-test('retries a flaky file, reports a bad file, ingests the rest, then publishes until nothing is left', { timeout: 60_000 }, async () => {
+void test('retries a flaky file, reports a bad file, ingests the rest, then publishes until nothing is left', { timeout: 60_000 }, async () => {
   const attempts = new Map<string, number>();
   const publishRounds: PublishSummary[] = [
     { published: 500, batches: 5, quarantined: 1, ingestBatches: ['batch-a.csv'], more: true, durationMs: 10 },
@@ -94,7 +94,7 @@ test('retries a flaky file, reports a bad file, ingests the rest, then publishes
   assert.deepEqual(memo?.files, ['a.csv', 'bad.csv', 'c.csv', 'dup.csv']);
 });
 
-test('explicit paths without publishing never discover or publish', { timeout: 30_000 }, async () => {
+void test('explicit paths without publishing never discover or publish', { timeout: 30_000 }, async () => {
   const seen: string[] = [];
   const result = await withWorkers(
     env,

@@ -74,7 +74,7 @@ function fakeConsumeLease(opts: { perLease?: number; caughtUpAfter?: number; fai
   return { consumeLease, calls };
 }
 
-test('pause holds new leases, resume restarts them, drain ends the in-flight lease cleanly', { timeout: 60_000 }, async () => {
+void test('pause holds new leases, resume restarts them, drain ends the in-flight lease cleanly', { timeout: 60_000 }, async () => {
   const fake = fakeConsumeLease();
   await withWorkers(env, { consumeLease: fake.consumeLease }, async () => {
     const handle = await startStream('stream-test-signals', { leaseMs: 200 });
@@ -105,7 +105,7 @@ test('pause holds new leases, resume restarts them, drain ends the in-flight lea
   });
 });
 
-test('drain cancels a long lease promptly and counts its committed batch', { timeout: 60_000 }, async () => {
+void test('drain cancels a long lease promptly and counts its committed batch', { timeout: 60_000 }, async () => {
   const fake = fakeConsumeLease({ perLease: 7 });
   await withWorkers(env, { consumeLease: fake.consumeLease }, async () => {
     const handle = await startStream('stream-test-drain', { leaseMs: 120_000 });
@@ -127,7 +127,7 @@ test('drain cancels a long lease promptly and counts its committed batch', { tim
   });
 });
 
-test('continue-as-new every N leases carries the totals', { timeout: 60_000 }, async () => {
+void test('continue-as-new every N leases carries the totals', { timeout: 60_000 }, async () => {
   const fake = fakeConsumeLease({ caughtUpAfter: 5 });
   await withWorkers(env, { consumeLease: fake.consumeLease }, async () => {
     const handle = await startStream('stream-test-can', { leaseMs: 50, maxLeasesPerRun: 2, stopWhenCaughtUp: true });
@@ -145,7 +145,7 @@ test('continue-as-new every N leases carries the totals', { timeout: 60_000 }, a
   });
 });
 
-test('a failed lease is recorded as lastError and the stream carries on', { timeout: 60_000 }, async () => {
+void test('a failed lease is recorded as lastError and the stream carries on', { timeout: 60_000 }, async () => {
   const fake = fakeConsumeLease({ failOn: [2], caughtUpAfter: 4 });
   await withWorkers(env, { consumeLease: fake.consumeLease }, async () => {
     const handle = await startStream('stream-test-error', { leaseMs: 50, stopWhenCaughtUp: true, failureBackoffMs: 200 });
@@ -156,7 +156,7 @@ test('a failed lease is recorded as lastError and the stream carries on', { time
   });
 });
 
-test('stop (cancel) ends the workflow as cancelled', { timeout: 60_000 }, async () => {
+void test('stop (cancel) ends the workflow as cancelled', { timeout: 60_000 }, async () => {
   const fake = fakeConsumeLease();
   await withWorkers(env, { consumeLease: fake.consumeLease }, async () => {
     const handle = await startStream('stream-test-cancel', { leaseMs: 60_000 });

@@ -62,7 +62,7 @@ export async function withWorkers<T>(
 }
 
 export function counts(partial: Partial<ConsumeCounts> = {}): ConsumeCounts {
-  return { consumed: 0, counted: 0, filtered: 0, unattributed: 0, deadLettered: 0, duplicates: 0, unknownJob: 0, batches: 0, ...partial };
+  return { consumed: 0, counted: 0, filtered: 0, unattributed: 0, deadLettered: 0, duplicates: 0, redelivered: 0, unknownJob: 0, batches: 0, ...partial };
 }
 
 export async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
