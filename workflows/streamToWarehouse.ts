@@ -83,7 +83,7 @@ export const drainSignal = defineSignal('drain');
 export const statusQuery = defineQuery<StreamStatus>('status');
 
 export function zeroCounts(): ConsumeCounts {
-  return { consumed: 0, counted: 0, filtered: 0, unattributed: 0, deadLettered: 0, duplicates: 0, unknownJob: 0, batches: 0 };
+  return { consumed: 0, counted: 0, filtered: 0, unattributed: 0, deadLettered: 0, duplicates: 0, redelivered: 0, unknownJob: 0, batches: 0 };
 }
 
 function addCounts(into: ConsumeCounts, add: ConsumeCounts): void {

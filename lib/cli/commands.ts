@@ -5,3 +5,4 @@ register('stack', 'Provision and run the local Cassandra, Kafka, MariaDB and Tem
 register('generate', 'Write a synthetic tracking export, job export and manifest (seeded, deterministic)', async () => (await import('./generate')).command);
 register('jobs', 'Load a job export into the job dimension (jobs load <file>)', async () => (await import('./jobs')).command);
 register('export', 'Print the warehouse events table in contract order (export events [--csv|--json])', async () => (await import('./export')).command);
+register('schedule', 'Create and manage the daily ingest schedule (create|update|delete|list|pause|unpause|trigger|backfill)', async () => (await import('./schedule')).command);

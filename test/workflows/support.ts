@@ -5,6 +5,7 @@ import type { Activities } from '../../activities';
 import type { ConsumeCounts } from '../../activities/types';
 import { temporalBinaryPath } from '../../lib/stack/paths';
 import { TASK_QUEUES } from '../../lib/taskQueues';
+import { zeroCounts } from '../../workflows/streamToWarehouse';
 
 let runtimeInstalled = false;
 

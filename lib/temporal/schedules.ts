@@ -1,0 +1,105 @@
+import type { Client, ScheduleDescription, ScheduleOptions, ScheduleSummary } from '@temporalio/client';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { TASK_QUEUES } from '../taskQueues';
+import type { ingestAndPublish } from '../../workflows';
+import { SCHEDULED_INGEST_WORKFLOW_ID } from './ids';
+
+export const DEFAULT_SCHEDULE_ID = 'trackflow-daily-ingest';
+/** 02:00 UTC every day: the slot the Airflow DAG used, after the nightly exports land. */
+export const DEFAULT_CRON = '0 2 * * *';
+
+export type OverlapOption = 'skip' | 'buffer-one';
+export const OVERLAP: Record<OverlapOption, ScheduleOverlapPolicy> = {
+  skip: ScheduleOverlapPolicy.SKIP,
+  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
+};
+
+export interface DailyIngestSchedule {
+  scheduleId?: string;
+  cron?: string;
+  overlap?: OverlapOption;
+  landingDir: string;
+  paused?: boolean;
+  note?: string;
+}
+
+/**
+ * The daily ingest schedule. SKIP: if yesterday's run is still going, today's is dropped rather than
+ * racing it over the same landing directory. A one-day catch-up window replays a run missed while the
+ * server was down, and pauseOnFailure stops a broken pipeline from failing every night unnoticed.
+ */
+export function dailyIngestSchedule(opts: DailyIngestSchedule): ScheduleOptions {
+  return {
+    scheduleId: opts.scheduleId ?? DEFAULT_SCHEDULE_ID,
+    spec: { cronExpressions: [opts.cron ?? DEFAULT_CRON], timezone: 'UTC' },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'ingestAndPublish',
+      workflowId: SCHEDULED_INGEST_WORKFLOW_ID,
+      taskQueue: TASK_QUEUES.pipeline,
+      args: [{ landingDir: opts.landingDir }] satisfies Parameters<typeof ingestAndPublish>,
+      memo: { landingDir: opts.landingDir, trigger: 'schedule' },
+    },
+    policies: {
+      overlap: OVERLAP[opts.overlap ?? 'skip'],
+      catchupWindow: '1 day',
+      pauseOnFailure: true,
+    },
+    state: { paused: opts.paused ?? false, note: opts.note ?? 'Daily tracking ingest (replaces the Airflow DAG)' },
+  };
+}
+
+export async function createSchedule(client: Client, opts: DailyIngestSchedule): Promise<string> {
+  const handle = await client.schedule.create(dailyIngestSchedule(opts));
+  return handle.scheduleId;
+}
+
+/** Rewrites spec, action and policies to the current definition, keeping the paused state. */
+export async function updateSchedule(client: Client, opts: DailyIngestSchedule): Promise<void> {
+  const wanted = dailyIngestSchedule(opts);
+  await client.schedule.getHandle(wanted.scheduleId).update((prev) => ({
+    ...prev,
+    spec: wanted.spec,
+    action: wanted.action,
+    policies: wanted.policies,
+    state: { ...prev.state, note: opts.note ?? prev.state.note },
+  }));
+}
+
+export interface ScheduleView {
+  scheduleId: string;
+  paused: boolean;
+  note?: string;
+  cron?: string[];
+  workflowType?: string;
+  nextRuns: string[];
+  recentRuns: Array<{ scheduledAt: string; workflowId: string }>;
+}
+
+export function viewOf(s: ScheduleSummary | (ScheduleDescription & { scheduleId: string })): ScheduleView {
+  const action = s.action as { workflowType?: string } | undefined;
+  type Ranges = Array<{ start: number | string }> | undefined;
+  const spec = s.spec as { cronExpressions?: string[]; calendars?: Array<{ hour?: Ranges; minute?: Ranges }> } | undefined;
+  // The server stores cron strings as calendar specs; render the common daily case back as cron.
+  const cron =
+    spec?.cronExpressions ??
+    spec?.calendars?.map((c) => `${c.minute?.map((r) => r.start).join(',') ?? '0'} ${c.hour?.map((r) => r.start).join(',') ?? '0'} * * *`);
+  return {
+    scheduleId: s.scheduleId,
+    paused: s.state.paused,
+    note: s.state.note,
+    cron,
+    workflowType: action?.workflowType,
+    nextRuns: s.info.nextActionTimes.slice(0, 3).map((d) => d.toISOString()),
+    recentRuns: s.info.recentActions.slice(-5).map((a) => ({
+      scheduledAt: a.scheduledAt.toISOString(),
+      workflowId: a.action.workflow.workflowId,
+    })),
+  };
+}
+
+export async function listSchedules(client: Client): Promise<ScheduleView[]> {
+  const out: ScheduleView[] = [];
+  for await (const s of client.schedule.list()) out.push(viewOf(s));
+  return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
