@@ -1,10 +1,53 @@
+import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import type { PublishInput, PublishSummary } from './types';
+import { publishPendingCore } from '../lib/publish/publisher';
 
-export function createPublishActivities(_deps: ActivityDeps) {
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Test-only fault injection: SIGKILL the worker after N acknowledged pages, before their progress is recorded. */
+function killAfterPagesFromEnv(): number | undefined {
+  if (process.env['TRACKFLOW_FAULTS'] !== '1') return undefined;
+  const n = Number(process.env['TRACKFLOW_FAULT_PUBLISH_KILL_AFTER_PAGES']);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+export function createPublishActivities(deps: ActivityDeps) {
   return {
-    async publishPending(_input: PublishInput): Promise<PublishSummary> {
-      throw new Error('publishPending is being implemented');
+    /**
+     * Publishes unpublished lake events. The authoritative position is the progress row in Cassandra
+     * (written after each acknowledged page); heartbeat details mirror it for the Web UI.
+     */
+    async publishPending(input: PublishInput): Promise<PublishSummary> {
+      const ctx = currentContext();
+      const killAfter = ctx && ctx.info.attempt === 1 ? killAfterPagesFromEnv() : undefined;
+      return publishPendingCore(
+        {
+          cassandra: deps.cassandra,
+          kafka: deps.kafka,
+          keyspace: deps.config.cassandra.keyspace,
+          topic: deps.config.kafka.topic,
+          partitions: deps.config.kafka.partitions,
+          metrics: deps.metrics,
+        },
+        {
+          maxEvents: input.maxEvents,
+          onProgress: (p) => ctx?.heartbeat(p),
+          log: (msg, fields) => ctx?.log.info(msg, fields),
+          afterSend:
+            killAfter === undefined
+              ? undefined
+              : (pages) => {
+                  if (pages >= killAfter) process.kill(process.pid, 'SIGKILL');
+                },
+        },
+      );
     },
   };
 }

@@ -73,7 +73,10 @@ export interface ConsumeCounts {
   filtered: number;
   unattributed: number;
   deadLettered: number;
+  /** Countable events whose id was already counted (the ledger refused them). */
   duplicates: number;
+  /** Copies re-sent by a publisher after a crash, recognised by their publish sequence. */
+  redelivered: number;
   unknownJob: number;
   batches: number;
 }

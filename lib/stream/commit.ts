@@ -18,6 +18,16 @@ export interface StageCounts {
   deadLettered: number;
 }
 
+export type OriginKind = 'countable' | 'filtered' | 'unattributed' | 'deadLettered';
+
+/** A message's position in the lake's publish queue (from its headers), with how it was classified. */
+export interface MessageOrigin {
+  offset: string;
+  batch: string;
+  seq: number;
+  kind: OriginKind;
+}
+
 export interface BatchCommitInput extends PartitionRef {
   /** The offset this batch starts from: it must be the stored next_offset (compare-and-set). */
   expectedOffset: string;
@@ -27,11 +37,23 @@ export interface BatchCommitInput extends PartitionRef {
   nextOffset: string;
   countable: Array<{ event: CountableEvent; offset: string }>;
   counts: StageCounts;
+  /** Publish positions of the messages that carry them, in offset order. */
+  origins?: MessageOrigin[];
   attemptToken: string;
 }
 
 export type BatchCommitResult =
-  | { status: 'committed'; counted: number; duplicates: number; unknownJob: number; rows: number; fixedRows: number }
+  | {
+      status: 'committed';
+      counted: number;
+      duplicates: number;
+      redelivered: number;
+      /** The batch's stage counts with redelivered copies taken out. */
+      counts: StageCounts;
+      unknownJob: number;
+      rows: number;
+      fixedRows: number;
+    }
   | { status: 'fenced'; storedOffset: string | null };
 
 const LEDGER_CHUNK = 5000;
@@ -68,12 +90,12 @@ ON DUPLICATE KEY UPDATE
 // does not; this form gives the same answer under both.
 
 const ADD_COUNTERS = `INSERT INTO stream_counters (consumer_group, topic, partition_id, consumed, counted, filtered,
-  unattributed, dead_lettered, duplicates, unknown_job, batches, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+  unattributed, dead_lettered, duplicates, redelivered, unknown_job, batches, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
 ON DUPLICATE KEY UPDATE
   consumed = consumed + VALUES(consumed), counted = counted + VALUES(counted), filtered = filtered + VALUES(filtered),
   unattributed = unattributed + VALUES(unattributed), dead_lettered = dead_lettered + VALUES(dead_lettered),
-  duplicates = duplicates + VALUES(duplicates), unknown_job = unknown_job + VALUES(unknown_job),
+  duplicates = duplicates + VALUES(duplicates), redelivered = redelivered + VALUES(redelivered), unknown_job = unknown_job + VALUES(unknown_job),
   batches = batches + 1, updated_at = VALUES(updated_at)`;
 
 /**
@@ -82,15 +104,8 @@ ON DUPLICATE KEY UPDATE
  * starting offset is not the stored one (a zombie, or a stale owner after a rebalance) is refused.
  */
 export async function commitBatch(pool: Pool, jobs: JobDirectory, input: BatchCommitInput): Promise<BatchCommitResult> {
-  // Dedupe inside the batch first: a re-sent event can sit next to its original.
-  const unique = new Map<string, { event: CountableEvent; offset: string; key: Buffer }>();
-  let inBatchDuplicates = 0;
-  for (const c of input.countable) {
-    if (unique.has(c.event.eventId)) inBatchDuplicates += 1;
-    else unique.set(c.event.eventId, { ...c, key: eventIdKey(c.event.eventId) });
-  }
   // The job lookup reads a dimension, not our rows: done before the transaction to keep it short.
-  const lookup = await jobs.lookup([...unique.values()].map((u) => u.event.jobId));
+  const lookup = await jobs.lookup([...new Set(input.countable.map((c) => c.event.jobId))]);
 
   const conn = await pool.getConnection();
   let broken = false;
@@ -98,7 +113,7 @@ export async function commitBatch(pool: Pool, jobs: JobDirectory, input: BatchCo
     await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
     await conn.beginTransaction();
     try {
-      const result = await inTransaction(conn, input, unique, inBatchDuplicates, lookup);
+      const result = await inTransaction(conn, input, lookup);
       if (result.status === 'fenced') {
         await conn.rollback();
         return result;
@@ -119,11 +134,50 @@ export async function commitBatch(pool: Pool, jobs: JobDirectory, input: BatchCo
   }
 }
 
+const WATERMARK_UPSERT = `INSERT INTO publish_watermarks (consumer_group, topic, partition_id, ingest_batch, max_seq, updated_at)
+VALUES ? ON DUPLICATE KEY UPDATE max_seq = GREATEST(max_seq, VALUES(max_seq)), updated_at = VALUES(updated_at)`;
+
+/**
+ * Drops copies re-sent by a publisher that crashed between Kafka's acknowledgement and its progress record.
+ * Each publisher attempt sends a batch in increasing seq order, and a copy lands in the same partition as its
+ * original (same key), after it; so the first copy of any seq is seen before any larger seq of that batch in
+ * that partition, and `seq <= watermark` identifies exactly the copies.
+ */
+async function applyWatermarks(
+  conn: PoolConnection,
+  input: BatchCommitInput,
+  now: string,
+): Promise<{ redelivered: Set<string>; removed: Record<OriginKind, number> }> {
+  const removed: Record<OriginKind, number> = { countable: 0, filtered: 0, unattributed: 0, deadLettered: 0 };
+  const redelivered = new Set<string>();
+  const origins = input.origins ?? [];
+  if (!origins.length) return { redelivered, removed };
+  const ref = [input.group, input.topic, input.partition];
+  const batches = [...new Set(origins.map((o) => o.batch))];
+  const [rows] = await conn.query<RowDataPacket[]>(
+    'SELECT ingest_batch, max_seq FROM publish_watermarks WHERE consumer_group = ? AND topic = ? AND partition_id = ? AND ingest_batch IN (?)',
+    [...ref, batches],
+  );
+  const marks = new Map(rows.map((r) => [String(r['ingest_batch']), Number(r['max_seq'])]));
+  const changed = new Set<string>();
+  for (const o of origins) {
+    if (o.seq <= (marks.get(o.batch) ?? -1)) {
+      redelivered.add(o.offset);
+      removed[o.kind] += 1;
+    } else {
+      marks.set(o.batch, o.seq);
+      changed.add(o.batch);
+    }
+  }
+  if (changed.size) {
+    await conn.query(WATERMARK_UPSERT, [[...changed].map((b) => [...ref, b, marks.get(b), now])]);
+  }
+  return { redelivered, removed };
+}
+
 async function inTransaction(
   conn: PoolConnection,
   input: BatchCommitInput,
-  unique: Map<string, { event: CountableEvent; offset: string; key: Buffer }>,
-  inBatchDuplicates: number,
   lookup: Awaited<ReturnType<JobDirectory['lookup']>>,
 ): Promise<BatchCommitResult> {
   const ref = [input.group, input.topic, input.partition];
@@ -139,6 +193,21 @@ async function inTransaction(
   if (!accepted) return { status: 'fenced', storedOffset: stored };
 
   const now = sqlNow();
+  const { redelivered, removed } = await applyWatermarks(conn, input, now);
+  const counts: StageCounts = {
+    consumed: input.counts.consumed,
+    filtered: input.counts.filtered - removed.filtered,
+    unattributed: input.counts.unattributed - removed.unattributed,
+    deadLettered: input.counts.deadLettered - removed.deadLettered,
+  };
+  // Then dedupe by event id: the same event may also reach the topic twice through two ingest batches.
+  const unique = new Map<string, { event: CountableEvent; offset: string; key: Buffer }>();
+  let inBatchDuplicates = 0;
+  for (const c of input.countable) {
+    if (redelivered.has(c.offset)) continue;
+    if (unique.has(c.event.eventId)) inBatchDuplicates += 1;
+    else unique.set(c.event.eventId, { ...c, key: eventIdKey(c.event.eventId) });
+  }
   const candidates = [...unique.values()];
   const seen = new Set<string>();
   for (let i = 0; i < candidates.length; i += LEDGER_CHUNK) {
@@ -188,16 +257,26 @@ async function inTransaction(
   const duplicates = inBatchDuplicates + (candidates.length - fresh.length);
   await conn.query(ADD_COUNTERS, [
     ...ref,
-    input.counts.consumed,
+    counts.consumed,
     fresh.length,
-    input.counts.filtered,
-    input.counts.unattributed,
-    input.counts.deadLettered,
+    counts.filtered,
+    counts.unattributed,
+    counts.deadLettered,
     duplicates,
+    redelivered.size,
     unknownJob,
     now,
   ]);
-  return { status: 'committed', counted: fresh.length, duplicates, unknownJob, rows: groups.length, fixedRows };
+  return {
+    status: 'committed',
+    counted: fresh.length,
+    duplicates,
+    redelivered: redelivered.size,
+    counts,
+    unknownJob,
+    rows: groups.length,
+    fixedRows,
+  };
 }
 
 export async function readStoredOffset(db: Pool | PoolConnection, ref: PartitionRef): Promise<string | null> {
@@ -223,6 +302,7 @@ export interface StreamTotals {
   unattributed: number;
   deadLettered: number;
   duplicates: number;
+  redelivered: number;
   unknownJob: number;
   batches: number;
 }
@@ -232,7 +312,7 @@ export async function readStreamTotals(db: Pool, group: string, topic: string): 
   const [rows] = await db.query<RowDataPacket[]>(
     `SELECT COALESCE(SUM(consumed),0) consumed, COALESCE(SUM(counted),0) counted, COALESCE(SUM(filtered),0) filtered,
        COALESCE(SUM(unattributed),0) unattributed, COALESCE(SUM(dead_lettered),0) dead_lettered,
-       COALESCE(SUM(duplicates),0) duplicates, COALESCE(SUM(unknown_job),0) unknown_job, COALESCE(SUM(batches),0) batches
+       COALESCE(SUM(duplicates),0) duplicates, COALESCE(SUM(redelivered),0) redelivered, COALESCE(SUM(unknown_job),0) unknown_job, COALESCE(SUM(batches),0) batches
      FROM stream_counters WHERE consumer_group = ? AND topic = ?`,
     [group, topic],
   );
@@ -244,6 +324,7 @@ export async function readStreamTotals(db: Pool, group: string, topic: string): 
     unattributed: Number(r['unattributed'] ?? 0),
     deadLettered: Number(r['dead_lettered'] ?? 0),
     duplicates: Number(r['duplicates'] ?? 0),
+    redelivered: Number(r['redelivered'] ?? 0),
     unknownJob: Number(r['unknown_job'] ?? 0),
     batches: Number(r['batches'] ?? 0),
   };

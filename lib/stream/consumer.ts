@@ -6,7 +6,8 @@ import type { ConsumeCounts, ConsumeLeaseSummary, PartitionProgress } from '../.
 import { decodeMessage, PoisonMessageError } from '../domain/message';
 import type { CountableEvent } from '../domain/transform';
 import { classify } from '../domain/transform';
-import type { StageCounts } from './commit';
+import type { MessageOrigin, OriginKind, StageCounts } from './commit';
+import { readOrigin } from '../publish/headers';
 import { commitBatch, readStoredOffset, readStoredOffsets } from './commit';
 import { JobDirectory } from './jobs';
 
@@ -71,6 +72,7 @@ interface PreparedChunk {
   countable: Array<{ event: CountableEvent; offset: string }>;
   poison: Array<{ message: KafkaMessage; error: Error }>;
   counts: StageCounts;
+  origins: MessageOrigin[];
   dlqSent: boolean;
 }
 
@@ -79,19 +81,31 @@ function prepareChunk(messages: KafkaMessage[]): PreparedChunk {
     countable: [],
     poison: [],
     counts: { consumed: messages.length, filtered: 0, unattributed: 0, deadLettered: 0 },
+    origins: [],
     dlqSent: false,
   };
   for (const m of messages) {
+    let kind: OriginKind;
     try {
       const c = classify(decodeMessage(m.value));
-      if (c.kind === 'countable') chunk.countable.push({ event: c.event, offset: m.offset });
-      else if (c.kind === 'filtered') chunk.counts.filtered += 1;
-      else chunk.counts.unattributed += 1;
+      if (c.kind === 'countable') {
+        chunk.countable.push({ event: c.event, offset: m.offset });
+        kind = 'countable';
+      } else if (c.kind === 'filtered') {
+        chunk.counts.filtered += 1;
+        kind = 'filtered';
+      } else {
+        chunk.counts.unattributed += 1;
+        kind = 'unattributed';
+      }
     } catch (err) {
       if (!(err instanceof PoisonMessageError) && !(err instanceof TypeError)) throw err;
       chunk.poison.push({ message: m, error: err });
       chunk.counts.deadLettered += 1;
+      kind = 'deadLettered';
     }
+    const origin = readOrigin(m.headers as Record<string, unknown> | undefined);
+    if (origin) chunk.origins.push({ ...origin, offset: m.offset, kind });
   }
   return chunk;
 }
@@ -99,7 +113,7 @@ function prepareChunk(messages: KafkaMessage[]): PreparedChunk {
 function zeroCounts(): StreamCounts {
   return {
     consumed: 0, counted: 0, filtered: 0, unattributed: 0, deadLettered: 0,
-    duplicates: 0, unknownJob: 0, batches: 0, fenced: 0, retries: 0,
+    duplicates: 0, redelivered: 0, unknownJob: 0, batches: 0, fenced: 0, retries: 0,
   };
 }
 
@@ -243,6 +257,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
             nextOffset,
             countable: chunk.countable,
             counts: chunk.counts,
+            origins: chunk.origins,
             attemptToken,
           });
         },
@@ -260,17 +275,19 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
       noteHealthy();
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       counts.batches += 1;
-      counts.consumed += chunk.counts.consumed;
-      counts.filtered += chunk.counts.filtered;
-      counts.unattributed += chunk.counts.unattributed;
-      counts.deadLettered += chunk.counts.deadLettered;
+      counts.consumed += result.counts.consumed;
+      counts.filtered += result.counts.filtered;
+      counts.unattributed += result.counts.unattributed;
+      counts.deadLettered += result.counts.deadLettered;
       counts.counted += result.counted;
       counts.duplicates += result.duplicates;
+      counts.redelivered += result.redelivered;
       counts.unknownJob += result.unknownJob;
       metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counted, { result: 'counted' });
-      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, chunk.counts.filtered, { result: 'filtered' });
-      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, chunk.counts.unattributed, { result: 'unattributed' });
-      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, chunk.counts.deadLettered, { result: 'dead_lettered' });
+      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.filtered, { result: 'filtered' });
+      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.unattributed, { result: 'unattributed' });
+      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.deadLettered, { result: 'dead_lettered' });
+      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.redelivered, { result: 'redelivered' });
       metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.duplicates, { result: 'duplicate' });
       metrics.inc('trackflow_stream_dead_lettered_total', 'Poison messages sent to the dead-letter topic', chunk.counts.deadLettered);
       metrics.set('trackflow_stream_batch_seconds', 'Latency of the last batch transaction (decode to commit)', seconds);

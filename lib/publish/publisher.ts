@@ -1,0 +1,215 @@
+import type { Client, types } from 'cassandra-driver';
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
+import type { PublishSummary } from '../../activities/types';
+import type { Metrics } from '../metrics';
+import { encodeMessage, messageKey, toMessage } from '../domain/message';
+import { ensureTopic } from '../kafka/topics';
+import { PUBLISH_HEADERS } from './headers';
+import { partitionForEvent } from './partition';
+
+/** Position of a publisher inside one ingest batch; also the heartbeat details of the activity. */
+export interface PublishPosition {
+  ingestBatch: string;
+  chunk: number;
+  seq: number;
+  published: number;
+}
+
+export interface PublishDeps {
+  cassandra: Client;
+  kafka: Kafka;
+  keyspace: string;
+  topic: string;
+  partitions: number;
+  metrics?: Metrics;
+}
+
+export interface PublishOptions {
+  maxEvents?: number;
+  pageSize?: number;
+  /** Called after each acknowledged page with the new position (the activity heartbeats it). */
+  onProgress?: (p: PublishPosition & { totalPublished: number }) => void;
+  /** Fault injection for tests: runs after Kafka acknowledged a page and before its progress is recorded. */
+  afterSend?: (pagesSent: number) => void;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class PublishCrash extends Error {
+  override name = 'PublishCrash';
+}
+
+interface Progress {
+  nextChunk: number;
+  nextSeq: number;
+  published: number;
+  quarantined: number;
+  pages: number;
+}
+
+const DEFAULT_PAGE = 5000;
+
+/**
+ * Publishes every ingested-but-unpublished lake event to Kafka, batch by batch, page by page, in queue order.
+ * Progress is recorded in Cassandra after Kafka acknowledges a page; a crash in between re-sends that page,
+ * and the consumer's sequence watermark drops the copies. Memory holds at most two pages.
+ */
+export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions = {}): Promise<PublishSummary> {
+  const started = Date.now();
+  const ks = deps.keyspace;
+  const pageSize = opts.pageSize ?? DEFAULT_PAGE;
+  const maxEvents = opts.maxEvents ?? Number.POSITIVE_INFINITY;
+  const log = opts.log ?? (() => undefined);
+  const q = {
+    pending: `SELECT ingest_batch FROM ${ks}.publish_pending WHERE shard = 0`,
+    batch: `SELECT status, max_chunk FROM ${ks}.ingest_batches WHERE ingest_batch = ?`,
+    progress: `SELECT next_chunk, next_seq, published, quarantined, pages, completed FROM ${ks}.publish_progress WHERE ingest_batch = ?`,
+    page:
+      `SELECT seq, create_time, job_id, custom_track, bid, campaign_id, group_id, publisher_id ` +
+      `FROM ${ks}.publish_queue WHERE ingest_batch = ? AND chunk = ? AND seq >= ?`,
+    saveProgress:
+      `INSERT INTO ${ks}.publish_progress (ingest_batch, next_chunk, next_seq, published, quarantined, pages, completed, updated_at) ` +
+      `VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    quarantine:
+      `INSERT INTO ${ks}.quarantine (ingest_batch, stage, line_number, source_file, reason, raw, quarantined_at) ` +
+      `VALUES (?, 'publish', ?, ?, ?, ?, ?)`,
+    done: `DELETE FROM ${ks}.publish_pending WHERE shard = 0 AND ingest_batch = ?`,
+  };
+  const prepare = { prepare: true };
+
+  const partitions = await ensureTopic(deps.kafka, deps.topic, deps.partitions);
+  const producer: Producer = deps.kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+
+  const summary: PublishSummary = {
+    published: 0,
+    batches: 0,
+    quarantined: 0,
+    ingestBatches: [],
+    more: false,
+    durationMs: 0,
+  };
+  let pagesSent = 0;
+
+  try {
+    const pending = (await deps.cassandra.execute(q.pending, [], prepare)).rows.map((r) => String(r['ingest_batch']));
+    for (const ingestBatch of pending) {
+      const batchRow = (await deps.cassandra.execute(q.batch, [ingestBatch], prepare)).first();
+      if (!batchRow || batchRow['status'] !== 'ingested') continue; // still ingesting: next run picks it up
+      const maxChunk = Number(batchRow['max_chunk'] ?? 0);
+      const saved = (await deps.cassandra.execute(q.progress, [ingestBatch], prepare)).first();
+      if (saved?.['completed']) {
+        await deps.cassandra.execute(q.done, [ingestBatch], prepare);
+        continue;
+      }
+      const progress: Progress = {
+        nextChunk: Number(saved?.['next_chunk'] ?? 0),
+        nextSeq: Number(saved?.['next_seq'] ?? 0),
+        published: Number(saved?.['published'] ?? 0),
+        quarantined: Number(saved?.['quarantined'] ?? 0),
+        pages: Number(saved?.['pages'] ?? 0),
+      };
+      if (progress.published > 0 || progress.nextChunk > 0) {
+        log('resuming publish', { ingestBatch, chunk: progress.nextChunk, seq: progress.nextSeq, published: progress.published });
+      }
+      summary.ingestBatches.push(ingestBatch);
+      const save = (completed: boolean) =>
+        deps.cassandra.execute(
+          q.saveProgress,
+          [ingestBatch, progress.nextChunk, progress.nextSeq, progress.published, progress.quarantined, progress.pages, completed, new Date()],
+          prepare,
+        );
+
+      for (let chunk = progress.nextChunk; chunk <= maxChunk; chunk++) {
+        let fromSeq = chunk === progress.nextChunk ? progress.nextSeq : 0;
+        let pageState: string | undefined;
+        const fetchPage = (state: string | undefined) =>
+          deps.cassandra.execute(q.page, [ingestBatch, chunk, fromSeq], { prepare: true, fetchSize: pageSize, pageState: state });
+        let next: Promise<types.ResultSet> | undefined = fetchPage(undefined);
+        while (next) {
+          const rs: types.ResultSet = await next;
+          pageState = rs.pageState ?? undefined;
+          // Read ahead while this page is being sent: Cassandra and Kafka work in parallel, memory stays two pages.
+          next = pageState ? fetchPage(pageState) : undefined;
+          if (rs.rows.length === 0) continue;
+          const messages: Message[] = [];
+          let lastSeq = fromSeq;
+          let quarantinedHere = 0;
+          for (const row of rs.rows) {
+            const seq = Number(row['seq']);
+            lastSeq = seq;
+            try {
+              const message = toMessage({
+                create_time: String(row['create_time']),
+                job_id: numberOrNull(row['job_id']),
+                custom_track: (row['custom_track'] as string | null) ?? null,
+                bid: numberOrNull(row['bid']),
+                campaign_id: numberOrNull(row['campaign_id']),
+                group_id: numberOrNull(row['group_id']),
+                publisher_id: numberOrNull(row['publisher_id']),
+              });
+              const key = messageKey(message);
+              messages.push({
+                key,
+                value: encodeMessage(message),
+                partition: key === null ? partitionForEvent(message.event_id, partitions) : undefined,
+                headers: { [PUBLISH_HEADERS.batch]: ingestBatch, [PUBLISH_HEADERS.seq]: String(seq) },
+              });
+            } catch (err) {
+              // Ingest validation should make this impossible; if it happens the row is kept with its reason.
+              quarantinedHere += 1;
+              await deps.cassandra.execute(
+                q.quarantine,
+                [ingestBatch, seq, null, `not publishable: ${(err as Error).message}`, JSON.stringify(row), new Date()],
+                prepare,
+              );
+            }
+          }
+          if (messages.length) {
+            await producer.send({ topic: deps.topic, messages, acks: -1, compression: CompressionTypes.GZIP });
+          }
+          pagesSent += 1;
+          opts.afterSend?.(pagesSent);
+          progress.nextChunk = chunk;
+          progress.nextSeq = lastSeq + 1;
+          progress.published += messages.length;
+          progress.quarantined += quarantinedHere;
+          progress.pages += 1;
+          await save(false);
+          fromSeq = progress.nextSeq;
+          summary.published += messages.length;
+          summary.quarantined += quarantinedHere;
+          summary.batches += 1;
+          deps.metrics?.inc('trackflow_publish_events_total', 'Events published to Kafka', messages.length);
+          if (quarantinedHere) deps.metrics?.inc('trackflow_publish_quarantined_total', 'Lake rows not publishable', quarantinedHere);
+          opts.onProgress?.({ ingestBatch, chunk, seq: progress.nextSeq, published: progress.published, totalPublished: summary.published });
+          if (summary.published >= maxEvents) {
+            // Let the in-flight read finish so the driver does not log an unhandled rejection.
+            await next?.catch(() => undefined);
+            summary.more = true;
+            return summary;
+          }
+        }
+        progress.nextChunk = chunk + 1;
+        progress.nextSeq = 0;
+      }
+      await save(true);
+      await deps.cassandra.execute(q.done, [ingestBatch], prepare);
+      log('batch published', { ingestBatch, published: progress.published, quarantined: progress.quarantined });
+    }
+    return summary;
+  } finally {
+    summary.durationMs = Date.now() - started;
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
+function numberOrNull(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
