@@ -6,3 +6,5 @@ register('generate', 'Write a synthetic tracking export, job export and manifest
 register('jobs', 'Load a job export into the job dimension (jobs load <file>)', async () => (await import('./jobs')).command);
 register('export', 'Print the warehouse events table in contract order (export events [--csv|--json])', async () => (await import('./export')).command);
 register('schedule', 'Create and manage the daily ingest schedule (create|update|delete|list|pause|unpause|trigger|backfill)', async () => (await import('./schedule')).command);
+register('ingest', 'Ingest tracking exports into the lake and publish them (ingest <paths...> | --landing DIR)', async () => (await import('./ingest')).command);
+register('stream', 'Start, watch, pause, drain or stop the Kafka -> MySQL stream', async () => (await import('./stream')).command);

@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { TASK_QUEUES } from '../taskQueues';
+import type { Command } from './command';
+import { EXIT, UsageError, output, wantsHelp } from './command';
+import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
+import { ingestWorkflowId } from '../temporal/ids';
+import type { IngestAndPublishInput, IngestAndPublishResult, IngestProgress, ingestAndPublish } from '../../workflows';
+
+const HELP = `Usage: trackflow ingest <paths...> [--no-publish] [--wait] [--json]
+       trackflow ingest --landing DIR [--no-publish] [--wait] [--json]
+
+Starts the ingestAndPublish workflow: each file is loaded into the Cassandra lake (retried with
+backoff; a bad file is reported and the others go on), then pending events are published to Kafka.
+The pipeline worker (npm run worker:pipeline) does the work.
+
+  --landing DIR   Ingest every new export in DIR (already-ingested content is skipped).
+  --no-publish    Only land the files in Cassandra.
+  --wait          Follow progress and print the per-file result; exit 1 if any file failed.
+  --json          Machine-readable output.
+
+Submitting the same unchanged files while their run is still going attaches to that run.`;
+
+function renderResult(r: IngestAndPublishResult): string {
+  const width = Math.max(4, ...r.files.map((f) => f.path.length));
+  const lines = r.files.map((f) => {
+    const s = f.summary;
+    const detail =
+      f.status === 'failed'
+        ? f.error
+        : s
+          ? `rows ${s.rowsRead}, written ${s.written}, already present ${s.alreadyPresent}, rejected ${s.rejected}${s.resumedFromLine ? `, resumed at line ${s.resumedFromLine}` : ''}`
+          : '';
+    return `  ${f.path.padEnd(width)}  ${f.status.padEnd(14)}  ${detail ?? ''}`;
+  });
+  if (r.skipped.length) lines.push(`  (${r.skipped.length} file(s) skipped: already ingested)`);
+  const p = r.publish;
+  lines.push(
+    p.rounds
+      ? `Published ${p.published} events in ${p.batches} batches (${p.quarantined} quarantined, ${p.rounds} rounds).`
+      : 'Nothing published (--no-publish).',
+  );
+  return ['Files:', ...lines].join('\n');
+}
+
+function progressLine(p: IngestProgress): string {
+  if (p.phase === 'discovering') return 'discovering new files...';
+  if (p.phase === 'ingesting') return `ingesting ${p.done}/${p.total}${p.current ? `: ${p.current}` : ''}`;
+  if (p.phase === 'publishing') return `publishing: ${p.publish.published} events in ${p.publish.rounds} rounds so far`;
+  return 'done';
+}
+
+/** Progress on a TTY rewrites one line; in logs (not a TTY) it prints a plain line only when something changed. */
+async function follow(handle: WorkflowHandle<typeof ingestAndPublish>, quiet: boolean): Promise<IngestAndPublishResult> {
+  const tty = process.stderr.isTTY && !quiet;
+  let last = '';
+  let lastPrinted = 0;
+  let done = false;
+  const poll = async () => {
+    while (!done) {
+      try {
+        const line = progressLine(await handle.query<IngestProgress>('progress'));
+        if (tty) process.stderr.write(`\r\x1b[K${line}`);
+        else if (!quiet && (line !== last || Date.now() - lastPrinted > 60_000)) {
+          process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+          lastPrinted = Date.now();
+        }
+        last = line;
+      } catch {
+        // No worker has picked the run up yet, or it just finished: keep waiting for the result.
+      }
+      await new Promise((r) => setTimeout(r, tty ? 1000 : 5000));
+    }
+  };
+  const poller = poll();
+  try {
+    return await handle.result();
+  } finally {
+    done = true;
+    await poller;
+    if (tty) process.stderr.write('\r\x1b[K');
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(HELP + '\n');
+    return EXIT.ok;
+  }
+  const { values, positionals } = parseFlags(
+    argv,
+    { landing: { type: 'string' }, 'no-publish': { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
+    true,
+  );
+  if (!values.landing && positionals.length === 0) throw new UsageError('give files to ingest, or --landing DIR');
+  // The worker may run elsewhere: pass absolute paths, and catch typos here rather than as a failed run.
+  const paths = positionals.map((p) => path.resolve(p));
+  const missing = paths.filter((p) => !fs.existsSync(p));
+  if (missing.length) throw new UsageError(`no such file: ${missing.join(', ')}`);
+  const landingDir = values.landing ? path.resolve(values.landing) : undefined;
+  if (landingDir && !fs.statSync(landingDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UsageError(`--landing ${values.landing} is not a directory`);
+  }
+  const json = values.json ?? false;
+  const input: IngestAndPublishInput = { paths: paths.length ? paths : undefined, landingDir, publish: !values['no-publish'] };
+  const workflowId = ingestWorkflowId(input);
+
+  return withTemporal(async (client) => {
+    let handle: WorkflowHandle<typeof ingestAndPublish>;
+    let attached = false;
+    try {
+      handle = await client.workflow.start<typeof ingestAndPublish>('ingestAndPublish', {
+        taskQueue: TASK_QUEUES.pipeline,
+        workflowId,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        memo: { trigger: 'cli', files: paths.slice(0, 50), fileCount: paths.length, landingDir },
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      handle = client.workflow.getHandle<typeof ingestAndPublish>(workflowId);
+      attached = true;
+    }
+    if (!values.wait) {
+      output(json, { workflowId, started: !attached, alreadyRunning: attached }, () =>
+        `${attached ? 'Already running' : 'Started'} ${workflowId}\n  ${uiLink(workflowId)}\n  follow it with: trackflow ingest ${argv.join(' ')} --wait`,
+      );
+      return EXIT.ok;
+    }
+    if (!json) process.stderr.write(`${attached ? 'Attached to' : 'Started'} ${workflowId} (${uiLink(workflowId)})\n`);
+    let result: IngestAndPublishResult;
+    try {
+      result = await follow(handle, json);
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      const cause = err.cause?.message ?? err.message;
+      output(json, { workflowId, failed: true, error: cause }, () => `${workflowId} failed: ${cause}`);
+      return EXIT.failed;
+    }
+    const failed = result.files.filter((f) => f.status === 'failed').length;
+    output(json, { workflowId, ...result }, () => renderResult(result) + (failed ? `\n${failed} file(s) failed.` : ''));
+    return failed ? EXIT.failed : EXIT.ok;
+  });
+}
+
+export const command: Command = { name: 'ingest', summary: 'Ingest tracking exports into the lake and publish them (ingest <paths...> | --landing DIR)', help: HELP, run };

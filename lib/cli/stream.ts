@@ -1,0 +1,138 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { config } from '../config';
+import { TASK_QUEUES } from '../taskQueues';
+import type { Command } from './command';
+import { EXIT, UsageError, output, wantsHelp } from './command';
+import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
+import { streamWorkflowId } from '../temporal/ids';
+import type { StreamStatus } from '../../workflows';
+
+const HELP = `Usage: trackflow stream <start|stop|status|pause|resume|drain> [--json]
+
+Controls the streamToWarehouse workflow (Kafka -> MySQL), one per topic and consumer group,
+with workflow id stream-<topic>-<group>. The stream worker (npm run worker:stream) does the work.
+
+  start [--lease-ms N] [--max-leases N]
+          Start the stream; says so and exits 0 if it is already running.
+  status  Leases, totals, lag per partition and the last error (query "status").
+  pause   Finish the in-flight lease, then hold (signal "pause").
+  resume  Start leasing again (signal "resume").
+  drain [--wait]
+          Cancel the in-flight lease so it commits or rolls back its batch, then complete and
+          return the totals (signal "drain"); --wait prints them.
+  stop    Cancel the workflow (the lease is cancelled the same clean way, but no totals are returned).`;
+
+const SUBS = ['start', 'stop', 'status', 'pause', 'resume', 'drain'] as const;
+type Sub = (typeof SUBS)[number];
+
+function positiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function renderStatus(workflowId: string, runStatus: string, s: StreamStatus | undefined): string {
+  if (!s) return `${workflowId}: ${runStatus}`;
+  const t = s.totals;
+  const lines = [
+    `${workflowId}: ${s.state} (workflow ${runStatus}), since ${s.since}`,
+    `  leases ${s.leases} (run ${s.runs}, ${s.leasesThisRun} in this run)`,
+    `  consumed ${t.consumed}, counted ${t.counted}, filtered ${t.filtered}, unattributed ${t.unattributed}, dead-lettered ${t.deadLettered}, duplicates ${t.duplicates}, unknown job ${t.unknownJob}, batches ${t.batches}`,
+  ];
+  if (s.lastLease) {
+    lines.push(`  last lease ended ${s.lastLease.endedAt} (${s.lastLease.endReason}), lag ${s.lag ?? '?'}`);
+    for (const p of s.lastLease.partitions) lines.push(`    partition ${p.partition}: next offset ${p.nextOffset}, lag ${p.lag}`);
+  }
+  if (s.lastError) lines.push(`  last error ${s.lastError.at}: ${s.lastError.message}`);
+  return lines.join('\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || wantsHelp([sub])) {
+    process.stdout.write(HELP + '\n');
+    return sub ? EXIT.ok : EXIT.usage;
+  }
+  if (!(SUBS as readonly string[]).includes(sub)) throw new UsageError(`unknown sub-command "${sub}"`);
+  if (wantsHelp(rest)) {
+    process.stdout.write(HELP + '\n');
+    return EXIT.ok;
+  }
+  const { values } = parseFlags(rest, {
+    json: { type: 'boolean' },
+    wait: { type: 'boolean' },
+    'lease-ms': { type: 'string' },
+    'max-leases': { type: 'string' },
+  });
+  const json = values.json ?? false;
+  const leaseMs = positiveInt('--lease-ms', values['lease-ms']);
+  const maxLeasesPerRun = positiveInt('--max-leases', values['max-leases']);
+  const cfg = config();
+  const workflowId = streamWorkflowId(cfg.kafka.topic, cfg.kafka.consumerGroup);
+
+  return withTemporal(async (client) => {
+    const handle = client.workflow.getHandle(workflowId);
+    try {
+      switch (sub as Sub) {
+        case 'start': {
+          try {
+            const started = await client.workflow.start('streamToWarehouse', {
+              taskQueue: TASK_QUEUES.pipeline,
+              workflowId,
+              args: [{ leaseMs, maxLeasesPerRun }],
+              // A drained or stopped stream can be started again under the same id; a running one cannot.
+              workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+              workflowIdConflictPolicy: 'FAIL',
+              memo: { topic: cfg.kafka.topic, group: cfg.kafka.consumerGroup },
+            });
+            output(json, { workflowId, runId: started.firstExecutionRunId, started: true }, () => `Started ${workflowId}\n  ${uiLink(workflowId)}`);
+          } catch (err) {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+            output(json, { workflowId, started: false, alreadyRunning: true }, () => `${workflowId} is already running.`);
+          }
+          return EXIT.ok;
+        }
+        case 'status': {
+          const d = await handle.describe();
+          let status: StreamStatus | undefined;
+          try {
+            status = await handle.query<StreamStatus>('status');
+          } catch (err) {
+            // A closed run is only queryable while a pipeline worker can replay it; describe still answers.
+            if (d.status.name === 'RUNNING') throw err;
+          }
+          output(json, { workflowId, runId: d.runId, workflowStatus: d.status.name, status }, () => renderStatus(workflowId, d.status.name, status));
+          return EXIT.ok;
+        }
+        case 'pause':
+        case 'resume':
+          await handle.signal(sub);
+          output(json, { workflowId, signalled: sub }, () => `Sent ${sub} to ${workflowId}.`);
+          return EXIT.ok;
+        case 'drain': {
+          await handle.signal('drain');
+          if (!values.wait) {
+            output(json, { workflowId, signalled: 'drain' }, () => `Draining ${workflowId}; trackflow stream status shows when it is drained.`);
+            return EXIT.ok;
+          }
+          const result: unknown = await handle.result();
+          output(json, { workflowId, result }, () => `Drained ${workflowId}:\n${JSON.stringify(result, null, 2)}`);
+          return EXIT.ok;
+        }
+        case 'stop':
+          await handle.cancel();
+          output(json, { workflowId, cancelled: true }, () => `Cancelling ${workflowId}; the in-flight lease commits or rolls back first.`);
+          return EXIT.ok;
+      }
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        process.stderr.write(`trackflow stream: no running stream ${workflowId} (start it with trackflow stream start)\n`);
+        return EXIT.failed;
+      }
+      throw err;
+    }
+  });
+}
+
+export const command: Command = { name: 'stream', summary: 'Start, watch, pause, drain or stop the Kafka -> MySQL stream', help: HELP, run };
