@@ -1,0 +1,234 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { config, REPO_ROOT } from '../lib/config';
+import { createCassandraClient } from '../lib/clients/cassandra';
+import { createMysqlAdminPool } from '../lib/clients/mysql';
+import { connectTemporal } from '../lib/clients/temporal';
+import { writeDataset } from '../lib/domain/generator';
+import { migrateCassandra } from '../lib/migrate/cassandra';
+import { migrateMysql } from '../lib/migrate/mysql';
+import { TASK_QUEUES } from '../lib/taskQueues';
+import { ingestWorkflowId, jobsWorkflowId, streamWorkflowId } from '../lib/temporal/ids';
+import type { IngestAndPublishResult } from '../workflows';
+
+const HELP = `Usage: npm start [-- --once] [-- --jobs FILE --tracking PATH] [-- --events N --seed S]
+
+Runs the whole pipeline on the local stack: migrations, both workers, the job dimension, the stream,
+ingest-and-publish, then waits until the warehouse has caught up and prints the report.
+Without --tracking it generates a realistic sample (deterministic per seed) into the landing directory.
+  --once             exit (stopping the workers it started) once the warehouse has caught up
+  --jobs FILE        a job export to load (required with --tracking)
+  --tracking PATH    a tracking export, or a directory of them (*.csv, *.csv.gz)
+  --events N         size of the generated sample (default 20000)
+  --seed S           seed of the generated sample (default 42)`;
+
+const say = (line: string) => process.stdout.write(`\x1b[1m==>\x1b[0m ${line}\n`);
+
+async function healthy(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a worker unless one already answers on its health port; returns the child we own, if any. */
+async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: string): Promise<ChildProcess | undefined> {
+  if (await healthy(port)) {
+    say(`${name} worker already running (health on :${port})`);
+    return undefined;
+  }
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `worker-${name}.log`);
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'workers', `${name}.ts`)], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', out, out],
+    env: process.env,
+  });
+  fs.closeSync(out);
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} worker exited with ${child.exitCode}; see ${logFile}`);
+    if (await healthy(port)) {
+      say(`${name} worker started (pid ${child.pid}, metrics http://127.0.0.1:${port}/metrics, log ${logFile})`);
+      return child;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`${name} worker did not become healthy in 90s; see ${logFile}`);
+}
+
+function trackflow(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'trackflow'), ...args], { stdio: 'inherit' });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+function trackingFiles(target: string): string[] {
+  const stat = fs.statSync(target, { throwIfNoEntry: false });
+  if (!stat) throw new Error(`--tracking ${target}: no such file or directory`);
+  if (stat.isFile()) return [path.resolve(target)];
+  return fs
+    .readdirSync(target)
+    .filter((f) => /\.csv(\.gz)?$/i.test(f))
+    .sort()
+    .map((f) => path.resolve(target, f));
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      once: { type: 'boolean' },
+      jobs: { type: 'string' },
+      tracking: { type: 'string' },
+      events: { type: 'string', default: '20000' },
+      seed: { type: 'string', default: '42' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (Boolean(values.jobs) !== Boolean(values.tracking)) {
+    process.stderr.write('--jobs and --tracking go together\n\n' + HELP + '\n');
+    return 2;
+  }
+  const cfg = config();
+  const started = Date.now();
+
+  say('applying migrations (Cassandra lake, MySQL warehouse)');
+  const cassandra = createCassandraClient(cfg.cassandra);
+  const admin = createMysqlAdminPool(cfg.mysql);
+  try {
+    const replication = `{'class': 'SimpleStrategy', 'replication_factor': ${cfg.cassandra.replicationFactor}}`;
+    await migrateCassandra(cassandra, cfg.cassandra.keyspace, replication);
+    await migrateMysql(admin, cfg.mysql.database);
+  } finally {
+    await cassandra.shutdown();
+    await admin.end();
+  }
+
+  const owned: ChildProcess[] = [];
+  const stopWorkers = async () => {
+    for (const child of owned) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(owned.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  };
+  const logDir = path.join(cfg.stateDir, 'logs');
+  const { client, connection } = await connectTemporal(cfg.temporal);
+  try {
+    for (const [name, port] of [['pipeline', cfg.metrics.pipelinePort], ['stream', cfg.metrics.streamPort]] as const) {
+      const child = await startWorker(name, port, logDir);
+      if (child) owned.push(child);
+    }
+
+    let jobsFile: string;
+    let files: string[];
+    if (values.tracking && values.jobs) {
+      jobsFile = path.resolve(values.jobs);
+      files = trackingFiles(values.tracking);
+      say(`using ${files.length} tracking export(s) from ${values.tracking} and jobs from ${jobsFile}`);
+    } else {
+      const events = Number(values.events);
+      const seed = Number(values.seed);
+      const name = `tracking-sample-seed${seed}-${events}.csv`;
+      const target = path.join(cfg.landingDir, name);
+      jobsFile = path.join(cfg.landingDir, 'jobs', `job-sample-seed${seed}.csv`);
+      if (!fs.existsSync(target) || !fs.existsSync(jobsFile)) {
+        say(`generating a realistic sample: ${events} events, seed ${seed}`);
+        const tmp = fs.mkdtempSync(path.join(cfg.stateDir, 'sample-'));
+        const gen = await writeDataset(tmp, { events, seed });
+        fs.mkdirSync(path.dirname(jobsFile), { recursive: true });
+        fs.copyFileSync(gen.jobFile, jobsFile);
+        fs.copyFileSync(gen.trackingFile, target);
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+      files = [target];
+      say(`sample in ${target} (re-runs reuse it, so the warehouse does not change)`);
+    }
+
+    say(`loading the job dimension from ${jobsFile}`);
+    const jobs = await client.workflow.execute('loadJobs', {
+      taskQueue: TASK_QUEUES.pipeline,
+      workflowId: jobsWorkflowId(jobsFile),
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      args: [{ path: jobsFile }],
+    });
+    say(`jobs: ${JSON.stringify(jobs)}`);
+
+    const streamId = streamWorkflowId(cfg.kafka.topic, cfg.kafka.consumerGroup);
+    try {
+      await client.workflow.start('streamToWarehouse', {
+        taskQueue: TASK_QUEUES.pipeline,
+        workflowId: streamId,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        args: [{}],
+      });
+      say(`stream started: workflow ${streamId}`);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      say(`stream already running: workflow ${streamId}`);
+    }
+
+    const ingestId = ingestWorkflowId({ paths: files });
+    say(`ingesting and publishing ${files.length} file(s): workflow ${ingestId}`);
+    let result: IngestAndPublishResult;
+    try {
+      result = await client.workflow.execute('ingestAndPublish', {
+        taskQueue: TASK_QUEUES.pipeline,
+        workflowId: ingestId,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        args: [{ paths: files }],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      result = await client.workflow.getHandle(ingestId).result();
+    }
+    for (const f of result.files) {
+      const s = f.summary;
+      say(
+        `${path.basename(f.path)}: ${f.status}` +
+          (s ? ` (read ${s.rowsRead}, written ${s.written}, already present ${s.alreadyPresent}, rejected ${s.rejected})` : '') +
+          (f.error ? ` - ${f.error}` : ''),
+      );
+    }
+    say(`published ${result.publish.published} event(s)`);
+
+    say('waiting until the warehouse has caught up');
+    const waited = await trackflow(['wait', '--caught-up', '--timeout', '900']);
+    if (waited !== 0) return waited;
+    await trackflow(['report', '--top', '5']);
+    say(`reconcile:`);
+    const reconciled = await trackflow(['reconcile']);
+    const ui = `http://localhost:${cfg.temporal.uiPort}/namespaces/${cfg.temporal.namespace}/workflows`;
+    say(`done in ${((Date.now() - started) / 1000).toFixed(1)}s. Temporal Web UI: ${ui}`);
+    if (values.once) return reconciled === 0 && result.files.every((f) => f.status !== 'failed') ? 0 : 1;
+
+    say('the stream keeps running; drop new exports and run `npx trackflow ingest --landing landing --wait`. Ctrl-C stops the workers.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    say('stopping the workers (in-flight activities commit or roll back first)');
+    return 0;
+  } finally {
+    await stopWorkers();
+    await connection.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
