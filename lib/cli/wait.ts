@@ -1,0 +1,133 @@
+import { createCassandraClient } from '../clients/cassandra';
+import { createKafka } from '../clients/kafka';
+import { createMysqlPool } from '../clients/mysql';
+import type { Config } from '../config';
+import { config } from '../config';
+import type { TopicLag } from '../reconcile/lag';
+import { isUnavailable, readPendingBatches, readTopicLag } from '../reconcile/lag';
+import { readStoredOffsets } from '../stream/commit';
+import type { ReconcileDeps } from '../reconcile/gather';
+import { EXIT, UsageError, wantsHelp, type Command } from './command';
+
+const help = `Usage: trackflow wait --caught-up [--timeout S] [--json]
+
+Waits until every published event has been consumed and committed to the warehouse: no ingest batch is
+left in publish_pending, and for every partition of the topic the consumer group's stored offset in MySQL
+equals the topic's high watermark. Prints progress (lag, pending batches) every few seconds.
+
+  --caught-up   the condition to wait for (the only one so far)
+  --timeout S   give up after S seconds (default 600)
+  --json        print the final state as JSON
+
+Exit status: 0 caught up, 1 timed out, 3 a service is unreachable.`;
+
+export interface CaughtUpState {
+  caughtUp: boolean;
+  pendingBatches: number;
+  lag: number;
+  partitions: TopicLag['partitions'];
+  elapsedMs: number;
+}
+
+export async function readCaughtUp(deps: ReconcileDeps): Promise<Omit<CaughtUpState, 'elapsedMs'>> {
+  const pending = await readPendingBatches(deps.cassandra, deps.config.cassandra.keyspace);
+  // Pending first: a batch that finishes publishing after this read is still covered by the watermarks read next.
+  const offsets = await readStoredOffsets(deps.mysql, deps.config.kafka.consumerGroup, deps.config.kafka.topic);
+  const lag = await readTopicLag(deps.kafka, deps.config.kafka.topic, offsets);
+  return { caughtUp: pending.length === 0 && lag.lag === 0, pendingBatches: pending.length, lag: lag.lag, partitions: lag.partitions };
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  pollMs?: number;
+  /** Called on each poll; the CLI prints a progress line from it. */
+  onProgress?: (s: CaughtUpState) => void;
+  signal?: AbortSignal;
+}
+
+/** Polls until caught up or the timeout; resolves with the last state either way. */
+export async function waitCaughtUp(deps: ReconcileDeps, opts: WaitOptions): Promise<CaughtUpState> {
+  const started = Date.now();
+  const pollMs = opts.pollMs ?? 1000;
+  for (;;) {
+    const state = { ...(await readCaughtUp(deps)), elapsedMs: Date.now() - started };
+    opts.onProgress?.(state);
+    if (state.caughtUp || state.elapsedMs >= opts.timeoutMs || opts.signal?.aborted) return state;
+    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, opts.timeoutMs - state.elapsedMs))));
+  }
+}
+
+function parseArgs(argv: string[]): { timeoutMs: number; json: boolean } {
+  let caughtUp = false;
+  let json = false;
+  let timeoutMs = 600_000;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--caught-up') caughtUp = true;
+    else if (a === '--json') json = true;
+    else if (a === '--timeout' || a.startsWith('--timeout=')) {
+      const raw = a.includes('=') ? a.slice('--timeout='.length) : argv[++i];
+      const s = Number(raw);
+      if (raw === undefined || !Number.isFinite(s) || s < 0) throw new UsageError(`invalid --timeout ${String(raw)}`);
+      timeoutMs = s * 1000;
+    } else throw new UsageError(a.startsWith('-') ? `unknown option ${a}` : `unexpected argument ${a}`);
+  }
+  if (!caughtUp) throw new UsageError('say what to wait for: --caught-up');
+  return { timeoutMs, json };
+}
+
+function progressLine(s: CaughtUpState): string {
+  const secs = (s.elapsedMs / 1000).toFixed(0);
+  return `${secs}s  lag ${s.lag.toLocaleString('en-US')}  pending batches ${s.pendingBatches}${s.caughtUp ? '  caught up' : ''}`;
+}
+
+export async function runWait(cfg: Config, args: { timeoutMs: number; json: boolean }): Promise<number> {
+  const cassandra = createCassandraClient(cfg.cassandra);
+  const kafka = createKafka(cfg.kafka, 'wait', { retry: { initialRetryTime: 300, retries: 2 } });
+  const mysql = createMysqlPool(cfg.mysql, { connectionLimit: 1 });
+  const tty = process.stderr.isTTY === true;
+  let lastPrinted = 0;
+  try {
+    await cassandra.connect();
+    const state = await waitCaughtUp(
+      { cassandra, kafka, mysql, config: cfg },
+      {
+        timeoutMs: args.timeoutMs,
+        onProgress: (s) => {
+          if (tty) process.stderr.write(`\r\x1b[2K${progressLine(s)}`);
+          else if (s.elapsedMs - lastPrinted >= 5000 || s.caughtUp || lastPrinted === 0) {
+            lastPrinted = Math.max(1, s.elapsedMs);
+            process.stderr.write(progressLine(s) + '\n');
+          }
+        },
+      },
+    );
+    if (tty) process.stderr.write('\n');
+    if (args.json) process.stdout.write(JSON.stringify(state, null, 2) + '\n');
+    else if (!state.caughtUp) process.stderr.write(`trackflow wait: timed out after ${(args.timeoutMs / 1000).toFixed(0)}s\n`);
+    return state.caughtUp ? EXIT.ok : EXIT.failed;
+  } catch (err) {
+    if (tty) process.stderr.write('\n');
+    if (isUnavailable(err)) {
+      process.stderr.write(`trackflow wait: service unavailable: ${(err as Error).message}\n`);
+      return EXIT.unavailable;
+    }
+    throw err;
+  } finally {
+    await mysql.end().catch(() => undefined);
+    await cassandra.shutdown().catch(() => undefined);
+  }
+}
+
+export const command: Command = {
+  name: 'wait',
+  summary: 'Wait until every published event is consumed and committed (wait --caught-up [--timeout S])',
+  help,
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(help + '\n');
+      return EXIT.ok;
+    }
+    return runWait(config(), parseArgs(argv));
+  },
+};
