@@ -8,3 +8,6 @@ register('export', 'Print the warehouse events table in contract order (export e
 register('schedule', 'Create and manage the daily ingest schedule (create|update|delete|list|pause|unpause|trigger|backfill)', async () => (await import('./schedule')).command);
 register('ingest', 'Ingest tracking exports into the lake and publish them (ingest <paths...> | --landing DIR)', async () => (await import('./ingest')).command);
 register('stream', 'Start, watch, pause, drain or stop the Kafka -> MySQL stream', async () => (await import('./stream')).command);
+register('reconcile', 'Count every stage from the lake to the warehouse and check that they add up (reconcile [--batch ID] [--json])', async () => (await import('./reconcile')).command);
+register('report', 'Clicks, spend and conversions per company, campaign, top jobs and hour (report [--json|--csv] [--html FILE])', async () => (await import('./report')).command);
+register('wait', 'Wait until every published event is consumed and committed (wait --caught-up [--timeout S])', async () => (await import('./wait')).command);
