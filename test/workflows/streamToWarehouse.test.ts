@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { ConsumeLeaseInput, ConsumeLeaseSummary } from '../../activities/types';
 import { TASK_QUEUES } from '../../lib/taskQueues';
 import { drainSignal, pauseSignal, resumeSignal, statusQuery, streamToWarehouse } from '../../workflows';
-import { counts, eventually, startTestEnv, withWorkers } from './support';
+import { fakeConsumeLease } from './fakes';
+import { eventually, startTestEnv, withWorkers } from './support';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
@@ -30,49 +28,6 @@ function startStream(workflowId: string, input: Parameters<typeof streamToWareho
   return env.client.workflow.start(streamToWarehouse, { taskQueue: TASK_QUEUES.pipeline, workflowId, args: [input] });
 }
 
-/**
- * Behaves like the real lease: heartbeats while consuming, and on cancellation stops, "commits" what it
- * had and returns normally with endReason 'cancelled' (that is how drain keeps the in-flight batch).
- */
-function fakeConsumeLease(opts: { perLease?: number; caughtUpAfter?: number; failOn?: number[] } = {}) {
-  const calls: Array<{ input: ConsumeLeaseInput; endReason: ConsumeLeaseSummary['endReason'] }> = [];
-  let n = 0;
-  async function consumeLease(input: ConsumeLeaseInput): Promise<ConsumeLeaseSummary> {
-    const call = ++n;
-    if (opts.failOn?.includes(call)) throw ApplicationFailure.nonRetryable('kafka: topic authorization failed', 'KafkaAuthError');
-    const ctx = Context.current();
-    const started = Date.now();
-    let endReason: ConsumeLeaseSummary['endReason'] = 'lease-expired';
-    while (Date.now() - started < input.leaseMs) {
-      if (opts.caughtUpAfter !== undefined && call >= opts.caughtUpAfter) {
-        endReason = 'caught-up';
-        break;
-      }
-      ctx.heartbeat({ partitions: [{ partition: 0, nextOffset: String(call * 10), lag: 5 }] });
-      const cancelled = await Promise.race([
-        ctx.cancelled.then(() => false, () => true),
-        new Promise<false>((r) => setTimeout(() => r(false), 50)),
-      ]);
-      if (cancelled) {
-        endReason = 'cancelled';
-        break;
-      }
-    }
-    calls.push({ input, endReason });
-    const per = opts.perLease ?? 10;
-    return {
-      counts: counts({ consumed: per, counted: per - 1, filtered: 1, batches: 1 }),
-      partitions: [
-        { partition: 0, nextOffset: String(call * per), lag: 3 },
-        { partition: 1, nextOffset: String(call * per), lag: 4 },
-      ],
-      lag: 7,
-      endReason,
-      durationMs: Date.now() - started,
-    };
-  }
-  return { consumeLease, calls };
-}
 
 void test('pause holds new leases, resume restarts them, drain ends the in-flight lease cleanly', { timeout: 60_000 }, async () => {
   const fake = fakeConsumeLease();

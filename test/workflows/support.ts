@@ -1,8 +1,13 @@
+import path from 'node:path';
+import * as proto from '@temporalio/proto';
+import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Runtime, DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { ConsumeCounts } from '../../activities/types';
+
+type History = proto.temporal.api.history.v1.IHistory;
 import { temporalBinaryPath } from '../../lib/stack/paths';
 import { TASK_QUEUES } from '../../lib/taskQueues';
 import { zeroCounts } from '../../workflows/streamToWarehouse';
@@ -63,7 +68,7 @@ export async function withWorkers<T>(
 }
 
 export function counts(partial: Partial<ConsumeCounts> = {}): ConsumeCounts {
-  return { consumed: 0, counted: 0, filtered: 0, unattributed: 0, deadLettered: 0, duplicates: 0, redelivered: 0, unknownJob: 0, batches: 0, ...partial };
+  return { ...zeroCounts(), ...partial };
 }
 
 export async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
@@ -74,4 +79,22 @@ export async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boole
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms; last value ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Parses a history JSON file (as `temporal workflow show --output json` writes it) into a History.
+ * The SDK's historyFromJSON uses @temporalio/common's copy of protobufjs, which fails with
+ * "type must be a Type" when npm installs a second copy for @temporalio/proto (as here); resolving
+ * protobufjs from @temporalio/proto's own location works with either layout.
+ */
+export function historyFromFile(json: unknown): History {
+  const protoDir = path.dirname(require.resolve('@temporalio/proto'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { fromJson } = require(require.resolve('protobufjs/ext/protojson', { paths: [protoDir] })) as {
+    fromJson: (type: unknown, json: unknown, opts: { ignoreUnknownFields: boolean }) => History | null;
+  };
+  const root = patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown };
+  const history = fromJson(root.lookupType('temporal.api.history.v1.History'), json, { ignoreUnknownFields: true });
+  if (!history) throw new TypeError('invalid history JSON');
+  return history;
 }
