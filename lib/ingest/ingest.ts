@@ -8,8 +8,6 @@ import {
   LAKE_COLUMNS,
   checkHeader,
   checkRecord,
-  decodeFields,
-  toCsvLine,
   type TrackingRow,
 } from '../domain/tracking';
 import { batchIdFor, hashFile, readCsvRecords, statOrFail } from './reader';
@@ -42,12 +40,17 @@ export interface IngestDeps {
 }
 
 export const QUEUE_CHUNK_LINES = 10_000;
-const DEFAULT_CHUNK_ROWS = 5000;
-const DEFAULT_CONCURRENCY = 48;
-/** Cassandra fails batches over 50 KiB by default; stay well under it. */
-const MAX_BATCH_BYTES = 24 * 1024;
-const MAX_EVENT_BATCH_ROWS = 40;
-const MAX_QUEUE_BATCH_ROWS = 200;
+/**
+ * Cassandra's cost is per request more than per row: a chunk makes one existence query and about one event
+ * batch per hour partition it touches, so larger chunks mean fewer, fuller requests. Two chunks are in memory
+ * at most (one being written, one being parsed).
+ */
+const DEFAULT_CHUNK_ROWS = 20_000;
+const DEFAULT_CONCURRENCY = 64;
+/** Cassandra fails batches over 50 KiB by default (batch_size_fail_threshold); stay under it with margin. */
+const MAX_BATCH_BYTES = 40 * 1024;
+const MAX_EVENT_BATCH_ROWS = 100;
+const MAX_QUEUE_BATCH_ROWS = 250;
 const IN_LIST_MAX = 500;
 
 export class SimulatedCrash extends Error {
@@ -93,9 +96,10 @@ async function runLimited(tasks: Array<() => Promise<unknown>>, limit: number): 
   if (failure !== undefined) throw failure;
 }
 
+/** Mutation size as Cassandra counts it against the batch limit: values plus per-cell overhead. */
 function estimateBytes(values: readonly unknown[]): number {
   let n = 64;
-  for (const v of values) n += typeof v === 'string' ? v.length : 9;
+  for (const v of values) n += (typeof v === 'string' ? v.length * 2 : 8) + 12;
   return n;
 }
 
@@ -175,7 +179,13 @@ async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Rejec
     }
     written++;
     const v = row.values;
-    const eventParams = [...v, row.hour, ctx.sourceFile, batch, line];
+    // An empty field is left unset (undefined), not bound as null: a bound null writes a tombstone per cell.
+    const eventParams: unknown[] = new Array<unknown>(v.length + 4);
+    for (let i = 0; i < v.length; i++) eventParams[i] = v[i] ?? undefined;
+    eventParams[v.length] = row.hour;
+    eventParams[v.length + 1] = ctx.sourceFile;
+    eventParams[v.length + 2] = batch;
+    eventParams[v.length + 3] = line;
     let eg = eventGroups.get(row.hour);
     if (!eg) eventGroups.set(row.hour, (eg = []));
     eg.push(eventParams);
@@ -188,12 +198,12 @@ async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Rejec
       line,
       row.createTime,
       row.hour,
-      v[IDX.jobId],
-      v[IDX.customTrack],
-      v[IDX.bid],
-      v[IDX.campaignId],
-      v[IDX.groupId],
-      v[IDX.publisherId],
+      v[IDX.jobId] ?? undefined,
+      v[IDX.customTrack] ?? undefined,
+      v[IDX.bid] ?? undefined,
+      v[IDX.campaignId] ?? undefined,
+      v[IDX.groupId] ?? undefined,
+      v[IDX.publisherId] ?? undefined,
     ]);
   }
 
@@ -306,26 +316,42 @@ export async function ingestFileCore(
   let lastLine = progress.line;
   let maxLine = 0;
   let headerSeen = false;
-  const flush = async (): Promise<void> => {
-    if (!rows.length && !rejects.length) {
-      progress.line = lastLine;
-      return;
-    }
-    const res = await writeChunk(ctx, rows, rejects);
+  /**
+   * Writes of the previous chunk. The next chunk is parsed meanwhile but only written once these are
+   * acknowledged: its existence query must see them (a create_time repeated across chunks stays
+   * alreadyPresent), and checkpoints stay in file order.
+   */
+  let writing: Promise<void> | undefined;
+  const writeAndCheckpoint = async (chunkRows: PendingRow[], chunkRejects: Reject[], upTo: number): Promise<void> => {
+    const res = await writeChunk(ctx, chunkRows, chunkRejects);
     progress.written += res.written;
     progress.alreadyPresent += res.alreadyPresent;
-    progress.rejected += rejects.length;
-    progress.rowsRead += rows.length + rejects.length;
-    progress.line = lastLine;
+    progress.rejected += chunkRejects.length;
+    progress.rowsRead += chunkRows.length + chunkRejects.length;
+    progress.line = upTo;
     count(res.written, 'written');
     count(res.alreadyPresent, 'already_present');
-    count(rejects.length, 'rejected');
-    rows = [];
-    rejects = [];
+    count(chunkRejects.length, 'rejected');
     if (opts.crashAfterRows !== undefined && progress.rowsRead >= opts.crashAfterRows) {
       throw new SimulatedCrash(`simulated crash after ${progress.rowsRead} rows (line ${progress.line})`);
     }
     opts.onProgress?.({ ...progress });
+  };
+  let queuedRows = progress.rowsRead;
+  const flush = async (): Promise<void> => {
+    if (writing) await writing;
+    writing = undefined;
+    if (!rows.length && !rejects.length) {
+      progress.line = lastLine;
+      return;
+    }
+    queuedRows += rows.length + rejects.length;
+    const started = writeAndCheckpoint(rows, rejects, lastLine);
+    // Awaited by the next flush; until then a failure must not surface as an unhandled rejection.
+    started.catch(() => undefined);
+    writing = started;
+    rows = [];
+    rejects = [];
   };
 
   try {
@@ -333,29 +359,29 @@ export async function ingestFileCore(
       maxLine = Math.max(maxLine, rec.line);
       if (!headerSeen && !rec.parseError) {
         headerSeen = true;
-        const { fields } = decodeFields(rec.fields);
-        const err = checkHeader(fields);
+        const err = checkHeader(rec.fields);
         if (err) throw ApplicationFailure.nonRetryable(`${sourceFile}: ${err}`, 'InvalidHeader');
         continue;
       }
       if (rec.line <= resumedFromLine) continue;
       lastLine = rec.line;
       if (rec.parseError) {
-        rejects.push({ line: rec.line, reason: `unparsable: ${rec.parseError}`, raw: rec.raw?.toString('utf8') ?? '' });
+        rejects.push({ line: rec.line, reason: `unparsable: ${rec.parseError}`, raw: rec.raw });
       } else {
-        const { fields, invalidUtf8Column } = decodeFields(rec.fields, rec.raw);
-        const check = checkRecord(fields, invalidUtf8Column);
+        const check = checkRecord(rec.fields, rec.invalidUtf8Column);
         if (check.ok) rows.push({ line: rec.line, row: check.row });
-        else rejects.push({ line: rec.line, reason: check.reason, raw: rec.raw ? rec.raw.toString('utf8') : toCsvLine(fields) });
+        else rejects.push({ line: rec.line, reason: check.reason, raw: rec.raw });
       }
       const pending = rows.length + rejects.length;
       const untilCrash =
-        opts.crashAfterRows !== undefined ? opts.crashAfterRows - (progress.rowsRead + pending) : Number.POSITIVE_INFINITY;
+        opts.crashAfterRows !== undefined ? opts.crashAfterRows - (queuedRows + pending) : Number.POSITIVE_INFINITY;
       if (pending >= chunkRows || untilCrash === 0) await flush();
     }
     if (!headerSeen) throw ApplicationFailure.nonRetryable(`${sourceFile}: empty file, no header`, 'InvalidHeader');
     await flush();
+    await flush();
   } catch (err) {
+    await writing?.catch(() => undefined);
     if (err instanceof ApplicationFailure && err.nonRetryable) {
       await client
         .execute(`UPDATE ${ks}.ingest_batches SET status = 'failed', finished_at = ? WHERE ingest_batch = ?`, [new Date(), batch], {

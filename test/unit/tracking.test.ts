@@ -9,7 +9,6 @@ import {
   TRACKING_COLUMNS,
   checkHeader,
   checkRecord,
-  decodeFields,
   reasonKind,
   type TrackingRow,
 } from '../../lib/domain/tracking';
@@ -42,7 +41,7 @@ async function parseFile(file: string): Promise<{ header: string[]; rows: Parsed
       rows.push({ line: rec.line, check: { ok: false, reason: `unparsable: ${rec.parseError}` } });
       continue;
     }
-    const { fields, invalidUtf8Column } = decodeFields(rec.fields, rec.raw);
+    const { fields, invalidUtf8Column } = rec;
     if (!header) {
       header = fields;
       continue;
