@@ -4,7 +4,7 @@ import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
 import { formatReconcile } from '../reconcile/equations';
 import { BatchNotFoundError, reconcile } from '../reconcile/gather';
-import { isUnavailable } from '../reconcile/lag';
+import { isUnavailable, missingSchema } from '../reconcile/lag';
 import { EXIT, UsageError, output, wantsHelp, type Command } from './command';
 
 const help = `Usage: trackflow reconcile [--batch ID] [--json]
@@ -55,6 +55,11 @@ export const command: Command = {
     } catch (err) {
       if (err instanceof BatchNotFoundError) {
         process.stderr.write(`trackflow reconcile: ${err.message}\n`);
+        return EXIT.failed;
+      }
+      const schema = missingSchema(err);
+      if (schema) {
+        process.stderr.write(`trackflow reconcile: schema missing: ${schema}\n`);
         return EXIT.failed;
       }
       if (isUnavailable(err)) {

@@ -4,7 +4,7 @@ import { createMysqlPool } from '../clients/mysql';
 import type { Config } from '../config';
 import { config } from '../config';
 import type { TopicLag } from '../reconcile/lag';
-import { isUnavailable, readPendingBatches, readTopicLag } from '../reconcile/lag';
+import { isUnavailable, missingSchema, readPendingBatches, readTopicLag } from '../reconcile/lag';
 import { readStoredOffsets } from '../stream/commit';
 import type { ReconcileDeps } from '../reconcile/gather';
 import { EXIT, UsageError, wantsHelp, type Command } from './command';
@@ -108,6 +108,11 @@ export async function runWait(cfg: Config, args: { timeoutMs: number; json: bool
     return state.caughtUp ? EXIT.ok : EXIT.failed;
   } catch (err) {
     if (tty) process.stderr.write('\n');
+    const schema = missingSchema(err);
+    if (schema) {
+      process.stderr.write(`trackflow wait: schema missing: ${schema}\n`);
+      return EXIT.failed;
+    }
     if (isUnavailable(err)) {
       process.stderr.write(`trackflow wait: service unavailable: ${(err as Error).message}\n`);
       return EXIT.unavailable;

@@ -65,3 +65,11 @@ export function isUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/** A schema that was never migrated: a setup problem to name plainly, not a stack trace. */
+export function missingSchema(err: unknown): string | undefined {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (e?.code === 'ER_NO_SUCH_TABLE' || e?.code === 'ER_BAD_DB_ERROR') return `MySQL: ${e.message} (run npm run migrate)`;
+  if (e?.message && /keyspace \S+ does not exist|unconfigured table/i.test(e.message)) return `Cassandra: ${e.message} (run npm run migrate)`;
+  return undefined;
+}
