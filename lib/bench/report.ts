@@ -1,0 +1,131 @@
+import type { LatencyResult } from './latency';
+import type { PipelineResult, StageResult } from './pipeline';
+import type { ConsumerPerfResult, NodeInsertBaseline, ProducerPerfResult, StressResult } from './platform';
+
+export interface Limits {
+  producerPerformance?: ProducerPerfResult | { error: string };
+  consumerPerformance?: ConsumerPerfResult | { error: string };
+  cassandra?: StressResult | NodeInsertBaseline | { error: string };
+  cassandraStressError?: string;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+/** RSS at N within this factor of RSS at N/10 counts as flat. */
+export const FLAT_RATIO = 1.25;
+
+const ok = <T extends object>(x: T | { error: string } | undefined): T | undefined => (x && !('error' in x) ? (x as T) : undefined);
+
+export function cassandraLimit(l: Limits): number | undefined {
+  return ok(l.cassandra)?.rowsPerSecond;
+}
+
+export function ratio(a: number, b: number | undefined): number | undefined {
+  return b && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(3)) : undefined;
+}
+
+export function checkTargets(main: PipelineResult, small: PipelineResult | undefined, latency: LatencyResult | undefined, limits: Limits): TargetCheck[] {
+  const cLimit = cassandraLimit(limits);
+  const cRatio = ratio(main.ingest.perSecond, cLimit);
+  const cp = ok(limits.consumerPerformance) ?? ok(main.consumerPerformance);
+  const kRatio = ratio(main.consume.perSecond, cp?.messagesPerSecond);
+  const rssPeak = main.endToEnd.rssPeakMb;
+  const flat = small ? ratio(rssPeak, small.endToEnd.rssPeakMb) : undefined;
+  const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(0)}%`);
+  const isStress = ok(limits.cassandra) && 'opsPerSecond' in (limits.cassandra as object);
+  return [
+    { target: 'CSV->Cassandra >= 15,000 rows/s', measured: `${main.ingest.perSecond} rows/s`, pass: main.ingest.perSecond >= 15_000 },
+    {
+      target: `CSV->Cassandra >= 50% of ${isStress ? 'cassandra-stress' : 'baseline (NOT cassandra-stress)'}`,
+      measured: pct(cRatio),
+      pass: cRatio === undefined ? null : cRatio >= 0.5,
+    },
+    { target: 'Cassandra->Kafka >= 40,000 events/s', measured: `${main.publish.perSecond} events/s`, pass: main.publish.perSecond >= 40_000 },
+    { target: 'Kafka->MySQL >= 40,000 events/s', measured: `${main.consume.perSecond} events/s`, pass: main.consume.perSecond >= 40_000 },
+    { target: 'Kafka->MySQL >= 50% of ConsumerPerformance', measured: pct(kRatio), pass: kRatio === undefined ? null : kRatio >= 0.5 },
+    {
+      target: `p99 publish->warehouse <= 2 s at ${latency?.targetRate ?? '?'}/s`,
+      measured: latency ? `${latency.p99Ms} ms (${latency.notCommitted} not committed)` : 'n/a',
+      pass: latency ? latency.p99Ms <= 2000 && latency.notCommitted === 0 : null,
+    },
+    { target: 'worker RSS < 300 MB', measured: `${rssPeak} MB`, pass: rssPeak < 300 },
+    {
+      target: `RSS flat in N (N/10 -> N, ratio <= ${FLAT_RATIO})`,
+      measured: small ? `${small.endToEnd.rssPeakMb} -> ${rssPeak} MB (x${flat})` : 'n/a',
+      pass: flat === undefined ? null : flat <= FLAT_RATIO,
+    },
+  ];
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+export function summaryTable(
+  main: PipelineResult,
+  small: PipelineResult | undefined,
+  latency: LatencyResult | undefined,
+  limits: Limits,
+  checks: TargetCheck[],
+): string {
+  const fmt = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
+  const pp = ok(limits.producerPerformance);
+  const cp = ok(limits.consumerPerformance) ?? ok(main.consumerPerformance);
+  const cLimit = cassandraLimit(limits);
+  const cName = ok(limits.cassandra) && 'opsPerSecond' in (limits.cassandra as object) ? 'cassandra-stress write' : 'Node batch baseline (NOT cassandra-stress)';
+  const r = (a: number, b: number | undefined): string => {
+    const x = ratio(a, b);
+    return x === undefined ? 'n/a' : `${(x * 100).toFixed(0)}%`;
+  };
+  const stage = (name: string, s: StageResult, limitName: string, limit: number | undefined): string[] => [
+    name,
+    fmt(s.items),
+    s.usage.seconds.toFixed(1),
+    fmt(s.perSecond),
+    `${limitName}: ${fmt(limit)}`,
+    r(s.perSecond, limit),
+    s.usage.cpuSeconds.toFixed(1),
+    String(s.usage.rssPeakMb),
+  ];
+  const rows = [
+    ['stage (N=' + fmt(main.events) + ')', 'items', 's', 'items/s', 'platform limit /s', 'ratio', 'CPU s', 'peak RSS MB'],
+    stage('CSV -> Cassandra', main.ingest, cName, cLimit),
+    stage('Cassandra -> Kafka', main.publish, 'ProducerPerformance', pp?.recordsPerSecond),
+    stage('Kafka -> MySQL', main.consume, 'ConsumerPerformance', cp?.messagesPerSecond),
+    [
+      'end to end (sequential)',
+      fmt(main.consume.items),
+      main.endToEnd.seconds.toFixed(1),
+      fmt(main.endToEnd.eventsPerSecond),
+      '',
+      '',
+      main.endToEnd.cpuSeconds.toFixed(1),
+      String(main.endToEnd.rssPeakMb),
+    ],
+  ];
+  const out = [table(rows)];
+  if (small) {
+    out.push(
+      `flatness: N/10=${fmt(small.events)} peak RSS ${small.endToEnd.rssPeakMb} MB, N=${fmt(main.events)} peak RSS ${main.endToEnd.rssPeakMb} MB, ratio ${ratio(main.endToEnd.rssPeakMb, small.endToEnd.rssPeakMb)}`,
+    );
+  }
+  if (latency) {
+    out.push(
+      `latency at ${fmt(latency.achievedRate)}/s for ${latency.durationSeconds} s (${fmt(latency.measured)} messages, poll ${latency.pollMs} ms): ` +
+        `p50 ${latency.p50Ms} ms, p95 ${latency.p95Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms; ` +
+        `CPU ${latency.usage.cpuSeconds.toFixed(1)} s, peak RSS ${latency.usage.rssPeakMb} MB`,
+    );
+  }
+  out.push(
+    `message: avg value ${main.message.avgValueBytes} B, key ${main.message.avgKeyBytes} B, headers ${main.message.avgHeaderBytes} B (record ${main.message.avgRecordBytes} B)`,
+  );
+  out.push('');
+  out.push(table([['target', 'measured', 'result'], ...checks.map((c) => [c.target, c.measured, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'])]));
+  return out.join('\n');
+}

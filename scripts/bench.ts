@@ -1,0 +1,183 @@
+/**
+ * Throughput, latency, memory and the platform's own limits, measured in one run on this machine.
+ *
+ *   npm run bench -- [--events 1000000] [--rate 5000] [--duration 30] [--seed 1]
+ *                    [--stress-ops 200000] [--skip-flatness] [--skip-latency] [--skip-platform]
+ *
+ * Each pipeline size runs in a child process so its CPU and RSS are its own (a process's RSS rarely shrinks,
+ * and a small run would otherwise inherit the heap of a big one, or the other way round).
+ * Results: bench/results/<timestamp>.json. Targets are reported as PASS/MISS; the exit code ignores them.
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createCassandraClient } from '../lib/clients/cassandra';
+import { createKafka } from '../lib/clients/kafka';
+import { config } from '../lib/config';
+import type { LatencyResult } from '../lib/bench/latency';
+import { runLatency } from '../lib/bench/latency';
+import type { PipelineResult } from '../lib/bench/pipeline';
+import { ensureDataset, runPipeline } from '../lib/bench/pipeline';
+import type { Limits } from '../lib/bench/report';
+import { checkTargets, summaryTable } from '../lib/bench/report';
+import { cassandraStressWrite, nodeInsertBaseline, producerPerformance } from '../lib/bench/platform';
+
+const log = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+};
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+
+function positive(name: string, fallback: number): number {
+  const v = Number(arg(name, String(fallback)));
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+  return v;
+}
+
+/** Child mode: one pipeline run, result written as JSON to --out. */
+async function child(): Promise<void> {
+  const events = positive('events', 1_000_000);
+  const seed = positive('seed', 1);
+  const data = await ensureDataset(events, seed, log);
+  const result = await runPipeline(data, { log, consumerPerf: flag('consumer-perf'), bootstrap: config().kafka.brokers[0] ?? '127.0.0.1:9092' });
+  fs.writeFileSync(arg('out', ''), JSON.stringify(result));
+}
+
+function runChild(events: number, seed: number, consumerPerf: boolean): Promise<PipelineResult> {
+  const out = path.join(os.tmpdir(), `trackflow-bench-${process.pid}-${events}.json`);
+  const args = ['--import', 'tsx', __filename, '--child', '--events', String(events), '--seed', String(seed), '--out', out];
+  if (consumerPerf) args.push('--consumer-perf');
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`pipeline run N=${events} exited with ${code}`));
+      try {
+        resolve(JSON.parse(fs.readFileSync(out, 'utf8')) as PipelineResult);
+      } catch (err) {
+        reject(err as Error);
+      } finally {
+        fs.rmSync(out, { force: true });
+      }
+    });
+  });
+}
+
+async function platformLimits(main: PipelineResult, stressOps: number): Promise<Limits> {
+  const cfg = config();
+  const bootstrap = cfg.kafka.brokers[0] ?? '127.0.0.1:9092';
+  const limits: Limits = { consumerPerformance: main.consumerPerformance };
+
+  const topic = `trackflow.bench.perf.${crypto.randomBytes(4).toString('hex')}`;
+  const kafka = createKafka(cfg.kafka, 'bench');
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: cfg.kafka.partitions }], waitForLeaders: true });
+    log(`ProducerPerformance: ${main.publish.items} records of ${main.message.avgRecordBytes} B to ${topic} (${cfg.kafka.partitions} partitions)`);
+    limits.producerPerformance = await producerPerformance(
+      { topic, records: main.publish.items, recordSize: main.message.avgRecordBytes, bootstrap },
+      log,
+    );
+    log(`  ${limits.producerPerformance.recordsPerSecond} records/s`);
+  } catch (err) {
+    limits.producerPerformance = { error: (err as Error).message };
+    log(`  ProducerPerformance failed: ${(err as Error).message}`);
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+
+  const cassandra = createCassandraClient(cfg.cassandra);
+  await cassandra.connect();
+  try {
+    const [host, port] = (cfg.cassandra.contactPoints[0] ?? '127.0.0.1:9042').split(':');
+    log(`cassandra-stress write n=${stressOps} threads=32`);
+    limits.cassandra = await cassandraStressWrite({ ops: stressOps, threads: 32, host: host ?? '127.0.0.1', port: Number(port ?? 9042), cassandra }, log);
+    log(`  ${limits.cassandra.rowsPerSecond} rows/s`);
+  } catch (err) {
+    limits.cassandraStressError = (err as Error).message;
+    log(`  cassandra-stress could not run: ${limits.cassandraStressError}; measuring a Node baseline instead (NOT cassandra-stress)`);
+    limits.cassandra = await nodeInsertBaseline(cassandra, stressOps, log).catch((e: unknown) => ({ error: (e as Error).message }));
+  } finally {
+    await cassandra.shutdown();
+  }
+  return limits;
+}
+
+async function main(): Promise<void> {
+  const events = Math.round(positive('events', 1_000_000));
+  const rate = positive('rate', 5000);
+  const duration = positive('duration', 30);
+  const seed = Math.round(positive('seed', 1));
+  const stressOps = Math.round(positive('stress-ops', 200_000));
+  const small = Math.max(1000, Math.round(events / 10));
+  const started = new Date();
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  log(`trackflow bench: N=${events}, flatness at ${small}, latency ${rate}/s for ${duration} s; ${os.cpus().length} CPUs, noisy shared machine`);
+
+  // Generated up front so neither pipeline run pays for it.
+  await ensureDataset(events, seed, log);
+  if (!flag('skip-flatness')) await ensureDataset(small, seed, log);
+
+  let smallRun: PipelineResult | undefined;
+  if (!flag('skip-flatness')) {
+    log(`== pipeline N/10 = ${small}`);
+    smallRun = await runChild(small, seed, false);
+  }
+  log(`== pipeline N = ${events}`);
+  const mainRun = await runChild(events, seed, !flag('skip-platform'));
+
+  let latency: LatencyResult | undefined;
+  if (!flag('skip-latency')) {
+    log(`== latency: ${rate} events/s for ${duration} s`);
+    latency = await runLatency({ rate, durationSeconds: duration, log });
+    log(`  p50 ${latency.p50Ms} ms, p95 ${latency.p95Ms} ms, p99 ${latency.p99Ms} ms (achieved ${latency.achievedRate}/s)`);
+  }
+
+  let limits: Limits = {};
+  if (!flag('skip-platform')) {
+    log('== platform limits');
+    limits = await platformLimits(mainRun, stressOps);
+  }
+
+  const checks = checkTargets(mainRun, smallRun, latency, limits);
+  const result = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command,
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      loadAvgAtEnd: os.loadavg(),
+      note: 'shared 2-core machine, servers on the same host: numbers are noisy',
+    },
+    params: { events, flatnessEvents: smallRun ? small : null, rate, duration, seed, stressOps },
+    pipeline: mainRun,
+    flatness: smallRun
+      ? { small: smallRun, rssPeakMbSmall: smallRun.endToEnd.rssPeakMb, rssPeakMbMain: mainRun.endToEnd.rssPeakMb, ratio: mainRun.endToEnd.rssPeakMb / smallRun.endToEnd.rssPeakMb }
+      : null,
+    latency,
+    limits,
+    targets: checks,
+  };
+  const dir = path.join(__dirname, '..', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(`\n${summaryTable(mainRun, smallRun, latency, limits, checks)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
+}
+
+(flag('child') ? child() : main()).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
