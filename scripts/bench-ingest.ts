@@ -3,6 +3,7 @@
  * a throw-away keyspace, prints rows/s and the peak RSS sampled every 100 ms, then drops the keyspace.
  *
  *   npx tsx scripts/bench-ingest.ts [--events 1000000] [--seed 1] [--dir /tmp/trackflow-bench] [--keep]
+ *     [--chunk ROWS] [--concurrency N]   (default: the ingest's own defaults)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,8 +23,8 @@ function arg(name: string, fallback: string): string {
 async function main(): Promise<void> {
   const events = Number(arg('events', '1000000'));
   const seed = Number(arg('seed', '1'));
-  const chunkRows = Number(arg('chunk', '5000'));
-  const concurrency = Number(arg('concurrency', '48'));
+  const chunkRows = arg('chunk', '') ? Number(arg('chunk', '')) : undefined;
+  const concurrency = arg('concurrency', '') ? Number(arg('concurrency', '')) : undefined;
   const dir = path.join(arg('dir', path.join(os.tmpdir(), 'trackflow-bench')), `${events}-${seed}`);
   const file = path.join(dir, 'tracking.csv');
   if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
@@ -66,8 +67,9 @@ async function main(): Promise<void> {
       seconds: Number(seconds.toFixed(1)),
       rowsPerSecond: Math.round(summary.rowsRead / seconds),
       peakRssMb: Math.round(peakRss / 2 ** 20),
-      chunkRows,
-      concurrency,
+      chunkRows: chunkRows ?? 'default',
+      concurrency: concurrency ?? 'default',
+      cpuSeconds: Number((process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6).toFixed(1)),
       summary,
     };
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -45,7 +45,7 @@ export const QUEUE_CHUNK_LINES = 10_000;
  * batch per hour partition it touches, so larger chunks mean fewer, fuller requests. Two chunks are in memory
  * at most (one being written, one being parsed).
  */
-const DEFAULT_CHUNK_ROWS = 20_000;
+const DEFAULT_CHUNK_ROWS = 10_000;
 const DEFAULT_CONCURRENCY = 64;
 /** Cassandra fails batches over 50 KiB by default (batch_size_fail_threshold); stay under it with margin. */
 const MAX_BATCH_BYTES = 40 * 1024;
