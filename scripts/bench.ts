@@ -119,8 +119,9 @@ async function main(): Promise<void> {
   const stressOps = Math.round(positive('stress-ops', 200_000));
   const small = Math.max(1000, Math.round(events / 10));
   const started = new Date();
+  const loadAvgAtStart = os.loadavg();
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-  log(`trackflow bench: N=${events}, flatness at ${small}, latency ${rate}/s for ${duration} s; ${os.cpus().length} CPUs, noisy shared machine`);
+  log(`trackflow bench: N=${events}, flatness at ${small}, latency ${rate}/s for ${duration} s; ${os.cpus().length} CPUs, load ${loadAvgAtStart.map((x) => x.toFixed(1)).join(' ')} (shared, noisy)`);
 
   // Generated up front so neither pipeline run pays for it.
   await ensureDataset(events, seed, log);
@@ -158,6 +159,7 @@ async function main(): Promise<void> {
       memGb: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
       platform: `${os.platform()} ${os.release()}`,
+      loadAvgAtStart,
       loadAvgAtEnd: os.loadavg(),
       note: 'shared 2-core machine, servers on the same host: numbers are noisy',
     },
