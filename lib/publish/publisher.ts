@@ -78,8 +78,10 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
   const prepare = { prepare: true };
 
   const partitions = await ensureTopic(deps.kafka, deps.topic, deps.partitions);
+  // One request in flight keeps each partition in send order, which the consumer's watermark relies on.
+  // Kafka's idempotent producer is not used: it only dedupes within one producer session and wants unlimited
+  // retries; a copy from a retried request lands right after its original and the watermark drops it.
   const producer: Producer = deps.kafka.producer({
-    idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });
