@@ -119,10 +119,12 @@ export async function streamToWarehouse(input: StreamToWarehouseInput = {}): Pro
     ? { ...input.state, totals: { ...zeroCounts(), ...input.state.totals }, runs: input.state.runs + 1 }
     : { since: new Date().toISOString(), leases: 0, totals: zeroCounts(), paused: false, runs: 1 };
   let draining = false;
+  let finished = false;
   let leasesThisRun = 0;
   let lease: CancellationScope | undefined;
 
-  const stateName = (): StreamStateName => (draining ? 'draining' : carry.paused ? 'paused' : 'running');
+  const stateName = (): StreamStateName =>
+    finished ? 'drained' : draining ? 'draining' : carry.paused ? 'paused' : 'running';
   setHandler(statusQuery, () => ({
     state: stateName(),
     leases: carry.leases,
@@ -145,14 +147,17 @@ export async function streamToWarehouse(input: StreamToWarehouseInput = {}): Pro
     lease?.cancel();
   });
 
-  const result = (state: StreamResult['state']): StreamResult => ({
-    state,
-    leases: carry.leases,
-    totals: carry.totals,
-    lastLease: carry.lastLease,
-    lastError: carry.lastError,
-    since: carry.since,
-  });
+  const result = (state: StreamResult['state']): StreamResult => {
+    finished = true;
+    return {
+      state,
+      leases: carry.leases,
+      totals: carry.totals,
+      lastLease: carry.lastLease,
+      lastError: carry.lastError,
+      since: carry.since,
+    };
+  };
 
   for (;;) {
     // A pause holds between leases; the one in flight finishes its lease normally.

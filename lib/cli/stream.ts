@@ -35,10 +35,14 @@ function positiveInt(flag: string, value: string | undefined): number | undefine
 function renderStatus(workflowId: string, runStatus: string, s: StreamStatus | undefined): string {
   if (!s) return `${workflowId}: ${runStatus}`;
   const t = s.totals;
+  // A cancelled or terminated run still answers the query with the state it had when it stopped.
+  const state = runStatus === 'RUNNING' || s.state === 'drained' ? s.state : runStatus.toLowerCase();
   const lines = [
-    `${workflowId}: ${s.state} (workflow ${runStatus}), since ${s.since}`,
+    `${workflowId}: ${state} (workflow ${runStatus}), since ${s.since}`,
     `  leases ${s.leases} (run ${s.runs}, ${s.leasesThisRun} in this run)`,
-    `  consumed ${t.consumed}, counted ${t.counted}, filtered ${t.filtered}, unattributed ${t.unattributed}, dead-lettered ${t.deadLettered}, duplicates ${t.duplicates}, unknown job ${t.unknownJob}, batches ${t.batches}`,
+    `  ${Object.entries(t)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
   ];
   if (s.lastLease) {
     lines.push(`  last lease ended ${s.lastLease.endedAt} (${s.lastLease.endReason}), lag ${s.lag ?? '?'}`);
