@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TASK_QUEUES } from './taskQueues';
 
 /** Where the repository lives; every relative default is resolved against it, not the caller's cwd. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -49,6 +50,8 @@ export interface TemporalConfig {
   address: string;
   namespace: string;
   uiPort: number;
+  /** Overridable so tests and side-by-side deployments do not steal each other's tasks. */
+  taskQueues: { pipeline: string; stream: string };
   tls: TlsConfig;
 }
 
@@ -165,6 +168,10 @@ export function loadConfig(env: Env = process.env): Config {
       address: str(env, 'TRACKFLOW_TEMPORAL_ADDRESS', '127.0.0.1:7233'),
       namespace: str(env, 'TRACKFLOW_TEMPORAL_NAMESPACE', 'default'),
       uiPort: int(env, 'TRACKFLOW_TEMPORAL_UI_PORT', 8233, 1, 65535),
+      taskQueues: {
+        pipeline: str(env, 'TRACKFLOW_TASK_QUEUE_PIPELINE', TASK_QUEUES.pipeline),
+        stream: str(env, 'TRACKFLOW_TASK_QUEUE_STREAM', TASK_QUEUES.stream),
+      },
       tls: tls(env, 'TRACKFLOW_TEMPORAL'),
     },
     landingDir: path.resolve(REPO_ROOT, str(env, 'TRACKFLOW_LANDING_DIR', 'landing')),

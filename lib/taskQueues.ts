@@ -1,4 +1,7 @@
-/** Every Temporal task queue trackflow uses. Workers and clients import these; nobody spells them twice. */
+/**
+ * Every Temporal task queue trackflow uses (defaults; config.temporal.taskQueues may override them per
+ * deployment). Workers and clients read them from config; nobody spells them twice.
+ */
 export const TASK_QUEUES = {
   /** Ingest, publish and job-dimension activities, plus all workflows. */
   pipeline: 'trackflow-pipeline',

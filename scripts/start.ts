@@ -11,7 +11,6 @@ import { connectTemporal } from '../lib/clients/temporal';
 import { writeDataset } from '../lib/domain/generator';
 import { migrateCassandra } from '../lib/migrate/cassandra';
 import { migrateMysql } from '../lib/migrate/mysql';
-import { TASK_QUEUES } from '../lib/taskQueues';
 import { ingestWorkflowId, jobsWorkflowId, streamWorkflowId } from '../lib/temporal/ids';
 import type { IngestAndPublishResult } from '../workflows';
 
@@ -157,7 +156,7 @@ async function main(): Promise<number> {
 
     say(`loading the job dimension from ${jobsFile}`);
     const jobs = await client.workflow.execute('loadJobs', {
-      taskQueue: TASK_QUEUES.pipeline,
+      taskQueue: cfg.temporal.taskQueues.pipeline,
       workflowId: jobsWorkflowId(jobsFile),
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       args: [{ path: jobsFile }],
@@ -167,10 +166,10 @@ async function main(): Promise<number> {
     const streamId = streamWorkflowId(cfg.kafka.topic, cfg.kafka.consumerGroup);
     try {
       await client.workflow.start('streamToWarehouse', {
-        taskQueue: TASK_QUEUES.pipeline,
+        taskQueue: cfg.temporal.taskQueues.pipeline,
         workflowId: streamId,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        args: [{}],
+        args: [{ streamTaskQueue: cfg.temporal.taskQueues.stream }],
       });
       say(`stream started: workflow ${streamId}`);
     } catch (err) {
@@ -183,7 +182,7 @@ async function main(): Promise<number> {
     let result: IngestAndPublishResult;
     try {
       result = await client.workflow.execute('ingestAndPublish', {
-        taskQueue: TASK_QUEUES.pipeline,
+        taskQueue: cfg.temporal.taskQueues.pipeline,
         workflowId: ingestId,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         args: [{ paths: files }],

@@ -1,4 +1,3 @@
-import { TASK_QUEUES } from '../lib/taskQueues';
 import { config } from '../lib/config';
 import { runWorker } from '../lib/temporal/runWorker';
 
@@ -6,7 +5,7 @@ import { runWorker } from '../lib/temporal/runWorker';
 async function main(): Promise<void> {
   await runWorker({
     name: 'pipeline',
-    taskQueue: TASK_QUEUES.pipeline,
+    taskQueue: config().temporal.taskQueues.pipeline,
     metricsPort: config().metrics.pipelinePort,
     workflowsPath: require.resolve('../workflows'),
     pick: ({ consumeLease: _stream, ...rest }) => rest,

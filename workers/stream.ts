@@ -1,4 +1,3 @@
-import { TASK_QUEUES } from '../lib/taskQueues';
 import { config } from '../lib/config';
 import { runWorker } from '../lib/temporal/runWorker';
 
@@ -6,7 +5,7 @@ import { runWorker } from '../lib/temporal/runWorker';
 async function main(): Promise<void> {
   await runWorker({
     name: 'stream',
-    taskQueue: TASK_QUEUES.stream,
+    taskQueue: config().temporal.taskQueues.stream,
     metricsPort: config().metrics.streamPort,
     pick: ({ consumeLease }) => ({ consumeLease }),
   });

@@ -53,6 +53,8 @@ export interface StreamToWarehouseInput {
   stopWhenCaughtUp?: boolean;
   /** Pause after a failed lease before the next one; default 10s. */
   failureBackoffMs?: number;
+  /** Task queue of the stream worker; defaults to TASK_QUEUES.stream. */
+  streamTaskQueue?: string;
   state?: StreamCarry;
 }
 
@@ -106,7 +108,7 @@ export async function streamToWarehouse(input: StreamToWarehouseInput = {}): Pro
   const leaseMs = input.leaseMs ?? DEFAULT_LEASE_MS;
   const maxLeasesPerRun = Math.max(1, input.maxLeasesPerRun ?? DEFAULT_MAX_LEASES_PER_RUN);
   const { consumeLease } = proxyActivities<Activities>({
-    taskQueue: TASK_QUEUES.stream,
+    taskQueue: input.streamTaskQueue ?? TASK_QUEUES.stream,
     startToCloseTimeout: leaseMs + LEASE_MARGIN_MS,
     heartbeatTimeout: '30s',
     // Drain cancels the lease; waiting lets the activity commit or roll back its in-flight batch first.

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { TASK_QUEUES } from '../taskQueues';
 import type { Command } from './command';
 import { EXIT, UsageError, output, wantsHelp } from './command';
+import { config } from '../config';
 import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
 import { ingestWorkflowId } from '../temporal/ids';
 import type { IngestAndPublishInput, IngestAndPublishResult, IngestProgress, ingestAndPublish } from '../../workflows';
@@ -112,7 +112,7 @@ async function run(argv: string[]): Promise<number> {
     let attached = false;
     try {
       handle = await client.workflow.start<typeof ingestAndPublish>('ingestAndPublish', {
-        taskQueue: TASK_QUEUES.pipeline,
+        taskQueue: config().temporal.taskQueues.pipeline,
         workflowId,
         args: [input],
         workflowIdConflictPolicy: 'FAIL',

@@ -91,6 +91,7 @@ async function run(argv: string[]): Promise<number> {
     cron: values.cron,
     overlap: overlapOf(values.overlap),
     landingDir: values.landing ?? config().landingDir,
+    taskQueue: config().temporal.taskQueues.pipeline,
     paused: values.paused,
     note: values.note,
   });

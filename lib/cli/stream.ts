@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { config } from '../config';
-import { TASK_QUEUES } from '../taskQueues';
 import type { Command } from './command';
 import { EXIT, UsageError, output, wantsHelp } from './command';
 import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
@@ -82,9 +81,9 @@ async function run(argv: string[]): Promise<number> {
         case 'start': {
           try {
             const started = await client.workflow.start('streamToWarehouse', {
-              taskQueue: TASK_QUEUES.pipeline,
+              taskQueue: cfg.temporal.taskQueues.pipeline,
               workflowId,
-              args: [{ leaseMs, maxLeasesPerRun }],
+              args: [{ leaseMs, maxLeasesPerRun, streamTaskQueue: cfg.temporal.taskQueues.stream }],
               // A drained or stopped stream can be started again under the same id; a running one cannot.
               workflowIdReusePolicy: 'ALLOW_DUPLICATE',
               workflowIdConflictPolicy: 'FAIL',

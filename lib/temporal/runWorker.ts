@@ -7,13 +7,12 @@ import { createKafka } from '../clients/kafka';
 import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
 import { Metrics } from '../metrics';
-import type { TaskQueue } from '../taskQueues';
 import { connectWorker } from './connection';
 import { JsonLogger } from './log';
 
 export interface RunWorkerOptions {
   name: 'pipeline' | 'stream';
-  taskQueue: TaskQueue;
+  taskQueue: string;
   metricsPort: number;
   /** Omit for an activity-only worker. */
   workflowsPath?: string;

@@ -1,6 +1,5 @@
 import type { Client, ScheduleDescription, ScheduleOptions, ScheduleSummary } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { TASK_QUEUES } from '../taskQueues';
 import type { ingestAndPublish } from '../../workflows';
 import { SCHEDULED_INGEST_WORKFLOW_ID } from './ids';
 
@@ -19,6 +18,8 @@ export interface DailyIngestSchedule {
   cron?: string;
   overlap?: OverlapOption;
   landingDir: string;
+  /** The pipeline worker's task queue (config.temporal.taskQueues.pipeline). */
+  taskQueue: string;
   paused?: boolean;
   note?: string;
 }
@@ -36,7 +37,7 @@ export function dailyIngestSchedule(opts: DailyIngestSchedule): ScheduleOptions 
       type: 'startWorkflow',
       workflowType: 'ingestAndPublish',
       workflowId: SCHEDULED_INGEST_WORKFLOW_ID,
-      taskQueue: TASK_QUEUES.pipeline,
+      taskQueue: opts.taskQueue,
       args: [{ landingDir: opts.landingDir }] satisfies Parameters<typeof ingestAndPublish>,
       memo: { landingDir: opts.landingDir, trigger: 'schedule' },
     },
