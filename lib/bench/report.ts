@@ -111,8 +111,11 @@ export function summaryTable(
   ];
   const out = [table(rows)];
   if (small) {
+    const per = (['ingest', 'publish', 'consume'] as const)
+      .map((k) => `${k} ${small[k].usage.rssPeakMb} -> ${main[k].usage.rssPeakMb} MB (x${ratio(main[k].usage.rssPeakMb, small[k].usage.rssPeakMb)})`)
+      .join(', ');
     out.push(
-      `flatness: N/10=${fmt(small.events)} peak RSS ${small.endToEnd.rssPeakMb} MB, N=${fmt(main.events)} peak RSS ${main.endToEnd.rssPeakMb} MB, ratio ${ratio(main.endToEnd.rssPeakMb, small.endToEnd.rssPeakMb)}`,
+      `flatness: N/10=${fmt(small.events)} peak RSS ${small.endToEnd.rssPeakMb} MB, N=${fmt(main.events)} peak RSS ${main.endToEnd.rssPeakMb} MB, ratio ${ratio(main.endToEnd.rssPeakMb, small.endToEnd.rssPeakMb)}; per stage: ${per}`,
     );
   }
   if (latency) {
