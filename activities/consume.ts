@@ -1,16 +1,7 @@
-import { Context } from '@temporalio/activity';
+import { currentActivityContext } from '../lib/temporal/activityContext';
 import { runConsumeLease } from '../lib/stream/consumer';
 import type { ActivityDeps } from './deps';
 import type { ConsumeLeaseInput, ConsumeLeaseSummary } from './types';
-
-/** The Temporal activity context, or undefined when called directly (tests, CLI). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
 export function createConsumeActivities(deps: ActivityDeps) {
   return {
@@ -19,7 +10,7 @@ export function createConsumeActivities(deps: ActivityDeps) {
      * progress and lag; cancellation stops fetching and returns with endReason 'cancelled'.
      */
     async consumeLease(input: ConsumeLeaseInput): Promise<ConsumeLeaseSummary> {
-      const ctx = activityContext();
+      const ctx = currentActivityContext();
       return runConsumeLease(deps, {
         leaseMs: input.leaseMs,
         stopWhenCaughtUp: input.stopWhenCaughtUp,

@@ -1,17 +1,8 @@
-import { Context } from '@temporalio/activity';
+import { currentActivityContext } from '../lib/temporal/activityContext';
 import type { ActivityDeps } from './deps';
 import type { DiscoverFilesInput, DiscoverFilesResult, IngestFileInput, IngestSummary } from './types';
 import { discoverFilesCore } from '../lib/ingest/discover';
 import { ingestFileCore, type IngestProgress } from '../lib/ingest/ingest';
-
-/** The activity context, or undefined when called directly (tests, CLI). */
-function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
 function isProgress(value: unknown): value is IngestProgress {
   if (typeof value !== 'object' || value === null) return false;
@@ -33,12 +24,12 @@ function crashAfterRowsFromEnv(): number | undefined {
 export function createIngestActivities(deps: ActivityDeps) {
   return {
     async discoverFiles(input: DiscoverFilesInput): Promise<DiscoverFilesResult> {
-      const ctx = currentContext();
+      const ctx = currentActivityContext();
       return discoverFilesCore(deps.cassandra, deps.config.cassandra.keyspace, input.landingDir, () => ctx?.heartbeat());
     },
 
     async ingestFile(input: IngestFileInput): Promise<IngestSummary> {
-      const ctx = currentContext();
+      const ctx = currentActivityContext();
       const details: unknown = ctx?.info.heartbeatDetails;
       const resumeFrom = isProgress(details) ? details : undefined;
       // An attempt resumed at the first retry must keep the fault from firing again, or it would loop.

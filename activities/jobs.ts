@@ -1,20 +1,12 @@
-import { Context } from '@temporalio/activity';
+import { currentActivityContext } from '../lib/temporal/activityContext';
 import type { ActivityDeps } from './deps';
 import type { LoadJobsInput, LoadJobsSummary } from './types';
 import { loadJobsCore } from '../lib/ingest/jobs';
 
-function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
-
 export function createJobActivities(deps: ActivityDeps) {
   return {
     async loadJobs(input: LoadJobsInput): Promise<LoadJobsSummary> {
-      const ctx = currentContext();
+      const ctx = currentActivityContext();
       const summary = await loadJobsCore(deps.mysql, input, {
         onProgress: (rowsRead) => ctx?.heartbeat({ rowsRead }),
         log: (msg, fields) => (ctx ? ctx.log.warn(msg, fields) : process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...fields })}\n`)),

@@ -1,15 +1,7 @@
-import { Context } from '@temporalio/activity';
+import { currentActivityContext } from '../lib/temporal/activityContext';
 import type { ActivityDeps } from './deps';
 import type { PublishInput, PublishSummary } from './types';
 import { publishPendingCore } from '../lib/publish/publisher';
-
-function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
 
 /** Test-only fault injection: SIGKILL the worker after N acknowledged pages, before their progress is recorded. */
 function killAfterPagesFromEnv(): number | undefined {
@@ -25,7 +17,7 @@ export function createPublishActivities(deps: ActivityDeps) {
      * (written after each acknowledged page); heartbeat details mirror it for the Web UI.
      */
     async publishPending(input: PublishInput): Promise<PublishSummary> {
-      const ctx = currentContext();
+      const ctx = currentActivityContext();
       const killAfter = ctx && ctx.info.attempt === 1 ? killAfterPagesFromEnv() : undefined;
       return publishPendingCore(
         {

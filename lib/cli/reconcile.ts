@@ -4,8 +4,8 @@ import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
 import { formatReconcile } from '../reconcile/equations';
 import { BatchNotFoundError, reconcile } from '../reconcile/gather';
-import { isUnavailable, missingSchema } from '../reconcile/lag';
 import { EXIT, UsageError, output, wantsHelp, type Command } from './command';
+import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow reconcile [--batch ID] [--json]
 
@@ -57,16 +57,7 @@ export const command: Command = {
         process.stderr.write(`trackflow reconcile: ${err.message}\n`);
         return EXIT.failed;
       }
-      const schema = missingSchema(err);
-      if (schema) {
-        process.stderr.write(`trackflow reconcile: schema missing: ${schema}\n`);
-        return EXIT.failed;
-      }
-      if (isUnavailable(err)) {
-        process.stderr.write(`trackflow reconcile: service unavailable: ${(err as Error).message}\n`);
-        return EXIT.unavailable;
-      }
-      throw err;
+      return serviceErrorExit('reconcile', err);
     } finally {
       await mysql.end().catch(() => undefined);
       await cassandra.shutdown().catch(() => undefined);

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import type { Pool } from 'mysql2/promise';
 import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
-import { isUnavailable, missingSchema } from '../reconcile/lag';
 import type { Section } from '../report/format';
 import { SECTIONS, formatCsv, formatHtml, formatText, toJson } from '../report/format';
 import { queryReport } from '../report/queries';
 import { EXIT, UsageError, wantsHelp, type Command } from './command';
+import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow report [--json | --csv] [--section company|campaign|jobs|hourly] [--html FILE] [--top N]
 
@@ -98,16 +98,7 @@ export const command: Command = {
       process.stdout.write(out.stdout);
       return EXIT.ok;
     } catch (err) {
-      const schema = missingSchema(err);
-      if (schema) {
-        process.stderr.write(`trackflow report: schema missing: ${schema}\n`);
-        return EXIT.failed;
-      }
-      if (isUnavailable(err)) {
-        process.stderr.write(`trackflow report: MySQL unavailable: ${(err as Error).message}\n`);
-        return EXIT.unavailable;
-      }
-      throw err;
+      return serviceErrorExit('report', err);
     } finally {
       await pool.end().catch(() => undefined);
     }

@@ -4,10 +4,11 @@ import { createMysqlPool } from '../clients/mysql';
 import type { Config } from '../config';
 import { config } from '../config';
 import type { TopicLag } from '../reconcile/lag';
-import { isUnavailable, missingSchema, readPendingBatches, readTopicLag } from '../reconcile/lag';
+import { readPendingBatches, readTopicLag } from '../reconcile/lag';
 import { readStoredOffsets } from '../stream/commit';
 import type { ReconcileDeps } from '../reconcile/gather';
 import { EXIT, UsageError, wantsHelp, type Command } from './command';
+import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow wait --caught-up [--timeout S] [--json]
 
@@ -108,16 +109,7 @@ export async function runWait(cfg: Config, args: { timeoutMs: number; json: bool
     return state.caughtUp ? EXIT.ok : EXIT.failed;
   } catch (err) {
     if (tty) process.stderr.write('\n');
-    const schema = missingSchema(err);
-    if (schema) {
-      process.stderr.write(`trackflow wait: schema missing: ${schema}\n`);
-      return EXIT.failed;
-    }
-    if (isUnavailable(err)) {
-      process.stderr.write(`trackflow wait: service unavailable: ${(err as Error).message}\n`);
-      return EXIT.unavailable;
-    }
-    throw err;
+    return serviceErrorExit('wait', err);
   } finally {
     await mysql.end().catch(() => undefined);
     await cassandra.shutdown().catch(() => undefined);

@@ -1,19 +1,21 @@
 import fs from 'node:fs';
+import type { TLSConfig } from '@temporalio/client';
 import { Client, Connection } from '@temporalio/client';
 import type { TemporalConfig } from '../config';
 
+/** TLS for both the client and the worker connection (mTLS when a client certificate is configured). */
+export function temporalTls(cfg: TemporalConfig): TLSConfig | undefined {
+  if (!cfg.tls.enabled) return undefined;
+  return {
+    serverRootCACertificate: cfg.tls.caFile ? fs.readFileSync(cfg.tls.caFile) : undefined,
+    clientCertPair:
+      cfg.tls.certFile && cfg.tls.keyFile
+        ? { crt: fs.readFileSync(cfg.tls.certFile), key: fs.readFileSync(cfg.tls.keyFile) }
+        : undefined,
+  };
+}
+
 export async function connectTemporal(cfg: TemporalConfig): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({
-    address: cfg.address,
-    tls: cfg.tls.enabled
-      ? {
-          serverRootCACertificate: cfg.tls.caFile ? fs.readFileSync(cfg.tls.caFile) : undefined,
-          clientCertPair:
-            cfg.tls.certFile && cfg.tls.keyFile
-              ? { crt: fs.readFileSync(cfg.tls.certFile), key: fs.readFileSync(cfg.tls.keyFile) }
-              : undefined,
-        }
-      : undefined,
-  });
+  const connection = await Connection.connect({ address: cfg.address, tls: temporalTls(cfg) });
   return { client: new Client({ connection, namespace: cfg.namespace }), connection };
 }

@@ -12,53 +12,8 @@ import type { CountableEvent } from '../../lib/domain/transform';
 import { commitBatch, readStoredOffsets, readStreamTotals } from '../../lib/stream/commit';
 import { DLQ_HEADERS, runConsumeLease } from '../../lib/stream/consumer';
 import { JobDirectory } from '../../lib/stream/jobs';
-import { createKafka } from '../../lib/clients/kafka';
-import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
-import { migrateMysql } from '../../lib/migrate/mysql';
-import { Metrics } from '../../lib/metrics';
-import type { ActivityDeps } from '../../activities/deps';
-import type { Config } from '../../lib/config';
-import { isolatedConfig } from '../support/env';
-
-interface TestStack {
-  config: Config;
-  deps: ActivityDeps;
-  close(): Promise<void>;
-}
-
-/**
- * openTestStack without the lake: the stream never touches Cassandra, so these tests only need an isolated
- * topic, group and migrated MySQL database.
- */
-async function openTestStack(label: string): Promise<TestStack> {
-  const cfg = isolatedConfig(label);
-  const admin = createMysqlAdminPool(cfg.mysql);
-  await migrateMysql(admin, cfg.mysql.database);
-  const mysql = createMysqlPool(cfg.mysql);
-  const kafka = createKafka(cfg.kafka, 'test');
-  const deps: ActivityDeps = { cassandra: undefined as never, kafka, mysql, config: cfg, metrics: new Metrics() };
-  return {
-    config: cfg,
-    deps,
-    async close() {
-      await mysql.end();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS \`${cfg.mysql.database}\``);
-      } finally {
-        await admin.end();
-      }
-      const kafkaAdmin = kafka.admin();
-      await kafkaAdmin.connect();
-      try {
-        const topics = await kafkaAdmin.listTopics();
-        const mine = topics.filter((t) => t === cfg.kafka.topic || t === cfg.kafka.deadLetterTopic);
-        if (mine.length) await kafkaAdmin.deleteTopics({ topics: mine });
-      } finally {
-        await kafkaAdmin.disconnect();
-      }
-    },
-  };
-}
+import { openTestStack } from '../support/env';
+import type { TestStack } from '../support/env';
 
 const H = 3_600_000;
 const JULY_8 = Date.UTC(2022, 6, 8);
