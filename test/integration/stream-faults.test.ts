@@ -83,7 +83,9 @@ void test('SIGKILL before and after a batch commit: the next lease finishes with
 
   const killedAfter = runChild({ TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_STREAM: 'after-commit', TRACKFLOW_FAULT_STREAM_BATCH: '3' });
   assert.equal(killedAfter.signal, 'SIGKILL', killedAfter.stderr);
-  assert.equal((await readStreamTotals(mysql, cfg.kafka.consumerGroup, cfg.kafka.topic)).batches, 4);
+  // The kill follows this process's third commit; a batch of another partition, consumed concurrently,
+  // may commit in the same instant, so at least 1 + 3 batches are committed, never fewer.
+  assert.ok((await readStreamTotals(mysql, cfg.kafka.consumerGroup, cfg.kafka.topic)).batches >= 4);
 
   const finish = runChild({});
   assert.equal(finish.status, 0, finish.stderr);
