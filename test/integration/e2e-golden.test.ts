@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { REPO_ROOT } from '../../lib/config';
+import { temporalBinaryPath } from '../../lib/stack/paths';
 import type { Config } from '../../lib/config';
 import type { IngestAndPublishResult, StreamResult } from '../../workflows';
 import { openTestStack, randomSuffix } from '../support/env';
@@ -74,6 +76,20 @@ function trackflow(cfg: Config, ...args: string[]): { status: number | null; std
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
+/**
+ * `npm run histories:record` sets TRACKFLOW_RECORD_HISTORIES: this run's workflows, with the real activities
+ * against the real stack, become replay fixtures (test/histories/real-*.json) beside the scripted ones.
+ */
+function recordHistory(cfg: Config, name: string, workflowId: string): void {
+  if (process.env['TRACKFLOW_RECORD_HISTORIES'] !== '1') return;
+  const json = execFileSync(
+    temporalBinaryPath(),
+    ['workflow', 'show', '--address', cfg.temporal.address, '--workflow-id', workflowId, '--output', 'json'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  fs.writeFileSync(path.join(__dirname, '..', 'histories', `real-${name}.json`), JSON.stringify(JSON.parse(json), null, 1) + '\n');
+}
+
 test('golden: the sample through the Temporal workflows gives exactly the hand-checked warehouse', async () => {
   const cfg = stack.config;
   const id = randomSuffix();
@@ -121,7 +137,10 @@ test('golden: the sample through the Temporal workflows gives exactly the hand-c
           args: [{ leaseMs: 30_000, stopWhenCaughtUp: true, streamTaskQueue: queues.stream }],
         });
         assert.equal(streamed.totals.consumed, 57);
-        assert.equal(streamed.totals.counted, 23); // 11 clicks + 4 conversions + 4 qualified + 4 unqualified, from the table below
+        assert.equal(streamed.totals.counted, 23);
+        recordHistory(cfg, 'loadJobs', `golden-jobs-${id}`);
+        recordHistory(cfg, 'ingestAndPublish', `golden-ingest-${id}`);
+        recordHistory(cfg, 'streamToWarehouse', `golden-stream-${id}`); // 11 clicks + 4 conversions + 4 qualified + 4 unqualified, from the table below
       }),
     );
   } finally {
