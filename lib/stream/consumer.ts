@@ -214,8 +214,14 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, isStale } = payload;
+    // Set when a heartbeat learns that the group is rebalancing: the rest of the batch is left to whoever owns
+    // the partition next (it re-reads from the stored offset). Committing it first would hold up the whole
+    // group until this batch is done, or past the rebalance timeout.
+    let rebalancing = false;
     const kafkaHeartbeat = async () => {
-      await payload.heartbeat().catch(() => undefined);
+      await payload.heartbeat().catch((err: unknown) => {
+        if ((err as { type?: string } | undefined)?.type === 'REBALANCE_IN_PROGRESS') rebalancing = true;
+      });
     };
     if (shouldStop()) return;
     const partition = batch.partition;
@@ -237,7 +243,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     let expected = fetched;
     const messages = batch.messages;
     for (let i = 0; i < messages.length; i += chunkSize) {
-      if (shouldStop() || isStale() || generation !== myGeneration) return;
+      if (shouldStop() || rebalancing || isStale() || generation !== myGeneration) return;
       const slice = messages.slice(i, i + chunkSize);
       const isLast = i + chunkSize >= messages.length;
       const lastOffset = isLast ? batch.lastOffset() : (slice[slice.length - 1] as KafkaMessage).offset;

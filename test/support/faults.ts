@@ -19,6 +19,7 @@ import { down, up } from '../../lib/stack/stack';
 import type { ServiceName } from '../../lib/stack/services';
 import { readStreamTotals, type StreamTotals } from '../../lib/stream/commit';
 import { runConsumeLease, type StreamLeaseOptions } from '../../lib/stream/consumer';
+import { generateJobs, generateTracking } from '../../lib/domain/generator';
 import type { IngestAndPublishResult, StreamResult, StreamToWarehouseInput } from '../../workflows';
 import { openTestStack, randomSuffix, type TestStack } from './env';
 import { expectedExport, type Expected } from './reference';
@@ -274,4 +275,25 @@ export async function waitFor<T>(what: string, ms: number, probe: () => Promise<
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(250);
   }
+}
+
+/** A generated tracking export (a few malformed rows included) and its job export, in the stack's directory. */
+export async function writeDataset(
+  s: FaultStack,
+  events: number,
+  seed: number,
+  opts: { extraLines?: string[]; name?: string; dir?: string } = {},
+): Promise<{ tracking: string; jobs: string }> {
+  const dir = opts.dir ?? s.dir;
+  fs.mkdirSync(dir, { recursive: true });
+  const tracking = path.join(dir, opts.name ?? `tracking-${seed}.csv`);
+  const out = fs.createWriteStream(tracking);
+  const gen = generateTracking({ events, seed, badRate: 0.005 });
+  for (const l of [...gen.lines, ...(opts.extraLines ?? [])]) {
+    if (!out.write(l) || !out.write('\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const jobs = path.join(s.dir, `job-${seed}.csv`);
+  fs.writeFileSync(jobs, [...generateJobs(seed)].join('\n') + '\n');
+  return { tracking, jobs };
 }
