@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { Pool } from 'mysql2/promise';
 import { connectTemporal } from '../../lib/clients/temporal';
 import { config as processConfig, REPO_ROOT } from '../../lib/config';
 import { exportEvents } from '../../lib/cli/export';
@@ -297,3 +298,28 @@ export async function writeDataset(
   fs.writeFileSync(jobs, [...generateJobs(seed)].join('\n') + '\n');
   return { tracking, jobs };
 }
+
+/** A pool whose transactions hold their locks a while before committing: a batch stays in flight longer. */
+export function slowCommits(pool: Pool, ms: number): Pool {
+  return new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop !== 'getConnection') return Reflect.get(target, prop, receiver) as unknown;
+      return async () => {
+        const conn = await target.getConnection();
+        return new Proxy(conn, {
+          get(c, q, r) {
+            if (q === 'commit') {
+              return async () => {
+                await sleep(ms);
+                return c.commit();
+              };
+            }
+            const v = Reflect.get(c, q, r) as unknown;
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;
+          },
+        });
+      };
+    },
+  });
+}
+

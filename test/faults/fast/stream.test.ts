@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
-import type { Pool } from 'mysql2/promise';
 import type { KafkaMessage } from 'kafkajs';
 import { generateJobs, generateTracking } from '../../../lib/domain/generator';
 import { decodeMessage } from '../../../lib/domain/message';
@@ -13,7 +12,7 @@ import { DLQ_HEADERS, runConsumeLease } from '../../../lib/stream/consumer';
 import { JobDirectory } from '../../../lib/stream/jobs';
 import { createKafka } from '../../../lib/clients/kafka';
 import {
-  assertExact, consumeUntilCaughtUp, ingestAndPublishDirect, loadJobs, openFaultStack, sleep, waitFor, type FaultStack,
+  assertExact, consumeUntilCaughtUp, ingestAndPublishDirect, loadJobs, openFaultStack, sleep, slowCommits, waitFor, type FaultStack,
 } from '../../support/faults';
 import { expectedFrom, readCsv } from '../../support/reference';
 
@@ -100,30 +99,6 @@ void test('7. two live attempts of one batch (a zombie and its retry): exactly o
   await consumeUntilCaughtUp(s);
   await assertExact(s, '7 zombie attempt + retry (offset compare-and-set)', expectedFrom([tracking], jobs));
 });
-
-/** A pool whose transactions hold their locks a while before committing: a batch stays in flight longer. */
-function slowCommits(pool: Pool, ms: number): Pool {
-  return new Proxy(pool, {
-    get(target, prop, receiver) {
-      if (prop !== 'getConnection') return Reflect.get(target, prop, receiver) as unknown;
-      return async () => {
-        const conn = await target.getConnection();
-        return new Proxy(conn, {
-          get(c, q, r) {
-            if (q === 'commit') {
-              return async () => {
-                await sleep(ms);
-                return c.commit();
-              };
-            }
-            const v = Reflect.get(c, q, r) as unknown;
-            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v;
-          },
-        });
-      };
-    },
-  });
-}
 
 void test('8. a rebalance in the middle of batches with two stream consumers: exact totals', async () => {
   const { tracking, jobs } = dataset(12_000, 81);
