@@ -335,8 +335,10 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     consumer = kafka.consumer({
       groupId: group,
       allowAutoTopicCreation: false,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
-      maxBytes: 64 * 1024 * 1024,
+      // A fetch is held decompressed, as JS objects, until its batches commit: these caps keep a large
+      // backlog from inflating the heap (1 MiB of gzip per partition is ~15k messages, plenty per transaction).
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 1024 * 1024,
+      maxBytes: 8 * 1024 * 1024,
       maxWaitTimeInMs: 500,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
