@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, test } from 'node:test';
+import { after, afterEach, beforeEach, test } from 'node:test';
 import { ingestFileCore, type IngestProgress } from '../../lib/ingest/ingest';
 import type { ServiceName } from '../../lib/stack/services';
 import { readStreamTotals } from '../../lib/stream/commit';
@@ -16,6 +16,10 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await s?.close();
+});
+// Restarting a service from this process leaves a handle to it behind; do not let it keep the file running.
+after(() => {
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
 });
 
 /** Streams a published dataset slowly (small, slow transactions) and breaks `service` once batches flow. */

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, test } from 'node:test';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { dailyIngestSchedule } from '../../lib/temporal/schedules';
+import { readStreamTotals } from '../../lib/stream/commit';
+import {
+  assertExact, ingestAndPublishDirect, killWorker, loadJobs, openFaultStack, sleep, startIngest, startStream, tail, waitFor,
+  writeDataset, type FaultStack,
+} from '../support/faults';
+import { expectedFrom } from '../support/reference';
+import { randomSuffix } from '../support/env';
+
+let s: FaultStack;
+beforeEach(async () => {
+  s = await openFaultStack('workers');
+});
+afterEach(async () => {
+  await s?.close();
+});
+
+async function lakeRows(): Promise<number> {
+  const rs = await s.deps.cassandra.execute(`SELECT COUNT(*) AS n FROM ${s.config.cassandra.keyspace}.events_by_hour`);
+  return Number(rs.first()?.['n'] ?? 0);
+}
+
+void test('2. kill -9 of the pipeline worker during ingest and again during publish: the workflow completes, exact', async () => {
+  const { tracking, jobs } = await writeDataset(s, 40_000, 21);
+  await loadJobs(s, jobs);
+  const first = s.spawnWorker('pipeline');
+  await first.ready;
+  const run = await startIngest(s, { paths: [tracking] });
+  await waitFor('lake rows past 10,000', 300_000, async () => (await lakeRows()) >= 10_000);
+  await killWorker(first);
+  // The retried ingest (after the 30 s heartbeat timeout) runs here; its publish is killed after 2 acknowledged pages.
+  const second = s.spawnWorker('pipeline', { TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_PUBLISH_KILL_AFTER_PAGES: '2' });
+  assert.equal((await second.exited).signal, 'SIGKILL', tail(second.logFile));
+  s.spawnWorker('pipeline');
+  const result = await run.result();
+  assert.equal(result.files[0]!.status, 'ingested');
+  assert.ok(result.files[0]!.summary!.resumedFromLine > 0, 'the ingest resumed from its checkpoint');
+  s.spawnWorker('stream');
+  assert.equal((await (await startStream(s)).result()).state, 'caught-up');
+  const r = await assertExact(s, '2 pipeline worker kill -9 during ingest and publish', expectedFrom([tracking], jobs));
+  assert.ok(r.totals.redelivered > 0, 'a page was re-sent and its copies dropped');
+});
+
+void test('11. the stream workflow cancelled, then drained, then restarted: no loss, no double count', async () => {
+  const a = await writeDataset(s, 8000, 111);
+  const b = await writeDataset(s, 8000, 112);
+  const c = await writeDataset(s, 8000, 113);
+  await loadJobs(s, a.jobs);
+  await ingestAndPublishDirect(s, [a.tracking]);
+  s.spawnWorker('pipeline');
+  s.spawnWorker('stream');
+  const { topic, consumerGroup: group } = s.config.kafka;
+
+  const run1 = await startStream(s, { stopWhenCaughtUp: false, leaseMs: 20_000 });
+  await waitFor('first batches', 120_000, async () => (await readStreamTotals(s.deps.mysql, group, topic)).batches > 0);
+  // Publishing goes on while the stream is stopped.
+  const publishing = ingestAndPublishDirect(s, [b.tracking]);
+  await run1.cancel();
+  await assert.rejects(run1.result());
+  await publishing;
+
+  const run2 = await startStream(s, { stopWhenCaughtUp: false, leaseMs: 20_000 });
+  await sleep(3000);
+  await ingestAndPublishDirect(s, [c.tracking]);
+  await run2.signal('drain');
+  assert.equal((await run2.result()).state, 'drained');
+
+  const run3 = await startStream(s);
+  assert.equal((await run3.result()).state, 'caught-up');
+  await assertExact(s, '11 stream cancelled, drained, restarted', expectedFrom([a.tracking, b.tracking, c.tracking], a.jobs));
+});
+
+void test('12. a schedule fired while its previous run is still going: SKIP holds, nothing duplicated', async () => {
+  const landing = path.join(s.dir, 'landing');
+  const { tracking, jobs } = await writeDataset(s, 60_000, 121, { dir: landing, name: 'export.csv' });
+  fs.renameSync(jobs, path.join(s.dir, 'job.csv'));
+  await loadJobs(s, path.join(s.dir, 'job.csv'));
+  s.spawnWorker('pipeline');
+  s.spawnWorker('stream');
+  await Promise.all(s.workers.map((w) => w.ready));
+  const client = await s.temporal();
+  const opts = dailyIngestSchedule({
+    scheduleId: `trackflow-fault-${randomSuffix()}`, landingDir: landing, taskQueue: s.queues.pipeline, cron: '0 2 1 1 *',
+  });
+  if (opts.action.type === 'startWorkflow') opts.action.workflowId = `ingest-fault-scheduled-${randomSuffix()}`;
+  const schedule = await client.schedule.create(opts);
+  try {
+    assert.equal((await schedule.describe()).policies.overlap, ScheduleOverlapPolicy.SKIP);
+    await schedule.trigger();
+    await sleep(1500);
+    await schedule.trigger();
+    await sleep(1500);
+    await schedule.trigger();
+    const desc = await waitFor('the first run to be listed', 30_000, async () => {
+      const d = await schedule.describe();
+      return d.info.recentActions.length > 0 ? d : undefined;
+    });
+    assert.ok(desc.info.runningActions.length <= 1);
+    const running = desc.info.recentActions[0]!.action.workflow;
+    await client.workflow.getHandle(running.workflowId, running.firstExecutionRunId).result();
+    const after = await schedule.describe();
+    assert.equal(after.info.recentActions.length, 1, 'only one run was started');
+    assert.ok(after.info.numActionsSkippedOverlap >= 2, `skipped: ${after.info.numActionsSkippedOverlap}`);
+    // A later firing finds the file already ingested and adds nothing.
+    await schedule.trigger();
+    const next = await waitFor('a second run', 30_000, async () => {
+      const d = await schedule.describe();
+      return d.info.recentActions.length > 1 ? d.info.recentActions[1]!.action.workflow : undefined;
+    });
+    const second = await client.workflow.getHandle(next.workflowId, next.firstExecutionRunId).result() as { files: unknown[]; skipped: string[] };
+    assert.deepEqual([second.files.length, second.skipped.length], [0, 1]);
+  } finally {
+    await schedule.delete();
+  }
+  assert.equal((await (await startStream(s)).result()).state, 'caught-up');
+  await assertExact(s, '12 schedule overlap SKIP', expectedFrom([tracking], path.join(s.dir, 'job.csv')));
+});
