@@ -91,11 +91,13 @@ void test('12. a schedule fired while its previous run is still going: SKIP hold
   const schedule = await client.schedule.create(opts);
   try {
     assert.equal((await schedule.describe()).policies.overlap, ScheduleOverlapPolicy.SKIP);
-    await schedule.trigger();
+    // A manual trigger defaults to ALLOW_ALL in the SDK; a firing of the schedule uses its own policy, as
+    // `trackflow schedule trigger` does (its --overlap defaults to skip).
+    await schedule.trigger(ScheduleOverlapPolicy.SKIP);
     await sleep(1500);
-    await schedule.trigger();
+    await schedule.trigger(ScheduleOverlapPolicy.SKIP);
     await sleep(1500);
-    await schedule.trigger();
+    await schedule.trigger(ScheduleOverlapPolicy.SKIP);
     const desc = await waitFor('the first run to be listed', 30_000, async () => {
       const d = await schedule.describe();
       return d.info.recentActions.length > 0 ? d : undefined;
@@ -107,7 +109,7 @@ void test('12. a schedule fired while its previous run is still going: SKIP hold
     assert.equal(after.info.recentActions.length, 1, 'only one run was started');
     assert.ok(after.info.numActionsSkippedOverlap >= 2, `skipped: ${after.info.numActionsSkippedOverlap}`);
     // A later firing finds the file already ingested and adds nothing.
-    await schedule.trigger();
+    await schedule.trigger(ScheduleOverlapPolicy.SKIP);
     const next = await waitFor('a second run', 30_000, async () => {
       const d = await schedule.describe();
       return d.info.recentActions.length > 1 ? d.info.recentActions[1]!.action.workflow : undefined;
