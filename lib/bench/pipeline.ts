@@ -7,7 +7,7 @@ import { writeDataset } from '../domain/generator';
 import { encodeMessage, messageKey, toMessage } from '../domain/message';
 import { ingestFileCore } from '../ingest/ingest';
 import { loadJobsCore } from '../ingest/jobs';
-import { publishPendingCore } from '../publish/publisher';
+import { publishPendingCore, queueRowFields } from '../publish/publisher';
 import { PUBLISH_HEADERS } from '../publish/headers';
 import { readStreamTotals } from '../stream/commit';
 import { runConsumeLease } from '../stream/consumer';
@@ -57,12 +57,6 @@ export interface PipelineResult {
   consumerPerformance?: ConsumerPerfResult | { error: string };
 }
 
-function numberOrNull(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
-}
-
 /** Average size of the records the publisher sent, rebuilt from a sample of the publish queue the same way. */
 async function sampleMessageSize(cassandra: Client, keyspace: string, ingestBatch: string): Promise<PipelineResult['message']> {
   const rs = await cassandra.execute(
@@ -76,15 +70,7 @@ async function sampleMessageSize(cassandra: Client, keyspace: string, ingestBatc
   let headers = 0;
   let n = 0;
   for (const row of rs.rows) {
-    const m = toMessage({
-      create_time: String(row['create_time']),
-      job_id: numberOrNull(row['job_id']),
-      custom_track: (row['custom_track'] as string | null) ?? null,
-      bid: numberOrNull(row['bid']),
-      campaign_id: numberOrNull(row['campaign_id']),
-      group_id: numberOrNull(row['group_id']),
-      publisher_id: numberOrNull(row['publisher_id']),
-    });
+    const m = toMessage(queueRowFields(row));
     value += Buffer.byteLength(encodeMessage(m));
     key += Buffer.byteLength(messageKey(m) ?? '');
     headers += PUBLISH_HEADERS.batch.length + ingestBatch.length + PUBLISH_HEADERS.seq.length + String(row['seq']).length;

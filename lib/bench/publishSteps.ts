@@ -9,7 +9,7 @@ import { ingestFileCore, QUEUE_CHUNK_LINES } from '../ingest/ingest';
 import { ensureTopic } from '../kafka/topics';
 import { PUBLISH_HEADERS } from '../publish/headers';
 import { partitionForEvent } from '../publish/partition';
-import { publishPendingCore } from '../publish/publisher';
+import { publishPendingCore, queueRowFields } from '../publish/publisher';
 import type { Dataset } from './pipeline';
 import type { Log } from './platform';
 
@@ -20,12 +20,6 @@ export interface StepTiming {
   seconds: number;
   perSecond: number;
   cpuSeconds: number;
-}
-
-function numberOrNull(value: unknown): number | null {
-  if (value === null || value === undefined) return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
 }
 
 async function timed<T>(step: string, items: number, fn: () => Promise<T>, out: StepTiming[], log: Log): Promise<T> {
@@ -79,15 +73,7 @@ export async function profilePublishSteps(data: Dataset, opts: { pageSize: numbe
     const built = await timed('2. toMessage + JSON encode + headers', ig.written, async () =>
       pages.map((rows) =>
         rows.map((row): Message => {
-          const m = toMessage({
-            create_time: String(row['create_time']),
-            job_id: numberOrNull(row['job_id']),
-            custom_track: (row['custom_track'] as string | null) ?? null,
-            bid: numberOrNull(row['bid']),
-            campaign_id: numberOrNull(row['campaign_id']),
-            group_id: numberOrNull(row['group_id']),
-            publisher_id: numberOrNull(row['publisher_id']),
-          });
+          const m = toMessage(queueRowFields(row));
           const key = messageKey(m);
           return {
             key,

@@ -4,6 +4,7 @@ import { CompressionTypes } from 'kafkajs';
 import type { PublishSummary } from '../../activities/types';
 import type { Metrics } from '../metrics';
 import { encodeMessage, messageKey, toMessage } from '../domain/message';
+import type { LakeEventFields } from '../domain/message';
 import { ensureTopic } from '../kafka/topics';
 import { PUBLISH_HEADERS } from './headers';
 import { partitionForEvent } from './partition';
@@ -145,15 +146,7 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
             const seq = Number(row['seq']);
             lastSeq = seq;
             try {
-              const message = toMessage({
-                create_time: String(row['create_time']),
-                job_id: numberOrNull(row['job_id']),
-                custom_track: (row['custom_track'] as string | null) ?? null,
-                bid: numberOrNull(row['bid']),
-                campaign_id: numberOrNull(row['campaign_id']),
-                group_id: numberOrNull(row['group_id']),
-                publisher_id: numberOrNull(row['publisher_id']),
-              });
+              const message = toMessage(queueRowFields(row));
               const key = messageKey(message);
               messages.push({
                 key,
@@ -208,6 +201,19 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
     summary.durationMs = Date.now() - started;
     await producer.disconnect().catch(() => undefined);
   }
+}
+
+/** The message fields of a publish_queue row (doubles in the lake, numbers or null on the wire). */
+export function queueRowFields(row: types.Row): LakeEventFields {
+  return {
+    create_time: String(row['create_time']),
+    job_id: numberOrNull(row['job_id']),
+    custom_track: (row['custom_track'] as string | null) ?? null,
+    bid: numberOrNull(row['bid']),
+    campaign_id: numberOrNull(row['campaign_id']),
+    group_id: numberOrNull(row['group_id']),
+    publisher_id: numberOrNull(row['publisher_id']),
+  };
 }
 
 function numberOrNull(value: unknown): number | null {

@@ -1,3 +1,4 @@
+import type { ConsumeCounts } from '../../activities/types';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { CountableEvent } from '../domain/transform';
 import { aggregate, bidSet, microsToDecimal } from '../domain/transform';
@@ -295,17 +296,8 @@ export async function readStoredOffsets(db: Pool, group: string, topic: string):
   return new Map(rows.map((r) => [Number(r['partition_id']), String(r['next_offset'])]));
 }
 
-export interface StreamTotals {
-  consumed: number;
-  counted: number;
-  filtered: number;
-  unattributed: number;
-  deadLettered: number;
-  duplicates: number;
-  redelivered: number;
-  unknownJob: number;
-  batches: number;
-}
+/** Committed per-stage totals: the same shape a lease reports for itself. */
+export type StreamTotals = ConsumeCounts;
 
 /** The committed per-stage totals of a consumer group on a topic (exactly-once, they commit with offsets). */
 export async function readStreamTotals(db: Pool, group: string, topic: string): Promise<StreamTotals> {
