@@ -241,7 +241,7 @@ export async function assertExact(
 }
 
 /**
- * Stops a service of the shared local stack and always brings it back. Colleagues share the stack, so the
+ * Stops a service of the shared local stack and always brings it back. Other work may share the stack, so the
  * outage is kept as short as the scenario needs.
  */
 export async function withServiceDown<T>(name: ServiceName, downMs: number, during?: () => Promise<T>): Promise<T | undefined> {
