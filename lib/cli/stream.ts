@@ -102,8 +102,15 @@ async function run(argv: string[]): Promise<number> {
           try {
             status = await handle.query<StreamStatus>('status');
           } catch (err) {
-            // A closed run is only queryable while a pipeline worker can replay it; describe still answers.
-            if (d.status.name === 'RUNNING') throw err;
+            // Queries are answered by a pipeline worker; without one, describe still tells whether it runs.
+            if (d.status.name === 'RUNNING') {
+              process.stderr.write(
+                `trackflow stream: ${workflowId} is running, but its status query was not answered ` +
+                  `(${(err as Error).message}); is a pipeline worker up? (npm run worker:pipeline)\n`,
+              );
+              output(json, { workflowId, runId: d.runId, workflowStatus: d.status.name, status: null }, () => `${workflowId}: ${d.status.name}`);
+              return EXIT.unavailable;
+            }
           }
           output(json, { workflowId, runId: d.runId, workflowStatus: d.status.name, status }, () => renderStatus(workflowId, d.status.name, status));
           return EXIT.ok;
