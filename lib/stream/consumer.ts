@@ -335,10 +335,11 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     consumer = kafka.consumer({
       groupId: group,
       allowAutoTopicCreation: false,
-      // A fetch is held decompressed, as JS objects, until its batches commit: these caps keep a large
-      // backlog from inflating the heap (1 MiB of gzip per partition is ~15k messages, plenty per transaction).
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 1024 * 1024,
-      maxBytes: 8 * 1024 * 1024,
+      // A fetch is held decompressed, as JS objects (~1 KB each), until its batches commit. The caps count
+      // compressed bytes and gzip'd JSON is ~60 B a message, so 2 MiB is ~35k messages in memory at once:
+      // enough for full transactions, small enough that a large backlog does not inflate the heap.
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 512 * 1024,
+      maxBytes: 2 * 1024 * 1024,
       maxWaitTimeInMs: 500,
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
