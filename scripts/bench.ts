@@ -23,6 +23,7 @@ import { ensureDataset, runPipeline } from '../lib/bench/pipeline';
 import type { Limits } from '../lib/bench/report';
 import { checkTargets, summaryTable } from '../lib/bench/report';
 import { cassandraStressWrite, nodeInsertBaseline, producerPerformance } from '../lib/bench/platform';
+import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
 
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -51,7 +52,8 @@ async function child(): Promise<void> {
 
 function runChild(events: number, seed: number, consumerPerf: boolean): Promise<PipelineResult> {
   const out = path.join(os.tmpdir(), `trackflow-bench-${process.pid}-${events}.json`);
-  const args = ['--import', 'tsx', __filename, '--child', '--events', String(events), '--seed', String(seed), '--out', out];
+  // Stage processes run with the workers' flags, so their RSS is what a worker's would be.
+  const args = [...WORKER_NODE_FLAGS, '--import', 'tsx', __filename, '--child', '--events', String(events), '--seed', String(seed), '--out', out];
   if (consumerPerf) args.push('--consumer-perf');
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });

@@ -9,6 +9,7 @@ import { createCassandraClient } from '../lib/clients/cassandra';
 import { createMysqlAdminPool } from '../lib/clients/mysql';
 import { connectTemporal } from '../lib/clients/temporal';
 import { writeDataset } from '../lib/domain/generator';
+import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
 import { migrateCassandra } from '../lib/migrate/cassandra';
 import { migrateMysql } from '../lib/migrate/mysql';
 import { ingestWorkflowId, jobsWorkflowId, streamWorkflowId } from '../lib/temporal/ids';
@@ -45,7 +46,7 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `worker-${name}.log`);
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'workers', `${name}.ts`)], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${name}.ts`)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, out],
     env: process.env,

@@ -24,6 +24,7 @@ import { generateJobs, generateTracking } from '../../lib/domain/generator';
 import type { IngestAndPublishResult, StreamResult, StreamToWarehouseInput } from '../../workflows';
 import { openTestStack, randomSuffix, type TestStack } from './env';
 import { expectedExport, type Expected } from './reference';
+import { WORKER_NODE_FLAGS } from '../../lib/workerRuntime';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -85,7 +86,7 @@ export async function openFaultStack(label: string): Promise<FaultStack> {
       n += 1;
       const logFile = path.join(dir, `${kind}-${n}.log`);
       const out = fs.openSync(logFile, 'a');
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'workers', `${kind}.ts`)], {
+      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${kind}.ts`)], {
         cwd: REPO_ROOT,
         env: { ...env, ...extraEnv },
         stdio: ['ignore', out, out],
