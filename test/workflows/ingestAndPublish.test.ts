@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { IngestSummary, PublishSummary } from '../../activities/types';
+import type { PublishSummary } from '../../activities/types';
 import { TASK_QUEUES } from '../../lib/taskQueues';
 import { ingestAndPublish } from '../../workflows';
+import { ingestSummary } from './fakes';
 import { startTestEnv, withWorkers } from './support';
 
 let env: TestWorkflowEnvironment;
@@ -14,21 +15,6 @@ before(async () => {
 after(async () => {
   await env?.teardown();
 });
-
-function summary(path: string, status: IngestSummary['status'] = 'ingested'): IngestSummary {
-  return {
-    file: path,
-    contentHash: `hash-${path}`,
-    ingestBatch: `batch-${path}`,
-    status,
-    rowsRead: 10,
-    written: status === 'ingested' ? 10 : 0,
-    alreadyPresent: 0,
-    rejected: 0,
-    resumedFromLine: 0,
-    durationMs: 5,
-  };
-}
 
 void test('retries a flaky file, reports a bad file, ingests the rest, then publishes until nothing is left', { timeout: 60_000 }, async () => {
   const attempts = new Map<string, number>();
@@ -50,7 +36,7 @@ void test('retries a flaky file, reports a bad file, ingests the rest, then publ
       attempts.set(path, n);
       if (path === 'c.csv' && n <= 2) throw new Error(`cassandra timeout (attempt ${n})`);
       if (path === 'bad.csv') throw ApplicationFailure.nonRetryable('header row does not match the export format', 'BadFileError');
-      return summary(path, path === 'dup.csv' ? 'duplicate-file' : 'ingested');
+      return ingestSummary(path, path === 'dup.csv' ? 'duplicate-file' : 'ingested');
     },
     async publishPending(input: { maxEvents?: number }) {
       assert.equal(input.maxEvents, 500);
@@ -104,7 +90,7 @@ void test('explicit paths without publishing never discover or publish', { timeo
       },
       async ingestFile({ path }: { path: string }) {
         seen.push(path);
-        return summary(path);
+        return ingestSummary(path);
       },
       async publishPending() {
         throw new Error('must not be called');
