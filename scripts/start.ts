@@ -50,6 +50,9 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
     cwd: REPO_ROOT,
     stdio: ['ignore', out, out],
     env: process.env,
+    // Own process group: Ctrl-C reaches only this script, which then sends each worker exactly one SIGTERM.
+    // A worker that got the terminal's SIGINT as well would take our SIGTERM as a second, impatient signal.
+    detached: true,
   });
   fs.closeSync(out);
   const deadline = Date.now() + 90_000;
