@@ -8,7 +8,6 @@ import { encodeMessage, messageKey, toMessage } from '../domain/message';
 import { ingestFileCore } from '../ingest/ingest';
 import { loadJobsCore } from '../ingest/jobs';
 import { publishPendingCore, queueRowFields } from '../publish/publisher';
-import { PUBLISH_HEADERS } from '../publish/headers';
 import { readStreamTotals } from '../stream/commit';
 import { runConsumeLease } from '../stream/consumer';
 import type { ConsumerPerfResult, Log } from './platform';
@@ -67,13 +66,12 @@ async function sampleMessageSize(cassandra: Client, keyspace: string, ingestBatc
   );
   let value = 0;
   let key = 0;
-  let headers = 0;
+  const headers = 0; // the position travels in the value (`pub`), not in record headers
   let n = 0;
   for (const row of rs.rows) {
-    const m = toMessage(queueRowFields(row));
+    const m = { ...toMessage(queueRowFields(row)), pub: `${ingestBatch}:${String(row['seq'])}` };
     value += Buffer.byteLength(encodeMessage(m));
     key += Buffer.byteLength(messageKey(m) ?? '');
-    headers += PUBLISH_HEADERS.batch.length + ingestBatch.length + PUBLISH_HEADERS.seq.length + String(row['seq']).length;
     n++;
   }
   const avg = (x: number): number => (n ? Math.round(x / n) : 0);

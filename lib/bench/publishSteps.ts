@@ -7,7 +7,6 @@ import { openTestStack } from '../../test/support/env';
 import { encodeMessage, messageKey, toMessage } from '../domain/message';
 import { ingestFileCore, QUEUE_CHUNK_LINES } from '../ingest/ingest';
 import { ensureTopic } from '../kafka/topics';
-import { PUBLISH_HEADERS } from '../publish/headers';
 import { partitionForEvent } from '../publish/partition';
 import { publishPendingCore, queueRowFields } from '../publish/publisher';
 import type { Dataset } from './pipeline';
@@ -70,16 +69,15 @@ export async function profilePublishSteps(data: Dataset, opts: { pageSize: numbe
       return out;
     }, steps, log);
 
-    const built = await timed('2. toMessage + JSON encode + headers', ig.written, async () =>
+    const built = await timed('2. toMessage + JSON encode (with pub)', ig.written, async () =>
       pages.map((rows) =>
         rows.map((row): Message => {
-          const m = toMessage(queueRowFields(row));
+          const m = { ...toMessage(queueRowFields(row)), pub: `${batch}:${String(row['seq'])}` };
           const key = messageKey(m);
           return {
             key,
             value: encodeMessage(m),
             partition: key === null ? partitionForEvent(m.event_id, partitions) : undefined,
-            headers: { [PUBLISH_HEADERS.batch]: batch, [PUBLISH_HEADERS.seq]: String(row['seq']) },
           };
         }),
       ), steps, log);

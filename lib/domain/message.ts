@@ -15,6 +15,11 @@ export interface TrackingMessageV1 {
   campaign_id: number | null;
   group_id: number | null;
   publisher_id: number | null;
+  /**
+   * Publish position `<ingest batch>:<queue seq>`, set by the publisher. The consumer's watermark uses it to
+   * drop copies re-sent after a publisher crash. Absent on messages produced by anything else.
+   */
+  pub?: string;
 }
 
 export interface LakeEventFields {
@@ -86,6 +91,10 @@ export function decodeMessage(value: Buffer | string | null): TrackingMessageV1 
     throw new PoisonMessageError(`field custom_track must be a string or null, got ${JSON.stringify(track)}`);
   }
   const ts = obj['ts'];
+  const pub = obj['pub'];
+  if (pub !== undefined && (typeof pub !== 'string' || !/^[^:]+:\d{1,15}$/.test(pub))) {
+    throw new PoisonMessageError(`field pub must be "<batch>:<seq>", got ${JSON.stringify(pub)}`);
+  }
   return {
     v: 1,
     event_id: eventId.toLowerCase(),
@@ -96,5 +105,6 @@ export function decodeMessage(value: Buffer | string | null): TrackingMessageV1 
     campaign_id: nullableNumber(obj, 'campaign_id'),
     group_id: nullableNumber(obj, 'group_id'),
     publisher_id: nullableNumber(obj, 'publisher_id'),
+    ...(pub === undefined ? {} : { pub }),
   };
 }

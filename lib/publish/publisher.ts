@@ -6,7 +6,6 @@ import type { Metrics } from '../metrics';
 import { encodeMessage, messageKey, toMessage } from '../domain/message';
 import type { LakeEventFields } from '../domain/message';
 import { ensureTopic } from '../kafka/topics';
-import { PUBLISH_HEADERS } from './headers';
 import { partitionForEvent } from './partition';
 
 /** Position of a publisher inside one ingest batch; also the heartbeat details of the activity. */
@@ -146,13 +145,12 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
             const seq = Number(row['seq']);
             lastSeq = seq;
             try {
-              const message = toMessage(queueRowFields(row));
+              const message = { ...toMessage(queueRowFields(row)), pub: `${ingestBatch}:${seq}` };
               const key = messageKey(message);
               messages.push({
                 key,
                 value: encodeMessage(message),
                 partition: key === null ? partitionForEvent(message.event_id, partitions) : undefined,
-                headers: { [PUBLISH_HEADERS.batch]: ingestBatch, [PUBLISH_HEADERS.seq]: String(seq) },
               });
             } catch (err) {
               // Ingest validation should make this impossible; if it happens the row is kept with its reason.

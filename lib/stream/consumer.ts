@@ -4,10 +4,11 @@ import type { Admin, Batch, Consumer, EachBatchPayload, IHeaders, KafkaMessage, 
 import type { ActivityDeps } from '../../activities/deps';
 import type { ConsumeCounts, ConsumeLeaseSummary, PartitionProgress } from '../../activities/types';
 import { decodeMessage, PoisonMessageError } from '../domain/message';
+import type { TrackingMessageV1 } from '../domain/message';
 import type { CountableEvent } from '../domain/transform';
 import { classify } from '../domain/transform';
 import type { MessageOrigin, OriginKind, StageCounts } from './commit';
-import { readOrigin } from '../publish/headers';
+import { messageOrigin } from '../publish/headers';
 import { commitBatch, readStoredOffset, readStoredOffsets } from './commit';
 import { JobDirectory } from './jobs';
 
@@ -86,8 +87,10 @@ function prepareChunk(messages: KafkaMessage[]): PreparedChunk {
   };
   for (const m of messages) {
     let kind: OriginKind;
+    let decoded: TrackingMessageV1 | undefined;
     try {
-      const c = classify(decodeMessage(m.value));
+      decoded = decodeMessage(m.value);
+      const c = classify(decoded);
       if (c.kind === 'countable') {
         chunk.countable.push({ event: c.event, offset: m.offset });
         kind = 'countable';
@@ -104,7 +107,7 @@ function prepareChunk(messages: KafkaMessage[]): PreparedChunk {
       chunk.counts.deadLettered += 1;
       kind = 'deadLettered';
     }
-    const origin = readOrigin(m.headers as Record<string, unknown> | undefined);
+    const origin = messageOrigin(decoded, m.headers as Record<string, unknown> | undefined);
     if (origin) chunk.origins.push({ ...origin, offset: m.offset, kind });
   }
   return chunk;

@@ -111,6 +111,7 @@ test('the ingested sample is published once per lake event, keyed by job_id, in 
     campaign_id: 48,
     group_id: 34,
     publisher_id: 1,
+    pub: `${ingested.ingestBatch}:9`,
   });
   // Line 7: empty custom_track and group_id stay null on the wire.
   const view = byId.get('f8a490d0-0c8d-11ed-b4ec-79f84cfb31c1');
@@ -126,6 +127,7 @@ test('the ingested sample is published once per lake event, keyed by job_id, in 
     campaign_id: 222,
     group_id: null,
     publisher_id: 1,
+    pub: `${ingested.ingestBatch}:7`,
   });
   // Events without a job have no key; their partition is a pure function of the event id.
   const unkeyed = messages.filter((m) => m.key === null);

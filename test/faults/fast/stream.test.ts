@@ -6,7 +6,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { generateJobs, generateTracking } from '../../../lib/domain/generator';
 import { decodeMessage } from '../../../lib/domain/message';
 import { classify, type CountableEvent } from '../../../lib/domain/transform';
-import { readOrigin } from '../../../lib/publish/headers';
+import { messageOrigin } from '../../../lib/publish/headers';
 import { commitBatch, readStreamTotals, type MessageOrigin } from '../../../lib/stream/commit';
 import { DLQ_HEADERS, runConsumeLease } from '../../../lib/stream/consumer';
 import { JobDirectory } from '../../../lib/stream/jobs';
@@ -72,10 +72,11 @@ void test('7. two live attempts of one batch (a zombie and its retry): exactly o
     const counts = { consumed: messages.length, filtered: 0, unattributed: 0, deadLettered: 0 };
     const origins: MessageOrigin[] = [];
     for (const m of messages) {
-      const c = classify(decodeMessage(m.value));
+      const decoded = decodeMessage(m.value);
+      const c = classify(decoded);
       if (c.kind === 'countable') countable.push({ event: c.event, offset: m.offset });
       else counts[c.kind] += 1;
-      const o = readOrigin(m.headers as Record<string, unknown>);
+      const o = messageOrigin(decoded, m.headers as Record<string, unknown>);
       if (o) origins.push({ ...o, offset: m.offset, kind: c.kind });
     }
     return {
