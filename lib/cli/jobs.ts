@@ -2,14 +2,13 @@ import { EXIT, UsageError, output, wantsHelp, type Command } from './command';
 import { config } from '../config';
 import { createMysqlPool } from '../clients/mysql';
 import { loadJobsCore } from '../ingest/jobs';
+import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow jobs load <job.csv> [--json]
 
 Loads a job export (30 columns, multi-line quoted descriptions allowed; .csv or .csv.gz) into the
 warehouse's job dimension with idempotent upserts, then fills company_id on warehouse rows that were
 written before their job arrived. Rows that fail validation are counted as rejected and logged.`;
-
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST']);
 
 export const command: Command = {
   name: 'jobs',
@@ -42,16 +41,11 @@ export const command: Command = {
       );
       return EXIT.ok;
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code && UNAVAILABLE.has(code)) {
-        process.stderr.write(`trackflow jobs: MySQL unavailable: ${(err as Error).message}\n`);
-        return EXIT.unavailable;
-      }
       if (err instanceof Error && err.name === 'ApplicationFailure') {
         process.stderr.write(`trackflow jobs: ${err.message}\n`);
         return EXIT.failed;
       }
-      throw err;
+      return serviceErrorExit('jobs', err);
     } finally {
       await pool.end();
     }

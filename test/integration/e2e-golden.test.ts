@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../../lib/config';
 import { temporalBinaryPath } from '../../lib/stack/paths';
 import type { Config } from '../../lib/config';
 import type { IngestAndPublishResult, StreamResult } from '../../workflows';
-import { openTestStack, randomSuffix } from '../support/env';
+import { isolatedEnv, openTestStack, randomSuffix } from '../support/env';
 import type { TestStack } from '../support/env';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
@@ -55,21 +55,9 @@ after(async () => {
   await stack?.close();
 });
 
-/** The environment that points the real CLI at this test's isolated keyspace, topic and database. */
-function cliEnv(cfg: Config): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    TRACKFLOW_CASSANDRA_KEYSPACE: cfg.cassandra.keyspace,
-    TRACKFLOW_KAFKA_TOPIC: cfg.kafka.topic,
-    TRACKFLOW_KAFKA_DLQ_TOPIC: cfg.kafka.deadLetterTopic,
-    TRACKFLOW_KAFKA_GROUP: cfg.kafka.consumerGroup,
-    TRACKFLOW_MYSQL_DATABASE: cfg.mysql.database,
-  };
-}
-
 function trackflow(cfg: Config, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'trackflow'), ...args], {
-    env: cliEnv(cfg),
+    env: isolatedEnv(cfg),
     encoding: 'utf8',
     timeout: 120_000,
   });

@@ -10,7 +10,7 @@ import type { TrackingMessageV1 } from '../../lib/domain/message';
 import { makeTimeUuid } from '../../lib/domain/timeuuid';
 import { migrateMysql } from '../../lib/migrate/mysql';
 import { readStreamTotals } from '../../lib/stream/commit';
-import { isolatedConfig } from '../support/env';
+import { isolatedConfig, isolatedEnv } from '../support/env';
 
 const cfg = isolatedConfig('streamfault');
 const admin = createMysqlAdminPool(cfg.mysql);
@@ -37,15 +37,7 @@ function runChild(env: Record<string, string>) {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 90_000,
-    env: {
-      ...process.env,
-      TRACKFLOW_KAFKA_TOPIC: cfg.kafka.topic,
-      TRACKFLOW_KAFKA_DLQ_TOPIC: cfg.kafka.deadLetterTopic,
-      TRACKFLOW_KAFKA_GROUP: cfg.kafka.consumerGroup,
-      TRACKFLOW_MYSQL_DATABASE: cfg.mysql.database,
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      ...env,
-    },
+    env: { ...isolatedEnv(cfg), ...env },
   });
 }
 

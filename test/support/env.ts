@@ -33,6 +33,18 @@ export function isolatedConfig(label: string): Config {
   };
 }
 
+/** Environment that points a child process (the CLI, a worker) at an isolated config's keyspace, topics and database. */
+export function isolatedEnv(cfg: Config): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TRACKFLOW_CASSANDRA_KEYSPACE: cfg.cassandra.keyspace,
+    TRACKFLOW_KAFKA_TOPIC: cfg.kafka.topic,
+    TRACKFLOW_KAFKA_DLQ_TOPIC: cfg.kafka.deadLetterTopic,
+    TRACKFLOW_KAFKA_GROUP: cfg.kafka.consumerGroup,
+    TRACKFLOW_MYSQL_DATABASE: cfg.mysql.database,
+  };
+}
+
 export interface TestStack {
   config: Config;
   deps: ActivityDeps;

@@ -22,7 +22,7 @@ import { readStreamTotals, type StreamTotals } from '../../lib/stream/commit';
 import { runConsumeLease, type StreamLeaseOptions } from '../../lib/stream/consumer';
 import { generateJobs, generateTracking } from '../../lib/domain/generator';
 import type { IngestAndPublishResult, StreamResult, StreamToWarehouseInput } from '../../workflows';
-import { openTestStack, randomSuffix, type TestStack } from './env';
+import { isolatedEnv, openTestStack, randomSuffix, type TestStack } from './env';
 import { expectedExport, type Expected } from './reference';
 import { WORKER_NODE_FLAGS } from '../../lib/workerRuntime';
 
@@ -54,12 +54,7 @@ export async function openFaultStack(label: string): Promise<FaultStack> {
   const queues = { pipeline: `trackflow-t-pipeline-${id}`, stream: `trackflow-t-stream-${id}` };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `trackflow-faults-${label}-`));
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TRACKFLOW_CASSANDRA_KEYSPACE: cfg.cassandra.keyspace,
-    TRACKFLOW_KAFKA_TOPIC: cfg.kafka.topic,
-    TRACKFLOW_KAFKA_DLQ_TOPIC: cfg.kafka.deadLetterTopic,
-    TRACKFLOW_KAFKA_GROUP: cfg.kafka.consumerGroup,
-    TRACKFLOW_MYSQL_DATABASE: cfg.mysql.database,
+    ...isolatedEnv(cfg),
     TRACKFLOW_TASK_QUEUE_PIPELINE: queues.pipeline,
     TRACKFLOW_TASK_QUEUE_STREAM: queues.stream,
     TRACKFLOW_PIPELINE_METRICS_PORT: '0',
