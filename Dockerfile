@@ -2,6 +2,8 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
+# postinstall applies patches/ to dependencies (patch-package)
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production

@@ -1,4 +1,4 @@
-import { isTimeUuid, timeUuidDate } from './timeuuid';
+import { isTimeUuid, timeUuidDate, validTimeUuidMillis } from './timeuuid';
 
 /**
  * The Kafka message contract, version 1 (docs/message-contract.md).
@@ -41,7 +41,7 @@ export function toMessage(event: LakeEventFields): TrackingMessageV1 {
   return {
     v: 1,
     event_id: event.create_time,
-    ts: timeUuidDate(event.create_time).toISOString(),
+    ts: new Date(validTimeUuidMillis(event.create_time)).toISOString(),
     job_id: event.job_id,
     custom_track: event.custom_track,
     bid: event.bid,

@@ -19,9 +19,24 @@ export function timeUuidTicks(value: string): bigint {
   return BigInt(`0x${timeHi}${timeMid}${timeLow}`);
 }
 
-/** Milliseconds since the Unix epoch (sub-millisecond precision is truncated). */
+/** GREGORIAN_OFFSET in milliseconds; the offset is a whole number of them. */
+const GREGORIAN_OFFSET_MS = 12_219_292_800_000;
+
+/**
+ * Milliseconds since the Unix epoch (sub-millisecond precision dropped) of a string already known to be a v1
+ * UUID. Exact without BigInt, which is several times slower on the publish path: ticks = hi * 2^32 + low with
+ * hi < 2^28, and 2^32 = 429,496 * 10,000 + 7,296, so every intermediate stays below 2^53.
+ */
+export function validTimeUuidMillis(value: string): number {
+  const hi = parseInt(value.slice(15, 18) + value.slice(9, 13), 16);
+  const low = parseInt(value.slice(0, 8), 16);
+  return hi * 429_496 + Math.floor((hi * 7_296 + low) / 10_000) - GREGORIAN_OFFSET_MS;
+}
+
+/** Milliseconds since the Unix epoch (sub-millisecond precision dropped), or throws for anything that is not a v1 UUID. */
 export function timeUuidMillis(value: string): number {
-  return Number((timeUuidTicks(value) - GREGORIAN_OFFSET) / 10000n);
+  if (!isTimeUuid(value)) throw new TypeError(`not a version-1 time UUID: "${value}"`);
+  return validTimeUuidMillis(value);
 }
 
 export function timeUuidDate(value: string): Date {

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { isTimeUuid } from './timeuuid';
+import { isTimeUuid, validTimeUuidMillis } from './timeuuid';
 
 /** The tracking export's header: an unnamed row-number column, then 29 named columns (DATA_CONTRACT.md). */
 export const TRACKING_COLUMNS = [
@@ -93,26 +93,12 @@ export function reasonKind(reason: string): string {
   return reason.split(':', 1)[0] ?? reason;
 }
 
-const GREGORIAN_OFFSET = 122192928000000000n;
 const HOUR_MS = 3_600_000;
-const baseCache = new Map<string, { ms: number; rem: number }>();
 const hourCache = new Map<number, string>();
 
-/**
- * hourBucket() for a validated v1 UUID without a BigInt per row: the top 28 bits of the timestamp
- * (one key per ~7 minutes) are converted once and cached, the low 32 bits added as a plain number.
- */
+/** hourBucket() for a validated v1 UUID, with the hour's string built once per hour instead of once per row. */
 export function fastHourBucket(uuid: string): string {
-  const key = uuid.slice(9, 13) + uuid.slice(15, 18);
-  let base = baseCache.get(key);
-  if (!base) {
-    if (baseCache.size > 100_000) baseCache.clear();
-    const ticks = (BigInt(`0x${uuid.slice(15, 18)}${uuid.slice(9, 13)}`) << 32n) - GREGORIAN_OFFSET;
-    base = { ms: Number(ticks / 10000n), rem: Number(ticks % 10000n) };
-    baseCache.set(key, base);
-  }
-  const low = parseInt(uuid.slice(0, 8), 16);
-  const ms = base.ms + Math.floor((base.rem + low) / 10000);
+  const ms = validTimeUuidMillis(uuid);
   const h = Math.floor(ms / HOUR_MS);
   let s = hourCache.get(h);
   if (s === undefined) {

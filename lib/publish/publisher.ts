@@ -47,12 +47,19 @@ interface Progress {
   pages: number;
 }
 
+interface BuiltPage {
+  chunk: number;
+  messages: Message[];
+  lastSeq: number;
+  quarantined: number;
+}
+
 const DEFAULT_PAGE = 5000;
 
 /**
  * Publishes every ingested-but-unpublished lake event to Kafka, batch by batch, page by page, in queue order.
  * Progress is recorded in Cassandra after Kafka acknowledges a page; a crash in between re-sends that page,
- * and the consumer's sequence watermark drops the copies. Memory holds at most two pages.
+ * and the consumer's sequence watermark drops the copies. Memory holds at most three pages (one in flight, one built, one read ahead).
  */
 export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions = {}): Promise<PublishSummary> {
   const started = Date.now();
@@ -97,6 +104,35 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
   };
   let pagesSent = 0;
 
+  const buildPage = async (ingestBatch: string, chunk: number, rows: types.Row[]): Promise<BuiltPage> => {
+    const messages: Message[] = [];
+    let lastSeq = 0;
+    let quarantined = 0;
+    for (const row of rows) {
+      const seq = Number(row['seq']);
+      lastSeq = seq;
+      try {
+        const message = toMessage(queueRowFields(row));
+        message.pub = `${ingestBatch}:${seq}`;
+        const key = messageKey(message);
+        messages.push({
+          key,
+          value: encodeMessage(message),
+          partition: key === null ? partitionForEvent(message.event_id, partitions) : undefined,
+        });
+      } catch (err) {
+        // Ingest validation should make this impossible; if it happens the row is kept with its reason.
+        quarantined += 1;
+        await deps.cassandra.execute(
+          q.quarantine,
+          [ingestBatch, seq, null, `not publishable: ${(err as Error).message}`, JSON.stringify(row), new Date()],
+          prepare,
+        );
+      }
+    }
+    return { chunk, messages, lastSeq, quarantined };
+  };
+
   try {
     const pending = (await deps.cassandra.execute(q.pending, [], prepare)).rows.map((r) => String(r['ingest_batch']));
     for (const ingestBatch of pending) {
@@ -126,70 +162,70 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
           prepare,
         );
 
+      // Page k+1 is read and built while page k is in flight, and page k's progress row is written while page
+      // k+1 is in flight. Sends stay one at a time, in queue order, which the consumer's watermark relies on.
+      let inFlight: { page: BuiltPage; ack: Promise<unknown> } | undefined;
+      let saving: Promise<unknown> = Promise.resolve();
+      const acknowledge = async (flight: { page: BuiltPage; ack: Promise<unknown> }): Promise<void> => {
+        const { page } = flight;
+        await flight.ack;
+        await saving; // the previous page's row lands before this page's position can be recorded
+        pagesSent += 1;
+        opts.afterSend?.(pagesSent);
+        progress.nextChunk = page.chunk;
+        progress.nextSeq = page.lastSeq + 1;
+        progress.published += page.messages.length;
+        progress.quarantined += page.quarantined;
+        progress.pages += 1;
+        saving = save(false);
+        saving.catch(() => undefined); // awaited before the next position or the return; not unhandled meanwhile
+        summary.published += page.messages.length;
+        summary.quarantined += page.quarantined;
+        summary.batches += 1;
+        deps.metrics?.inc('trackflow_publish_events_total', 'Events published to Kafka', page.messages.length);
+        if (page.quarantined) deps.metrics?.inc('trackflow_publish_quarantined_total', 'Lake rows not publishable', page.quarantined);
+        opts.onProgress?.({ ingestBatch, chunk: page.chunk, seq: progress.nextSeq, published: progress.published, totalPublished: summary.published });
+      };
+
       for (let chunk = progress.nextChunk; chunk <= maxChunk; chunk++) {
-        let fromSeq = chunk === progress.nextChunk ? progress.nextSeq : 0;
-        let pageState: string | undefined;
+        const fromSeq = chunk === progress.nextChunk ? progress.nextSeq : 0;
         const fetchPage = (state: string | undefined) =>
           deps.cassandra.execute(q.page, [ingestBatch, chunk, fromSeq], { prepare: true, fetchSize: pageSize, pageState: state });
         let next: Promise<types.ResultSet> | undefined = fetchPage(undefined);
         while (next) {
           const rs: types.ResultSet = await next;
-          pageState = rs.pageState ?? undefined;
-          // Read ahead while this page is being sent: Cassandra and Kafka work in parallel, memory stays two pages.
+          const pageState = rs.pageState ?? undefined;
+          // Read ahead while this page is built and sent: Cassandra and Kafka work in parallel.
           next = pageState ? fetchPage(pageState) : undefined;
           if (rs.rows.length === 0) continue;
-          const messages: Message[] = [];
-          let lastSeq = fromSeq;
-          let quarantinedHere = 0;
-          for (const row of rs.rows) {
-            const seq = Number(row['seq']);
-            lastSeq = seq;
-            try {
-              const message = { ...toMessage(queueRowFields(row)), pub: `${ingestBatch}:${seq}` };
-              const key = messageKey(message);
-              messages.push({
-                key,
-                value: encodeMessage(message),
-                partition: key === null ? partitionForEvent(message.event_id, partitions) : undefined,
-              });
-            } catch (err) {
-              // Ingest validation should make this impossible; if it happens the row is kept with its reason.
-              quarantinedHere += 1;
-              await deps.cassandra.execute(
-                q.quarantine,
-                [ingestBatch, seq, null, `not publishable: ${(err as Error).message}`, JSON.stringify(row), new Date()],
-                prepare,
-              );
+          const page = await buildPage(ingestBatch, chunk, rs.rows);
+          if (inFlight) {
+            await acknowledge(inFlight);
+            inFlight = undefined;
+            if (summary.published >= maxEvents) {
+              // Let the in-flight read finish so the driver does not log an unhandled rejection.
+              await next?.catch(() => undefined);
+              await saving;
+              summary.more = true;
+              return summary;
             }
           }
-          if (messages.length) {
-            await producer.send({ topic: deps.topic, messages, acks: -1, compression: CompressionTypes.GZIP });
-          }
-          pagesSent += 1;
-          opts.afterSend?.(pagesSent);
-          progress.nextChunk = chunk;
-          progress.nextSeq = lastSeq + 1;
-          progress.published += messages.length;
-          progress.quarantined += quarantinedHere;
-          progress.pages += 1;
-          await save(false);
-          fromSeq = progress.nextSeq;
-          summary.published += messages.length;
-          summary.quarantined += quarantinedHere;
-          summary.batches += 1;
-          deps.metrics?.inc('trackflow_publish_events_total', 'Events published to Kafka', messages.length);
-          if (quarantinedHere) deps.metrics?.inc('trackflow_publish_quarantined_total', 'Lake rows not publishable', quarantinedHere);
-          opts.onProgress?.({ ingestBatch, chunk, seq: progress.nextSeq, published: progress.published, totalPublished: summary.published });
-          if (summary.published >= maxEvents) {
-            // Let the in-flight read finish so the driver does not log an unhandled rejection.
-            await next?.catch(() => undefined);
-            summary.more = true;
-            return summary;
-          }
+          const ack: Promise<unknown> = page.messages.length
+            ? producer.send({ topic: deps.topic, messages: page.messages, acks: -1, compression: CompressionTypes.GZIP })
+            : Promise.resolve();
+          ack.catch(() => undefined); // awaited in acknowledge(); not unhandled while the next page is built
+          inFlight = { page, ack };
         }
-        progress.nextChunk = chunk + 1;
-        progress.nextSeq = 0;
       }
+      if (inFlight) {
+        await acknowledge(inFlight);
+        if (summary.published >= maxEvents) {
+          await saving;
+          summary.more = true;
+          return summary;
+        }
+      }
+      await saving;
       await save(true);
       await deps.cassandra.execute(q.done, [ingestBatch], prepare);
       log('batch published', { ingestBatch, published: progress.published, quarantined: progress.quarantined });

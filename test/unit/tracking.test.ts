@@ -171,3 +171,25 @@ void test('fastHourBucket agrees with hourBucket, including around hour boundari
     assert.equal(fastHourBucket(u), hourBucket(u), u);
   }
 });
+
+void test('timeUuidMillis without BigInt is exact over the whole 60-bit range after 1970', () => {
+  // Reference: the RFC 4122 layout read with BigInt, independently of lib/domain/timeuuid.
+  const reference = (u: string): number => {
+    const ticks = BigInt(`0x${u.slice(15, 18)}${u.slice(9, 13)}${u.slice(0, 8)}`);
+    return Number((ticks - 122192928000000000n) / 10000n);
+  };
+  const hex = (n: bigint, width: number) => n.toString(16).padStart(width, '0');
+  const uuidOfTicks = (t: bigint) =>
+    `${hex(t & 0xffffffffn, 8)}-${hex((t >> 32n) & 0xffffn, 4)}-1${hex(t >> 48n, 3)}-8000-000000000000`;
+  const cases = [122192928000000000n, 122192928000009999n, 122192928000010000n, (1n << 60n) - 1n, 0x1ed0d605af328a0n];
+  for (let i = 0; i < 5000; i++) {
+    const r = BigInt(Math.floor(Math.random() * 2 ** 30)) * (1n << 30n) + BigInt(Math.floor(Math.random() * 2 ** 30));
+    const t = 122192928000000000n + (r % ((1n << 60n) - 122192928000000000n));
+    cases.push(t);
+  }
+  for (const t of cases) {
+    const u = uuidOfTicks(t);
+    assert.equal(timeUuidMillis(u), reference(u), u);
+  }
+  assert.throws(() => timeUuidMillis('5af328a0-0d60-41ed-90e9-7cd44fe229db'), /not a version-1 time UUID/);
+});

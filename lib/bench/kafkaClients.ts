@@ -1,0 +1,200 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Message } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
+import { isolatedConfig } from '../../test/support/env';
+import { createKafka } from '../clients/kafka';
+import type { TrackingMessageV1 } from '../domain/message';
+import { encodeMessage, messageKey } from '../domain/message';
+import { makeTimeUuid } from '../domain/timeuuid';
+import { ensureTopic } from '../kafka/topics';
+import type { Log } from './platform';
+
+/**
+ * kafkajs and @confluentinc/kafka-javascript side by side: the same messages, the same topic layout, the same
+ * send size and acks, one after the other in one process. The Confluent client is a native addon that
+ * trackflow does not depend on; it is loaded from `moduleDir` (see bench/README.md for how to build it).
+ */
+export interface ClientRun {
+  client: 'kafkajs' | 'confluent';
+  stage: 'produce' | 'consume';
+  messages: number;
+  seconds: number;
+  perSecond: number;
+  cpuSeconds: number;
+}
+
+export interface ClientComparison {
+  messages: number;
+  sendSize: number;
+  partitions: number;
+  confluentVersion: string | null;
+  librdkafkaVersion: string | null;
+  runs: ClientRun[];
+}
+
+// The subset of the Confluent KafkaJS-compatible API used here.
+interface ConfluentModule {
+  KafkaJS: {
+    Kafka: new (cfg: Record<string, unknown>) => {
+      producer(cfg: Record<string, unknown>): { connect(): Promise<void>; disconnect(): Promise<void>; send(r: { topic: string; messages: Message[] }): Promise<unknown> };
+      consumer(cfg: Record<string, unknown>): ConfluentConsumer;
+    };
+    CompressionTypes: Record<string, unknown>;
+  };
+  librdkafkaVersion?: string;
+}
+interface ConfluentConsumer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  subscribe(s: { topics: string[] }): Promise<void>;
+  run(r: { eachBatch: (p: { batch: { messages: { value: Buffer | null }[] } }) => Promise<void> }): Promise<void>;
+}
+
+const JOBS = 5000;
+
+function sampleMessage(i: number, now: number): Message {
+  const job = 1 + ((i * 7919) % JOBS);
+  const m: TrackingMessageV1 = {
+    v: 1,
+    event_id: makeTimeUuid(now, i % 10_000, Math.floor(i / 10_000), '00163e5a0b03'),
+    ts: new Date(now).toISOString(),
+    job_id: job,
+    custom_track: 'click',
+    bid: 1,
+    campaign_id: 1 + (job % 100),
+    group_id: job % 11,
+    publisher_id: 1 + (i % 5),
+    pub: `bench-00000000:${i}`,
+  };
+  return { key: messageKey(m), value: encodeMessage(m) };
+}
+
+async function timed(client: ClientRun['client'], stage: ClientRun['stage'], messages: number, fn: () => Promise<void>, log: Log): Promise<ClientRun> {
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await fn();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const run: ClientRun = {
+    client,
+    stage,
+    messages,
+    seconds: Number(seconds.toFixed(2)),
+    perSecond: Math.round(messages / seconds),
+    cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
+  };
+  log(`  ${client.padEnd(9)} ${stage.padEnd(8)} ${String(messages).padStart(9)} msgs ${run.seconds.toFixed(2).padStart(7)} s ${String(run.perSecond).padStart(8)} /s  CPU ${run.cpuSeconds} s`);
+  return run;
+}
+
+function loadConfluent(moduleDir: string): ConfluentModule {
+  const req = createRequire(path.join(path.resolve(moduleDir), 'noop.js'));
+  return req('@confluentinc/kafka-javascript') as ConfluentModule;
+}
+
+function confluentVersion(moduleDir: string): string {
+  const req = createRequire(path.join(path.resolve(moduleDir), 'noop.js'));
+  return (req('@confluentinc/kafka-javascript/package.json') as { version: string }).version;
+}
+
+export async function compareKafkaClients(opts: { messages: number; sendSize: number; moduleDir: string | null; log: Log }): Promise<ClientComparison> {
+  const { messages, sendSize, log } = opts;
+  const cfg = isolatedConfig('kclients');
+  const partitions = cfg.kafka.partitions;
+  const kafka = createKafka(cfg.kafka, 'bench');
+  const now = Date.now();
+  const pages: Message[][] = [];
+  for (let i = 0; i < messages; i += sendSize) {
+    const page: Message[] = [];
+    for (let j = i; j < Math.min(messages, i + sendSize); j++) page.push(sampleMessage(j, now));
+    pages.push(page);
+  }
+  const topics = { kafkajs: `${cfg.kafka.topic}.kafkajs`, confluent: `${cfg.kafka.topic}.confluent` };
+  const confluent = opts.moduleDir ? loadConfluent(opts.moduleDir) : null;
+  const result: ClientComparison = {
+    messages,
+    sendSize,
+    partitions,
+    confluentVersion: opts.moduleDir ? confluentVersion(opts.moduleDir) : null,
+    librdkafkaVersion: confluent?.librdkafkaVersion ?? null,
+    runs: [],
+  };
+  try {
+    for (const topic of Object.values(topics)) await ensureTopic(kafka, topic, partitions);
+    log(`produce: ${messages} messages, ${sendSize} per send, gzip, acks=all, one send in flight, ${partitions} partitions`);
+
+    const producer = kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    result.runs.push(await timed('kafkajs', 'produce', messages, async () => {
+      for (const page of pages) await producer.send({ topic: topics.kafkajs, messages: page, acks: -1, compression: CompressionTypes.GZIP });
+    }, log));
+    await producer.disconnect();
+
+    const brokers = cfg.kafka.brokers;
+    if (confluent) {
+      const ck = new confluent.KafkaJS.Kafka({ kafkaJS: { brokers, clientId: `${cfg.kafka.clientId}-bench` } });
+      const cp = ck.producer({
+        kafkaJS: { acks: -1, compression: confluent.KafkaJS.CompressionTypes['GZIP'] },
+        // Same ordering guarantee as the kafkajs producer above.
+        'max.in.flight.requests.per.connection': 1,
+      });
+      await cp.connect();
+      result.runs.push(await timed('confluent', 'produce', messages, async () => {
+        for (const page of pages) await cp.send({ topic: topics.confluent, messages: page });
+      }, log));
+      await cp.disconnect();
+    }
+
+    log(`consume: from the beginning, JSON.parse of every value, until ${messages} messages (group join included)`);
+    result.runs.push(await timed('kafkajs', 'consume', messages, async () => {
+      const consumer = kafka.consumer({ groupId: `${cfg.kafka.consumerGroup}.kafkajs`, maxBytesPerPartition: 512 * 1024, maxBytes: 2 * 1024 * 1024 });
+      await consumer.connect();
+      await consumer.subscribe({ topic: topics.kafkajs, fromBeginning: true });
+      let seen = 0;
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            eachBatch: async ({ batch }) => {
+              for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString('utf8'));
+              seen += batch.messages.length;
+              if (seen >= messages) resolve();
+            },
+          })
+          .catch(reject);
+      });
+      await consumer.disconnect();
+    }, log));
+
+    if (confluent) {
+      result.runs.push(await timed('confluent', 'consume', messages, async () => {
+        const ck = new confluent.KafkaJS.Kafka({ kafkaJS: { brokers, clientId: `${cfg.kafka.clientId}-bench` } });
+        const consumer = ck.consumer({
+          kafkaJS: { groupId: `${cfg.kafka.consumerGroup}.confluent`, fromBeginning: true },
+          'js.consumer.max.batch.size': 5000,
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topics.confluent] });
+        let seen = 0;
+        await new Promise<void>((resolve, reject) => {
+          consumer
+            .run({
+              eachBatch: async ({ batch }) => {
+                for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString('utf8'));
+                seen += batch.messages.length;
+                if (seen >= messages) resolve();
+              },
+            })
+            .catch(reject);
+        });
+        await consumer.disconnect();
+      }, log));
+    }
+    return result;
+  } finally {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
