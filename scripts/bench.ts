@@ -2,7 +2,7 @@
  * Throughput, latency, memory and the platform's own limits, measured in one run on this machine.
  *
  *   npm run bench -- [--events 1000000] [--rate 5000] [--duration 30] [--seed 1]
- *                    [--stress-ops 200000] [--skip-flatness] [--skip-latency] [--skip-platform]
+ *                    [--stress-ops 200000] [--flat-factor 4] [--skip-flatness] [--skip-latency] [--skip-platform]
  *
  * Each pipeline size runs in a child process so its CPU and RSS are its own (a process's RSS rarely shrinks,
  * and a small run would otherwise inherit the heap of a big one, or the other way round).
@@ -119,23 +119,25 @@ async function main(): Promise<void> {
   const duration = positive('duration', 30);
   const seed = Math.round(positive('seed', 1));
   const stressOps = Math.round(positive('stress-ops', 200_000));
-  const small = Math.max(1000, Math.round(events / 10));
+  // RSS must not grow with N: the pipeline runs again at flat-factor x N (4N by default) in its own process.
+  const flatFactor = positive('flat-factor', 4);
+  const flatEvents = Math.max(1000, Math.round(events * flatFactor));
   const started = new Date();
   const loadAvgAtStart = os.loadavg();
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-  log(`trackflow bench: N=${events}, flatness at ${small}, latency ${rate}/s for ${duration} s; ${os.cpus().length} CPUs, load ${loadAvgAtStart.map((x) => x.toFixed(1)).join(' ')} (shared, noisy)`);
+  log(`trackflow bench: N=${events}, flatness at ${flatEvents}, latency ${rate}/s for ${duration} s; ${os.cpus().length} CPUs, load ${loadAvgAtStart.map((x) => x.toFixed(1)).join(' ')} (shared, noisy)`);
 
   // Generated up front so neither pipeline run pays for it.
   await ensureDataset(events, seed, log);
-  if (!flag('skip-flatness')) await ensureDataset(small, seed, log);
+  if (!flag('skip-flatness')) await ensureDataset(flatEvents, seed, log);
 
-  let smallRun: PipelineResult | undefined;
-  if (!flag('skip-flatness')) {
-    log(`== pipeline N/10 = ${small}`);
-    smallRun = await runChild(small, seed, false);
-  }
   log(`== pipeline N = ${events}`);
   const mainRun = await runChild(events, seed, !flag('skip-platform'));
+  let flatRun: PipelineResult | undefined;
+  if (!flag('skip-flatness')) {
+    log(`== pipeline N = ${flatEvents} (flatness)`);
+    flatRun = await runChild(flatEvents, seed, false);
+  }
 
   let latency: LatencyResult | undefined;
   if (!flag('skip-latency')) {
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
     limits = await platformLimits(mainRun, stressOps);
   }
 
-  const checks = checkTargets(mainRun, smallRun, latency, limits);
+  const checks = checkTargets(mainRun, flatRun, latency, limits);
   const result = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -165,10 +167,10 @@ async function main(): Promise<void> {
       loadAvgAtEnd: os.loadavg(),
       note: 'shared 2-core machine, servers on the same host: numbers are noisy',
     },
-    params: { events, flatnessEvents: smallRun ? small : null, rate, duration, seed, stressOps },
+    params: { events, flatnessEvents: flatRun ? flatEvents : null, rate, duration, seed, stressOps },
     pipeline: mainRun,
-    flatness: smallRun
-      ? { small: smallRun, rssPeakMbSmall: smallRun.endToEnd.rssPeakMb, rssPeakMbMain: mainRun.endToEnd.rssPeakMb, ratio: mainRun.endToEnd.rssPeakMb / smallRun.endToEnd.rssPeakMb }
+    flatness: flatRun
+      ? { run: flatRun, rssPeakMbMain: mainRun.endToEnd.rssPeakMb, rssPeakMbFlatRun: flatRun.endToEnd.rssPeakMb, ratio: flatRun.endToEnd.rssPeakMb / mainRun.endToEnd.rssPeakMb }
       : null,
     latency,
     limits,
@@ -178,7 +180,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(`\n${summaryTable(mainRun, smallRun, latency, limits, checks)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
+  process.stdout.write(`\n${summaryTable(mainRun, flatRun, latency, limits, checks)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
 }
 
 (flag('child') ? child() : main()).catch((err: unknown) => {

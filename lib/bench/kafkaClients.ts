@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Message } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import { isolatedConfig } from '../../test/support/env';
 import { createKafka } from '../clients/kafka';
@@ -98,6 +98,32 @@ function confluentVersion(moduleDir: string): string {
   return (req('@confluentinc/kafka-javascript/package.json') as { version: string }).version;
 }
 
+/**
+ * kafkajs alone: a fresh group reads `topic` from the beginning with trackflow's fetch sizes and parses every
+ * value, nothing else, until `messages` have arrived. The client's own ceiling for the stream stage.
+ */
+export async function kafkajsRawConsume(kafka: Kafka, topic: string, groupId: string, messages: number): Promise<void> {
+  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 512 * 1024, maxBytes: 2 * 1024 * 1024 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let seen = 0;
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString('utf8'));
+            seen += batch.messages.length;
+            if (seen >= messages) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
 export async function compareKafkaClients(opts: { messages: number; sendSize: number; moduleDir: string | null; log: Log }): Promise<ClientComparison> {
   const { messages, sendSize, log } = opts;
   const cfg = isolatedConfig('kclients');
@@ -147,24 +173,7 @@ export async function compareKafkaClients(opts: { messages: number; sendSize: nu
     }
 
     log(`consume: from the beginning, JSON.parse of every value, until ${messages} messages (group join included)`);
-    result.runs.push(await timed('kafkajs', 'consume', messages, async () => {
-      const consumer = kafka.consumer({ groupId: `${cfg.kafka.consumerGroup}.kafkajs`, maxBytesPerPartition: 512 * 1024, maxBytes: 2 * 1024 * 1024 });
-      await consumer.connect();
-      await consumer.subscribe({ topic: topics.kafkajs, fromBeginning: true });
-      let seen = 0;
-      await new Promise<void>((resolve, reject) => {
-        consumer
-          .run({
-            eachBatch: async ({ batch }) => {
-              for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString('utf8'));
-              seen += batch.messages.length;
-              if (seen >= messages) resolve();
-            },
-          })
-          .catch(reject);
-      });
-      await consumer.disconnect();
-    }, log));
+    result.runs.push(await timed('kafkajs', 'consume', messages, () => kafkajsRawConsume(kafka, topics.kafkajs, `${cfg.kafka.consumerGroup}.kafkajs`, messages), log));
 
     if (confluent) {
       result.runs.push(await timed('confluent', 'consume', messages, async () => {

@@ -11,6 +11,7 @@ import { publishPendingCore, queueRowFields } from '../publish/publisher';
 import { readStreamTotals } from '../stream/commit';
 import { runConsumeLease } from '../stream/consumer';
 import type { ConsumerPerfResult, Log } from './platform';
+import { kafkajsRawConsume } from './kafkaClients';
 import { consumerPerformance } from './platform';
 import type { StageUsage } from './resources';
 import { measureStage } from './resources';
@@ -54,6 +55,8 @@ export interface PipelineResult {
   endToEnd: { seconds: number; eventsPerSecond: number; cpuSeconds: number; rssPeakMb: number };
   message: { sampled: number; avgValueBytes: number; avgKeyBytes: number; avgHeaderBytes: number; avgRecordBytes: number };
   consumerPerformance?: ConsumerPerfResult | { error: string };
+  /** kafkajs alone on the same topic: fetch and JSON.parse, no warehouse work (group join included). */
+  kafkajsRawConsume?: { messages: number; seconds: number; perSecond: number } | { error: string };
 }
 
 /** Average size of the records the publisher sent, rebuilt from a sample of the publish queue the same way. */
@@ -186,6 +189,16 @@ export async function runPipeline(
     };
 
     if (opts.consumerPerf) {
+      log(`  kafkajs alone (fetch + JSON.parse) on ${cfg.kafka.topic}`);
+      try {
+        const t0 = process.hrtime.bigint();
+        await kafkajsRawConsume(deps.kafka, cfg.kafka.topic, `${cfg.kafka.consumerGroup}.raw`, pb.published);
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        result.kafkajsRawConsume = { messages: pb.published, seconds: Number(seconds.toFixed(3)), perSecond: rate(pb.published, seconds) };
+        log(`    ${result.kafkajsRawConsume.perSecond} msgs/s`);
+      } catch (err) {
+        result.kafkajsRawConsume = { error: (err as Error).message };
+      }
       log(`  ConsumerPerformance on ${cfg.kafka.topic} (${pb.published} messages)`);
       try {
         result.consumerPerformance = await consumerPerformance({ topic: cfg.kafka.topic, messages: pb.published, bootstrap: opts.bootstrap }, log);

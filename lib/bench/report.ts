@@ -15,7 +15,7 @@ export interface TargetCheck {
   pass: boolean | null;
 }
 
-/** RSS at N within this factor of RSS at N/10 counts as flat. */
+/** Peak RSS of the larger run within this factor of the smaller run's counts as flat. */
 export const FLAT_RATIO = 1.25;
 
 const ok = <T extends object>(x: T | { error: string } | undefined): T | undefined => (x && !('error' in x) ? (x as T) : undefined);
@@ -28,13 +28,21 @@ export function ratio(a: number, b: number | undefined): number | undefined {
   return b && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(3)) : undefined;
 }
 
-export function checkTargets(main: PipelineResult, small: PipelineResult | undefined, latency: LatencyResult | undefined, limits: Limits): TargetCheck[] {
+/** The two pipeline sizes of the flatness check, smaller first. */
+export function flatnessPair(main: PipelineResult, other: PipelineResult | undefined): [PipelineResult, PipelineResult] | undefined {
+  if (!other) return undefined;
+  return other.events < main.events ? [other, main] : [main, other];
+}
+
+export function checkTargets(main: PipelineResult, other: PipelineResult | undefined, latency: LatencyResult | undefined, limits: Limits): TargetCheck[] {
   const cLimit = cassandraLimit(limits);
   const cRatio = ratio(main.ingest.perSecond, cLimit);
   const cp = ok(limits.consumerPerformance) ?? ok(main.consumerPerformance);
   const kRatio = ratio(main.consume.perSecond, cp?.messagesPerSecond);
-  const rssPeak = main.endToEnd.rssPeakMb;
-  const flat = small ? ratio(rssPeak, small.endToEnd.rssPeakMb) : undefined;
+  const rssPeak = Math.max(main.endToEnd.rssPeakMb, other?.endToEnd.rssPeakMb ?? 0);
+  const pair = flatnessPair(main, other);
+  const flat = pair ? ratio(pair[1].endToEnd.rssPeakMb, pair[0].endToEnd.rssPeakMb) : undefined;
+  const n = (x: number): string => x.toLocaleString('en-US');
   const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(0)}%`);
   const isStress = ok(limits.cassandra) && 'opsPerSecond' in (limits.cassandra as object);
   return [
@@ -54,8 +62,8 @@ export function checkTargets(main: PipelineResult, small: PipelineResult | undef
     },
     { target: 'worker RSS < 300 MB', measured: `${rssPeak} MB`, pass: rssPeak < 300 },
     {
-      target: `RSS flat in N (N/10 -> N, ratio <= ${FLAT_RATIO})`,
-      measured: small ? `${small.endToEnd.rssPeakMb} -> ${rssPeak} MB (x${flat})` : 'n/a',
+      target: `RSS flat in N (${pair ? `${n(pair[0].events)} -> ${n(pair[1].events)}` : 'two sizes'}, ratio <= ${FLAT_RATIO})`,
+      measured: pair ? `${pair[0].endToEnd.rssPeakMb} -> ${pair[1].endToEnd.rssPeakMb} MB (x${flat})` : 'n/a',
       pass: flat === undefined ? null : flat <= FLAT_RATIO,
     },
   ];
@@ -69,7 +77,7 @@ function table(rows: string[][]): string {
 
 export function summaryTable(
   main: PipelineResult,
-  small: PipelineResult | undefined,
+  other: PipelineResult | undefined,
   latency: LatencyResult | undefined,
   limits: Limits,
   checks: TargetCheck[],
@@ -110,13 +118,24 @@ export function summaryTable(
     ],
   ];
   const out = [table(rows)];
-  if (small) {
+  const raw = ok(main.kafkajsRawConsume);
+  if (raw) {
+    out.push(
+      `Kafka client ceiling: kafkajs alone (fetch + JSON.parse, same topic) ${fmt(raw.perSecond)}/s = ${r(raw.perSecond, cp?.messagesPerSecond)} of ConsumerPerformance; ` +
+        `trackflow's consumer = ${r(main.consume.perSecond, raw.perSecond)} of kafkajs alone`,
+    );
+  }
+  const pair = flatnessPair(main, other);
+  if (pair) {
+    const [lo, hi] = pair;
     const per = (['ingest', 'publish', 'consume'] as const)
-      .map((k) => `${k} ${small[k].usage.rssPeakMb} -> ${main[k].usage.rssPeakMb} MB (x${ratio(main[k].usage.rssPeakMb, small[k].usage.rssPeakMb)})`)
+      .map((k) => `${k} ${lo[k].usage.rssPeakMb} -> ${hi[k].usage.rssPeakMb} MB (x${ratio(hi[k].usage.rssPeakMb, lo[k].usage.rssPeakMb)})`)
       .join(', ');
     out.push(
-      `flatness: N/10=${fmt(small.events)} peak RSS ${small.endToEnd.rssPeakMb} MB, N=${fmt(main.events)} peak RSS ${main.endToEnd.rssPeakMb} MB, ratio ${ratio(main.endToEnd.rssPeakMb, small.endToEnd.rssPeakMb)}; per stage: ${per}`,
+      `flatness: N=${fmt(lo.events)} peak RSS ${lo.endToEnd.rssPeakMb} MB, N=${fmt(hi.events)} peak RSS ${hi.endToEnd.rssPeakMb} MB, ratio ${ratio(hi.endToEnd.rssPeakMb, lo.endToEnd.rssPeakMb)}; per stage: ${per}`,
     );
+    const rate = (r: PipelineResult): string => `ingest ${fmt(r.ingest.perSecond)}/s, publish ${fmt(r.publish.perSecond)}/s, consume ${fmt(r.consume.perSecond)}/s`;
+    out.push(`throughput at N=${fmt(other!.events)}: ${rate(other!)}`);
   }
   if (latency) {
     out.push(
