@@ -4,6 +4,10 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error
+elif [ -n "$(find patches -name '*.patch' -newer node_modules/.package-lock.json 2>/dev/null)" ]; then
+  # npm ci applies patches/ through postinstall; an existing install needs a changed patch applied too.
+  step "applying dependency patches"
+  npx --no-install patch-package --error-on-fail && touch node_modules/.package-lock.json
 fi
 
 if [ ! -f .env ]; then
