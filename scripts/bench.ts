@@ -2,7 +2,8 @@
  * Throughput, latency, memory and the platform's own limits, measured in one run on this machine.
  *
  *   npm run bench -- [--events 1000000] [--rate 5000] [--duration 30] [--seed 1]
- *                    [--stress-ops 200000] [--flat-factor 4] [--skip-flatness] [--skip-latency] [--skip-platform]
+ *                    [--stress-ops 200000] [--flat-factor 4] [--skip-flatness] [--skip-latency] [--skip-e2e]
+ *                    [--skip-platform]
  *
  * Each pipeline size runs in a child process so its CPU and RSS are its own (a process's RSS rarely shrinks,
  * and a small run would otherwise inherit the heap of a big one, or the other way round).
@@ -18,6 +19,8 @@ import { createKafka } from '../lib/clients/kafka';
 import { config } from '../lib/config';
 import type { LatencyResult } from '../lib/bench/latency';
 import { runLatency } from '../lib/bench/latency';
+import type { OrchestratedResult } from '../lib/bench/orchestrated';
+import { runOrchestrated } from '../lib/bench/orchestrated';
 import type { PipelineResult } from '../lib/bench/pipeline';
 import { ensureDataset, runPipeline } from '../lib/bench/pipeline';
 import type { Limits } from '../lib/bench/report';
@@ -146,13 +149,20 @@ async function main(): Promise<void> {
     log(`  p50 ${latency.p50Ms} ms, p95 ${latency.p95Ms} ms, p99 ${latency.p99Ms} ms (achieved ${latency.achievedRate}/s)`);
   }
 
+  let e2e: OrchestratedResult | undefined;
+  if (!flag('skip-e2e')) {
+    log(`== end to end through the Temporal workers: N = ${events}`);
+    e2e = await runOrchestrated(await ensureDataset(events, seed, log), { log });
+    log(`  ${e2e.consumed} events in ${e2e.seconds} s = ${e2e.eventsPerSecond}/s; pipeline worker peak ${e2e.workers.pipeline.rssPeakMb} MB, stream worker peak ${e2e.workers.stream.rssPeakMb} MB`);
+  }
+
   let limits: Limits = {};
   if (!flag('skip-platform')) {
     log('== platform limits');
     limits = await platformLimits(mainRun, stressOps);
   }
 
-  const checks = checkTargets(mainRun, flatRun, latency, limits);
+  const checks = checkTargets(mainRun, flatRun, latency, limits, e2e);
   const result = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -173,6 +183,7 @@ async function main(): Promise<void> {
       ? { run: flatRun, rssPeakMbMain: mainRun.endToEnd.rssPeakMb, rssPeakMbFlatRun: flatRun.endToEnd.rssPeakMb, ratio: flatRun.endToEnd.rssPeakMb / mainRun.endToEnd.rssPeakMb }
       : null,
     latency,
+    endToEndWorkers: e2e,
     limits,
     targets: checks,
   };
@@ -180,7 +191,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(`\n${summaryTable(mainRun, flatRun, latency, limits, checks)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
+  process.stdout.write(`\n${summaryTable(mainRun, flatRun, latency, limits, checks, e2e)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
 }
 
 (flag('child') ? child() : main()).catch((err: unknown) => {

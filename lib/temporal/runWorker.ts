@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type http from 'node:http';
 import { Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
@@ -7,6 +8,7 @@ import { createKafka } from '../clients/kafka';
 import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
 import { Metrics } from '../metrics';
+import { bundleWorkflowsInChild } from './bundle';
 import { connectWorker } from './connection';
 import { JsonLogger } from './log';
 
@@ -54,18 +56,24 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   try {
     const activities = opts.pick(createActivities({ cassandra, kafka, mysql, config: cfg, metrics }));
     connection = await connectWorker(cfg.temporal);
-    worker = await Worker.create({
-      connection,
-      namespace: cfg.temporal.namespace,
-      taskQueue: opts.taskQueue,
-      workflowsPath: opts.workflowsPath,
-      activities,
-      shutdownGraceTime: SHUTDOWN_GRACE,
-      // Cancellation reaches an activity only on a heartbeat response; the default throttle (80% of a 30s
-      // heartbeat timeout) would make `stream drain` wait up to 24s.
-      maxHeartbeatThrottleInterval: '2s',
-      identity: `trackflow-${opts.name}@${process.pid}`,
-    });
+    const bundlePath = opts.workflowsPath ? await bundleWorkflowsInChild(opts.workflowsPath) : undefined;
+    try {
+      worker = await Worker.create({
+        connection,
+        namespace: cfg.temporal.namespace,
+        taskQueue: opts.taskQueue,
+        ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
+        activities,
+        shutdownGraceTime: SHUTDOWN_GRACE,
+        // Cancellation reaches an activity only on a heartbeat response; the default throttle (80% of a 30s
+        // heartbeat timeout) would make `stream drain` wait up to 24s.
+        maxHeartbeatThrottleInterval: '2s',
+        identity: `trackflow-${opts.name}@${process.pid}`,
+      });
+    } finally {
+      // Worker.create has read the bundle by now (or failed); the file is not needed any more.
+      if (bundlePath) fs.rmSync(bundlePath, { force: true });
+    }
     const w = worker;
     server = await metrics.serve(opts.metricsPort, () => ({
       ok: w.getState() === 'RUNNING',
