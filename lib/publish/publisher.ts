@@ -189,8 +189,12 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
 
       for (let chunk = progress.nextChunk; chunk <= maxChunk; chunk++) {
         const fromSeq = chunk === progress.nextChunk ? progress.nextSeq : 0;
-        const fetchPage = (state: string | undefined) =>
-          deps.cassandra.execute(q.page, [ingestBatch, chunk, fromSeq], { prepare: true, fetchSize: pageSize, pageState: state });
+        const fetchPage = (state: string | undefined): Promise<types.ResultSet> => {
+          const read = deps.cassandra.execute(q.page, [ingestBatch, chunk, fromSeq], { prepare: true, fetchSize: pageSize, pageState: state });
+          // A read-ahead still pending when a send fails must not become an unhandled rejection; awaiting it still throws.
+          read.catch(() => undefined);
+          return read;
+        };
         let next: Promise<types.ResultSet> | undefined = fetchPage(undefined);
         while (next) {
           const rs: types.ResultSet = await next;
@@ -203,7 +207,7 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
             await acknowledge(inFlight);
             inFlight = undefined;
             if (summary.published >= maxEvents) {
-              // Let the in-flight read finish so the driver does not log an unhandled rejection.
+              // Let the read-ahead finish before the caller may shut the client down.
               await next?.catch(() => undefined);
               await saving;
               summary.more = true;
