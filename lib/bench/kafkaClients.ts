@@ -4,10 +4,9 @@ import type { Kafka, Message } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import { isolatedConfig } from '../../test/support/env';
 import { createKafka } from '../clients/kafka';
-import type { TrackingMessageV1 } from '../domain/message';
 import { encodeMessage, messageKey } from '../domain/message';
-import { makeTimeUuid } from '../domain/timeuuid';
 import { ensureTopic } from '../kafka/topics';
+import { clickMessage } from './latency';
 import type { Log } from './platform';
 
 /**
@@ -51,23 +50,24 @@ interface ConfluentConsumer {
   run(r: { eachBatch: (p: { batch: { messages: { value: Buffer | null }[] } }) => Promise<void> }): Promise<void>;
 }
 
-const JOBS = 5000;
-
 function sampleMessage(i: number, now: number): Message {
-  const job = 1 + ((i * 7919) % JOBS);
-  const m: TrackingMessageV1 = {
-    v: 1,
-    event_id: makeTimeUuid(now, i % 10_000, Math.floor(i / 10_000), '00163e5a0b03'),
-    ts: new Date(now).toISOString(),
-    job_id: job,
-    custom_track: 'click',
-    bid: 1,
-    campaign_id: 1 + (job % 100),
-    group_id: job % 11,
-    publisher_id: 1 + (i % 5),
-    pub: `bench-00000000:${i}`,
-  };
+  const m = { ...clickMessage(i, now), pub: `bench-00000000:${i}` };
   return { key: messageKey(m), value: encodeMessage(m) };
+}
+
+/** Feeds every batch to a JSON.parse of each value until `messages` have been seen. */
+async function parseUntilSeen(
+  messages: number,
+  run: (eachBatch: (p: { batch: { messages: { value: Buffer | null }[] } }) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  let seen = 0;
+  await new Promise<void>((resolve, reject) => {
+    run(async ({ batch }) => {
+      for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString('utf8'));
+      seen += batch.messages.length;
+      if (seen >= messages) resolve();
+    }).catch(reject);
+  });
 }
 
 async function timed(client: ClientRun['client'], stage: ClientRun['stage'], messages: number, fn: () => Promise<void>, log: Log): Promise<ClientRun> {
@@ -107,18 +107,7 @@ export async function kafkajsRawConsume(kafka: Kafka, topic: string, groupId: st
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    let seen = 0;
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString('utf8'));
-            seen += batch.messages.length;
-            if (seen >= messages) resolve();
-          },
-        })
-        .catch(reject);
-    });
+    await parseUntilSeen(messages, (eachBatch) => consumer.run({ eachBatch }));
   } finally {
     await consumer.disconnect();
   }
@@ -184,18 +173,7 @@ export async function compareKafkaClients(opts: { messages: number; sendSize: nu
         });
         await consumer.connect();
         await consumer.subscribe({ topics: [topics.confluent] });
-        let seen = 0;
-        await new Promise<void>((resolve, reject) => {
-          consumer
-            .run({
-              eachBatch: async ({ batch }) => {
-                for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString('utf8'));
-                seen += batch.messages.length;
-                if (seen >= messages) resolve();
-              },
-            })
-            .catch(reject);
-        });
+        await parseUntilSeen(messages, (eachBatch) => consumer.run({ eachBatch }));
         await consumer.disconnect();
       }, log));
     }

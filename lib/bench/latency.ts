@@ -32,7 +32,8 @@ const JOBS = 5000;
 const POLL_MS = 50;
 const MAX_IN_FLIGHT = 8;
 
-function clickMessage(i: number, now: number): TrackingMessageV1 {
+/** The i-th of a stream of distinct, countable contract messages (clicks spread over JOBS jobs). */
+export function clickMessage(i: number, now: number): TrackingMessageV1 {
   // Keys spread over JOBS jobs (a stride prime to JOBS visits all of them), every event id distinct.
   const job = 1 + ((i * 7919) % JOBS);
   return {
