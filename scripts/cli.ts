@@ -1,4 +1,4 @@
-import { EXIT, UsageError } from '../lib/cli/command';
+import { EXIT, UsageError, wantsHelp } from '../lib/cli/command';
 import { COMMANDS } from '../lib/cli/registry';
 import '../lib/cli/commands';
 
@@ -29,6 +29,10 @@ async function main(): Promise<number> {
     return EXIT.usage;
   }
   const command = await entry.load();
+  if (!command.handlesHelp && wantsHelp(rest)) {
+    process.stdout.write(command.help + '\n');
+    return EXIT.ok;
+  }
   try {
     return await command.run(rest);
   } catch (err) {

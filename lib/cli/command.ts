@@ -4,6 +4,8 @@ export interface Command {
   summary: string;
   /** Full help text printed by `trackflow <name> --help`. */
   help: string;
+  /** Set when the command prints its own help (per sub-command); otherwise the dispatcher answers --help. */
+  handlesHelp?: boolean;
   run(argv: string[]): Promise<number>;
 }
 

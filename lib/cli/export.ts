@@ -3,7 +3,7 @@ import type { Pool } from 'mysql2/promise';
 import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
 import { canonicalDecimal } from '../domain/transform';
-import { EXIT, UsageError, wantsHelp, type Command } from './command';
+import { EXIT, UsageError, type Command } from './command';
 
 export const EVENT_COLUMNS = [
   'job_id', 'dates', 'hours', 'publisher_id', 'campaign_id', 'group_id', 'bid_set', 'clicks', 'spend_hour',
@@ -74,10 +74,6 @@ export const command: Command = {
   summary: 'Print the warehouse events table in contract column order (export events [--csv|--json])',
   help,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(help + '\n');
-      return EXIT.ok;
-    }
     const json = argv.includes('--json');
     const csv = argv.includes('--csv');
     if (json && csv) throw new UsageError('choose one of --csv and --json');

@@ -1,4 +1,4 @@
-import { EXIT, UsageError, output, wantsHelp, type Command } from './command';
+import { EXIT, UsageError, output, type Command } from './command';
 import { writeDataset } from '../domain/generator';
 
 const help = `Usage: trackflow generate --events N --seed S --out DIR [--bad-rate R] [--days D] [--gzip] [--json]
@@ -45,10 +45,6 @@ export const command: Command = {
   summary: 'Write a synthetic tracking export, job export and manifest (seeded, deterministic)',
   help,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(help + '\n');
-      return EXIT.ok;
-    }
     const a = parseArgs(argv);
     const events = num(a['events'], 'events', undefined, (n) => Number.isInteger(n) && n >= 0);
     const seed = num(a['seed'], 'seed', 1, (n) => Number.isInteger(n));

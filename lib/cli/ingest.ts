@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import type { Command } from './command';
-import { EXIT, UsageError, output, wantsHelp } from './command';
+import { EXIT, UsageError, output } from './command';
 import { config } from '../config';
 import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
 import { ingestWorkflowId } from '../temporal/ids';
@@ -85,10 +85,6 @@ async function follow(handle: WorkflowHandle<typeof ingestAndPublish>, quiet: bo
 }
 
 async function run(argv: string[]): Promise<number> {
-  if (wantsHelp(argv)) {
-    process.stdout.write(HELP + '\n');
-    return EXIT.ok;
-  }
   const { values, positionals } = parseFlags(
     argv,
     { landing: { type: 'string' }, 'no-publish': { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },

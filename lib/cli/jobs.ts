@@ -1,4 +1,4 @@
-import { EXIT, UsageError, output, wantsHelp, type Command } from './command';
+import { EXIT, UsageError, output, type Command } from './command';
 import { config } from '../config';
 import { createMysqlPool } from '../clients/mysql';
 import { loadJobsCore } from '../ingest/jobs';
@@ -15,10 +15,6 @@ export const command: Command = {
   summary: 'Load a job export into the job dimension (jobs load <file>)',
   help,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(help + '\n');
-      return EXIT.ok;
-    }
     const json = argv.includes('--json');
     const args = argv.filter((a) => a !== '--json');
     const unknown = args.find((a) => a.startsWith('-'));

@@ -1,7 +1,7 @@
 import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
 import { pruneLedger } from '../stream/ledger';
-import { EXIT, UsageError, output, wantsHelp, type Command } from './command';
+import { EXIT, UsageError, output, type Command } from './command';
 import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow ledger prune --older-than DAYS [--batch-size N] [--json]
@@ -46,10 +46,6 @@ export const command: Command = {
   summary: 'Retention of the event-id ledger (ledger prune --older-than DAYS)',
   help,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(help + '\n');
-      return EXIT.ok;
-    }
     const args = parseArgs(argv);
     const pool = createMysqlPool(config().mysql, { connectionLimit: 1 });
     try {

@@ -4,7 +4,7 @@ import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
 import { formatReconcile } from '../reconcile/equations';
 import { BatchNotFoundError, reconcile } from '../reconcile/gather';
-import { EXIT, UsageError, output, wantsHelp, type Command } from './command';
+import { EXIT, UsageError, output, type Command } from './command';
 import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow reconcile [--batch ID] [--json]
@@ -38,10 +38,6 @@ export const command: Command = {
   summary: 'Count every stage from the lake to the warehouse and check that they add up (exit 1 if not)',
   help,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(help + '\n');
-      return EXIT.ok;
-    }
     const args = parseArgs(argv);
     const cfg = config();
     const cassandra = createCassandraClient(cfg.cassandra);

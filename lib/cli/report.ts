@@ -5,7 +5,7 @@ import { config } from '../config';
 import type { Section } from '../report/format';
 import { SECTIONS, formatCsv, formatHtml, formatText, toJson } from '../report/format';
 import { queryReport } from '../report/queries';
-import { EXIT, UsageError, wantsHelp, type Command } from './command';
+import { EXIT, UsageError, type Command } from './command';
 import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow report [--json | --csv] [--section company|campaign|jobs|hourly] [--html FILE] [--top N]
@@ -86,10 +86,6 @@ export const command: Command = {
   summary: 'Clicks, spend and conversions per company, campaign, top jobs and hour (report [--json|--csv] [--html FILE])',
   help,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(help + '\n');
-      return EXIT.ok;
-    }
     const args = parseArgs(argv);
     const pool = createMysqlPool(config().mysql, { connectionLimit: 4 });
     try {

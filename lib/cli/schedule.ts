@@ -172,4 +172,5 @@ async function run(argv: string[]): Promise<number> {
   });
 }
 
-export const command: Command = { name: 'schedule', summary: 'Create and manage the daily ingest schedule', help: HELP, run };
+// Sub-commands have their own help texts, so this command answers --help itself.
+export const command: Command = { name: 'schedule', summary: 'Create and manage the daily ingest schedule', help: HELP, handlesHelp: true, run };

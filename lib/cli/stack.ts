@@ -6,7 +6,7 @@ import type { ServiceName } from '../stack/services';
 import { SERVICE_NAMES, StackError, down, logFileOf, reset, status, up } from '../stack/stack';
 import { tailFile } from '../stack/proc';
 import type { Command } from './command';
-import { EXIT, UsageError, output, wantsHelp } from './command';
+import { EXIT, UsageError, output } from './command';
 
 const help = `Usage: trackflow stack <up|down|status|logs|reset> [options]
 
@@ -34,9 +34,9 @@ export const command: Command = {
   summary: 'Provision and run the local Cassandra, Kafka, MariaDB and Temporal servers',
   help,
   async run(argv) {
-    if (wantsHelp(argv) || !argv.length) {
+    if (!argv.length) {
       process.stdout.write(help + '\n');
-      return argv.length ? EXIT.ok : EXIT.usage;
+      return EXIT.usage;
     }
     const { values, positionals } = parseArgs({
       args: argv,

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { config } from '../config';
 import type { Command } from './command';
-import { EXIT, UsageError, output, wantsHelp } from './command';
+import { EXIT, UsageError, output } from './command';
 import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
 import { streamWorkflowId } from '../temporal/ids';
 import type { StreamStatus } from '../../workflows';
@@ -53,15 +53,11 @@ function renderStatus(workflowId: string, runStatus: string, s: StreamStatus | u
 
 async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || wantsHelp([sub])) {
+  if (!sub) {
     process.stdout.write(HELP + '\n');
-    return sub ? EXIT.ok : EXIT.usage;
+    return EXIT.usage;
   }
   if (!(SUBS as readonly string[]).includes(sub)) throw new UsageError(`unknown sub-command "${sub}"`);
-  if (wantsHelp(rest)) {
-    process.stdout.write(HELP + '\n');
-    return EXIT.ok;
-  }
   const { values } = parseFlags(rest, {
     json: { type: 'boolean' },
     wait: { type: 'boolean' },

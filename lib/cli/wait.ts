@@ -7,7 +7,7 @@ import type { TopicLag } from '../reconcile/lag';
 import { readPendingBatches, readTopicLag } from '../reconcile/lag';
 import { readStoredOffsets } from '../stream/commit';
 import type { ReconcileDeps } from '../reconcile/gather';
-import { EXIT, UsageError, wantsHelp, type Command } from './command';
+import { EXIT, UsageError, type Command } from './command';
 import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow wait --caught-up [--timeout S] [--json]
@@ -121,10 +121,6 @@ export const command: Command = {
   summary: 'Wait until every published event is consumed and committed (wait --caught-up [--timeout S])',
   help,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(help + '\n');
-      return EXIT.ok;
-    }
     return runWait(config(), parseArgs(argv));
   },
 };
