@@ -8,6 +8,7 @@ import { encodeMessage, messageKey } from '../domain/message';
 import { ensureTopic } from '../kafka/topics';
 import { clickMessage } from './latency';
 import type { Log } from './platform';
+import { measureStage } from './resources';
 
 /**
  * kafkajs and @confluentinc/kafka-javascript side by side: the same messages, the same topic layout, the same
@@ -71,31 +72,26 @@ async function parseUntilSeen(
 }
 
 async function timed(client: ClientRun['client'], stage: ClientRun['stage'], messages: number, fn: () => Promise<void>, log: Log): Promise<ClientRun> {
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await fn();
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
+  const { usage } = await measureStage(`${client} ${stage}`, fn);
   const run: ClientRun = {
     client,
     stage,
     messages,
-    seconds: Number(seconds.toFixed(2)),
-    perSecond: Math.round(messages / seconds),
-    cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
+    seconds: Number(usage.seconds.toFixed(2)),
+    perSecond: Math.round(messages / usage.seconds),
+    cpuSeconds: Number(usage.cpuSeconds.toFixed(1)),
   };
   log(`  ${client.padEnd(9)} ${stage.padEnd(8)} ${String(messages).padStart(9)} msgs ${run.seconds.toFixed(2).padStart(7)} s ${String(run.perSecond).padStart(8)} /s  CPU ${run.cpuSeconds} s`);
   return run;
 }
 
-function loadConfluent(moduleDir: string): ConfluentModule {
+/** The Confluent client and its version, resolved from `moduleDir`'s node_modules. */
+function loadConfluent(moduleDir: string): { module: ConfluentModule; version: string } {
   const req = createRequire(path.join(path.resolve(moduleDir), 'noop.js'));
-  return req('@confluentinc/kafka-javascript') as ConfluentModule;
-}
-
-function confluentVersion(moduleDir: string): string {
-  const req = createRequire(path.join(path.resolve(moduleDir), 'noop.js'));
-  return (req('@confluentinc/kafka-javascript/package.json') as { version: string }).version;
+  return {
+    module: req('@confluentinc/kafka-javascript') as ConfluentModule,
+    version: (req('@confluentinc/kafka-javascript/package.json') as { version: string }).version,
+  };
 }
 
 /**
@@ -126,12 +122,13 @@ export async function compareKafkaClients(opts: { messages: number; sendSize: nu
     pages.push(page);
   }
   const topics = { kafkajs: `${cfg.kafka.topic}.kafkajs`, confluent: `${cfg.kafka.topic}.confluent` };
-  const confluent = opts.moduleDir ? loadConfluent(opts.moduleDir) : null;
+  const loaded = opts.moduleDir ? loadConfluent(opts.moduleDir) : null;
+  const confluent = loaded?.module ?? null;
   const result: ClientComparison = {
     messages,
     sendSize,
     partitions,
-    confluentVersion: opts.moduleDir ? confluentVersion(opts.moduleDir) : null,
+    confluentVersion: loaded?.version ?? null,
     librdkafkaVersion: confluent?.librdkafkaVersion ?? null,
     runs: [],
   };

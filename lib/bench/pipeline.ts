@@ -191,10 +191,10 @@ export async function runPipeline(
     if (opts.consumerPerf) {
       log(`  kafkajs alone (fetch + JSON.parse) on ${cfg.kafka.topic}`);
       try {
-        const t0 = process.hrtime.bigint();
-        await kafkajsRawConsume(deps.kafka, cfg.kafka.topic, `${cfg.kafka.consumerGroup}.raw`, pb.published);
-        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        result.kafkajsRawConsume = { messages: pb.published, seconds: Number(seconds.toFixed(3)), perSecond: rate(pb.published, seconds) };
+        const { usage } = await measureStage('kafkajs alone', () =>
+          kafkajsRawConsume(deps.kafka, cfg.kafka.topic, `${cfg.kafka.consumerGroup}.raw`, pb.published),
+        );
+        result.kafkajsRawConsume = { messages: pb.published, seconds: usage.seconds, perSecond: rate(pb.published, usage.seconds) };
         log(`    ${result.kafkajsRawConsume.perSecond} msgs/s`);
       } catch (err) {
         result.kafkajsRawConsume = { error: (err as Error).message };

@@ -19,6 +19,8 @@ export interface TargetCheck {
 /** Peak RSS of the larger run within this factor of the smaller run's counts as flat. */
 export const FLAT_RATIO = 1.25;
 
+const fmt = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
+
 const ok = <T extends object>(x: T | { error: string } | undefined): T | undefined => (x && !('error' in x) ? (x as T) : undefined);
 
 export function cassandraLimit(l: Limits): number | undefined {
@@ -55,7 +57,6 @@ export function checkTargets(
   );
   const pair = flatnessPair(main, other);
   const flat = pair ? ratio(pair[1].endToEnd.rssPeakMb, pair[0].endToEnd.rssPeakMb) : undefined;
-  const n = (x: number): string => x.toLocaleString('en-US');
   const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(0)}%`);
   const isStress = ok(limits.cassandra) && 'opsPerSecond' in (limits.cassandra as object);
   return [
@@ -75,7 +76,7 @@ export function checkTargets(
     },
     { target: 'worker RSS < 300 MB', measured: `${rssPeak} MB`, pass: rssPeak < 300 },
     {
-      target: `RSS flat in N (${pair ? `${n(pair[0].events)} -> ${n(pair[1].events)}` : 'two sizes'}, ratio <= ${FLAT_RATIO})`,
+      target: `RSS flat in N (${pair ? `${fmt(pair[0].events)} -> ${fmt(pair[1].events)}` : 'two sizes'}, ratio <= ${FLAT_RATIO})`,
       measured: pair ? `${pair[0].endToEnd.rssPeakMb} -> ${pair[1].endToEnd.rssPeakMb} MB (x${flat})` : 'n/a',
       pass: flat === undefined ? null : flat <= FLAT_RATIO,
     },
@@ -96,7 +97,6 @@ export function summaryTable(
   checks: TargetCheck[],
   e2e?: OrchestratedResult,
 ): string {
-  const fmt = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
   const pp = ok(limits.producerPerformance);
   const cp = ok(limits.consumerPerformance) ?? ok(main.consumerPerformance);
   const cLimit = cassandraLimit(limits);

@@ -9,16 +9,6 @@ export function isTimeUuid(value: string): boolean {
   return UUID_RE.test(value);
 }
 
-/** The 60-bit timestamp in 100-ns units since 1582-10-15, or throws for anything that is not a v1 UUID. */
-export function timeUuidTicks(value: string): bigint {
-  if (!isTimeUuid(value)) throw new TypeError(`not a version-1 time UUID: "${value}"`);
-  const hex = value.toLowerCase();
-  const timeLow = hex.slice(0, 8);
-  const timeMid = hex.slice(9, 13);
-  const timeHi = hex.slice(15, 18); // drop the version nibble
-  return BigInt(`0x${timeHi}${timeMid}${timeLow}`);
-}
-
 /** GREGORIAN_OFFSET in milliseconds; the offset is a whole number of them. */
 const GREGORIAN_OFFSET_MS = 12_219_292_800_000;
 
