@@ -39,8 +39,10 @@ export function createIngestActivities(deps: ActivityDeps) {
         input,
         {
           resumeFrom,
+          limits: deps.config.ingest,
           onProgress: (p) => ctx?.heartbeat(p),
-          keepAlive: () => ctx?.heartbeat(resumeFrom),
+          keepAlive: (p) => ctx?.heartbeat(p ?? resumeFrom),
+          warn: (message) => ctx?.log.warn(message),
           crashAfterRows,
         },
       );

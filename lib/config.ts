@@ -55,7 +55,19 @@ export interface TemporalConfig {
   tls: TlsConfig;
 }
 
+/** Per-file limits of the tracking ingest and the job loader (docs/reliability.md). */
+export interface IngestLimitsConfig {
+  maxRecordBytes: number;
+  maxRecordFields: number;
+  maxDecompressedBytes: number;
+  maxRejects: number;
+  maxRejectRatio: number;
+  rejectRatioMinRecords: number;
+  heartbeatMs: number;
+}
+
 export interface Config {
+  ingest: IngestLimitsConfig;
   cassandra: CassandraConfig;
   kafka: KafkaConfig;
   mysql: MysqlConfig;
@@ -94,6 +106,26 @@ function int(env: Env, key: string, fallback: number, min = 0, max = Number.MAX_
   return n;
 }
 
+function ratio(env: Env, key: string, fallback: number): number {
+  const raw = optional(env, key);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${key} must be a number between 0 and 1, got "${raw}"`);
+  return n;
+}
+
+function ingestLimits(env: Env): IngestLimitsConfig {
+  return {
+    maxRecordBytes: int(env, 'TRACKFLOW_INGEST_MAX_RECORD_BYTES', 1 << 20, 1024, 64 << 20),
+    maxRecordFields: int(env, 'TRACKFLOW_INGEST_MAX_RECORD_FIELDS', 1000, 30, 100_000),
+    maxDecompressedBytes: int(env, 'TRACKFLOW_INGEST_MAX_DECOMPRESSED_BYTES', 64 * 1024 ** 3, 1024),
+    maxRejects: int(env, 'TRACKFLOW_INGEST_MAX_REJECTS', 10_000, 0),
+    maxRejectRatio: ratio(env, 'TRACKFLOW_INGEST_MAX_REJECT_RATIO', 0.5),
+    rejectRatioMinRecords: int(env, 'TRACKFLOW_INGEST_REJECT_RATIO_MIN_RECORDS', 1000, 1),
+    heartbeatMs: int(env, 'TRACKFLOW_INGEST_HEARTBEAT_MS', 5000, 100, 60_000),
+  };
+}
+
 function bool(env: Env, key: string, fallback: boolean): boolean {
   const raw = optional(env, key)?.toLowerCase();
   if (raw === undefined) return fallback;
@@ -129,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
   const xdgState = optional(env, 'XDG_STATE_HOME') ?? path.join(os.homedir(), '.local', 'state');
   const topic = str(env, 'TRACKFLOW_KAFKA_TOPIC', 'trackflow.events');
   return {
+    ingest: ingestLimits(env),
     cassandra: {
       contactPoints: list(env, 'TRACKFLOW_CASSANDRA_CONTACT_POINTS', '127.0.0.1:9042'),
       localDataCenter: str(env, 'TRACKFLOW_CASSANDRA_LOCAL_DC', 'datacenter1'),

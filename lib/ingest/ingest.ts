@@ -6,11 +6,13 @@ import type { IngestSummary } from '../../activities/types';
 import {
   IDX,
   LAKE_COLUMNS,
-  checkHeader,
+  STANDARD_PLAN,
   checkRecord,
+  planColumns,
+  type ColumnPlan,
   type TrackingRow,
 } from '../domain/tracking';
-import { batchIdFor, hashFile, readCsvRecords, statOrFail } from './reader';
+import { DEFAULT_READ_LIMITS, batchIdFor, hashFile, readCsvRecords, statOrFail, type ReadLimits } from './reader';
 
 /** Checkpoint of an ingest: every record up to `line` is durably handled. Sent as heartbeat details. */
 export interface IngestProgress {
@@ -22,11 +24,38 @@ export interface IngestProgress {
   rejected: number;
 }
 
+/** Per-file limits (lib/config.ts `ingest`): one bad record is quarantined, a file of them fails. */
+export interface IngestLimits extends ReadLimits {
+  /** More rejects than this fails the file. */
+  maxRejects: number;
+  /** A reject share above this, once `rejectRatioMinRecords` records are read, fails the file. */
+  maxRejectRatio: number;
+  rejectRatioMinRecords: number;
+  /** Heartbeat period, whatever the rows do. */
+  heartbeatMs: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: IngestLimits = {
+  ...DEFAULT_READ_LIMITS,
+  maxRejects: 10_000,
+  maxRejectRatio: 0.5,
+  rejectRatioMinRecords: 1000,
+  heartbeatMs: 5000,
+};
+
 export interface IngestCoreOptions {
+  limits?: IngestLimits;
   resumeFrom?: IngestProgress;
   onProgress?: (p: IngestProgress) => void;
-  /** Called during long phases without a new checkpoint (hashing), so a heartbeat timeout does not fire. */
-  keepAlive?: () => void;
+  /** Warnings about the file as a whole (its header), once per file. */
+  warn?: (message: string) => void;
+  /**
+   * Called every `heartbeatMs` and during long phases without a new checkpoint (hashing, slow decompression,
+   * blank lines), with the last checkpoint, so a heartbeat timeout does not fire while work goes on.
+   */
+  keepAlive?: (p?: IngestProgress) => void;
+  /** Test hook: runs after the file is hashed and before it is read again. */
+  afterHash?: () => Promise<void>;
   /** Fault injection for tests: throw once this many rows have been read and written, before checkpointing. */
   crashAfterRows?: number;
   chunkRows?: number;
@@ -65,7 +94,7 @@ interface Statements {
 }
 
 function statements(ks: string): Statements {
-  const eventCols = [...LAKE_COLUMNS, 'hour', 'source_file', 'ingest_batch', 'line_number'];
+  const eventCols = [...LAKE_COLUMNS, 'hour', 'source_file', 'ingest_batch', 'line_number', 'extras'];
   return {
     insertEvent: `INSERT INTO ${ks}.events_by_hour (${eventCols.join(', ')}) VALUES (${eventCols.map(() => '?').join(', ')})`,
     insertQueue:
@@ -180,12 +209,13 @@ async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Rejec
     written++;
     const v = row.values;
     // An empty field is left unset (undefined), not bound as null: a bound null writes a tombstone per cell.
-    const eventParams: unknown[] = new Array<unknown>(v.length + 4);
+    const eventParams: unknown[] = new Array<unknown>(v.length + 5);
     for (let i = 0; i < v.length; i++) eventParams[i] = v[i] ?? undefined;
     eventParams[v.length] = row.hour;
     eventParams[v.length + 1] = ctx.sourceFile;
     eventParams[v.length + 2] = batch;
     eventParams[v.length + 3] = line;
+    eventParams[v.length + 4] = row.extras;
     let eg = eventGroups.get(row.hour);
     if (!eg) eventGroups.set(row.hour, (eg = []));
     eg.push(eventParams);
@@ -244,6 +274,78 @@ async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Rejec
   return { written, alreadyPresent };
 }
 
+/** Rejects so far past a cap: the file fails (what it stored is still published). */
+function checkRejectCaps(limits: IngestLimits, sourceFile: string, rejected: number, read: number): void {
+  if (rejected > limits.maxRejects) {
+    throw ApplicationFailure.nonRetryable(
+      `${sourceFile}: more than ${limits.maxRejects} rejected records; the file stops here (rows before are kept)`,
+      'TooManyRejects',
+    );
+  }
+  if (read >= limits.rejectRatioMinRecords && rejected / read > limits.maxRejectRatio) {
+    throw ApplicationFailure.nonRetryable(
+      `${sourceFile}: ${rejected} of ${read} records rejected, over the ${limits.maxRejectRatio} limit; the file stops here (rows before are kept)`,
+      'TooManyRejects',
+    );
+  }
+}
+
+/**
+ * Closes a batch: its counts become final and it is queued for publish. `error` marks a file that stopped
+ * part-way: its stored rows are published all the same (docs/reliability.md), but the file is not registered,
+ * so a corrected copy (another hash) is a batch of its own and finds those rows already present.
+ */
+async function finishBatch(
+  ctx: IngestContext,
+  progress: IngestProgress,
+  maxChunk: number,
+  file: { hash: string; size: number },
+  error?: string,
+): Promise<void> {
+  const { cassandra: client, keyspace: ks } = ctx.deps;
+  const finished = new Date();
+  await client.execute(
+    `UPDATE ${ks}.ingest_batches SET status = 'ingested', rows_read = ?, written = ?, already_present = ?, rejected = ?, ` +
+      `max_chunk = ?, finished_at = ?, content_hash = ?, source_file = ?, error = ? WHERE ingest_batch = ?`,
+    [progress.rowsRead, progress.written, progress.alreadyPresent, progress.rejected, maxChunk, finished, file.hash, ctx.sourceFile, error ?? null, ctx.batch],
+    { prepare: true },
+  );
+  await client.execute(`INSERT INTO ${ks}.publish_pending (shard, ingest_batch, enqueued_at) VALUES (0, ?, ?)`, [ctx.batch, finished], {
+    prepare: true,
+  });
+  if (error !== undefined) return;
+  await client.execute(
+    `INSERT INTO ${ks}.file_registry (content_hash, ingest_batch, source_file, size_bytes, status, registered_at) VALUES (?, ?, ?, ?, 'ingested', ?)`,
+    [file.hash, ctx.batch, ctx.sourceFile, file.size, finished],
+    { prepare: true },
+  );
+}
+
+/**
+ * A file that cannot go on (bad gzip, a cap, a changed file). Rows already stored stay and are published: the
+ * checkpointed counts are final. A file that failed before any data row (header) is only marked failed.
+ */
+async function closeFailed(
+  ctx: IngestContext,
+  progress: IngestProgress,
+  file: { hash: string; size: number },
+  headerSeen: boolean,
+  err: ApplicationFailure,
+): Promise<void> {
+  const { cassandra: client, keyspace: ks } = ctx.deps;
+  try {
+    if (headerSeen && progress.rowsRead > 0) {
+      await finishBatch(ctx, progress, Math.floor(progress.line / QUEUE_CHUNK_LINES), file, `${err.type ?? 'Error'}: ${err.message}`.slice(0, 500));
+      return;
+    }
+    await client.execute(`UPDATE ${ks}.ingest_batches SET status = 'failed', finished_at = ? WHERE ingest_batch = ?`, [new Date(), ctx.batch], {
+      prepare: true,
+    });
+  } catch {
+    // The batch stays 'ingesting': a retry of the same file resumes it; the original error is what matters.
+  }
+}
+
 /**
  * Ingests one tracking export into the lake. Plain function so tests can crash and resume it exactly as
  * the Temporal activity does with heartbeat details.
@@ -258,7 +360,9 @@ export async function ingestFileCore(
   const ks = deps.keyspace;
   const client = deps.cassandra;
   const st0 = await statOrFail(file);
+  const limits = opts.limits ?? DEFAULT_INGEST_LIMITS;
   const { hash, size } = await hashFile(file, opts.keepAlive);
+  await opts.afterHash?.();
   const batch = batchIdFor(hash);
   const sourceFile = path.basename(file);
   const base = { file, contentHash: hash, ingestBatch: batch };
@@ -316,6 +420,7 @@ export async function ingestFileCore(
   let lastLine = progress.line;
   let maxLine = 0;
   let headerSeen = false;
+  let plan: ColumnPlan = STANDARD_PLAN;
   /**
    * Writes of the previous chunk. The next chunk is parsed meanwhile but only written once these are
    * acknowledged: its existence query must see them (a create_time repeated across chunks stays
@@ -354,24 +459,36 @@ export async function ingestFileCore(
     rejects = [];
   };
 
+  let seenRecords = progress.rowsRead;
+  let seenRejects = progress.rejected;
+  const timer = setInterval(() => opts.keepAlive?.({ ...progress }), limits.heartbeatMs);
+  timer.unref();
   try {
-    for await (const rec of readCsvRecords(file)) {
+    for await (const rec of readCsvRecords(file, { limits, snapshot: { size, hash } })) {
       maxLine = Math.max(maxLine, rec.line);
       if (!headerSeen && !rec.parseError) {
         headerSeen = true;
-        const err = checkHeader(rec.fields);
-        if (err) throw ApplicationFailure.nonRetryable(`${sourceFile}: ${err}`, 'InvalidHeader');
+        const h = planColumns(rec.fields);
+        if (!h.ok) throw ApplicationFailure.nonRetryable(`${sourceFile}: ${h.error}`, 'InvalidHeader');
+        if (h.warning) opts.warn?.(`${sourceFile}: ${h.warning}`);
+        plan = h.plan;
         continue;
       }
       if (rec.line <= resumedFromLine) continue;
       lastLine = rec.line;
+      seenRecords++;
       if (rec.parseError) {
-        rejects.push({ line: rec.line, reason: `unparsable: ${rec.parseError}`, raw: rec.raw });
+        rejects.push({ line: rec.line, reason: rec.parseError, raw: rec.raw });
+        seenRejects++;
       } else {
-        const check = checkRecord(rec.fields, rec.invalidUtf8Column);
+        const check = checkRecord(rec.fields, rec.invalidUtf8Column, plan);
         if (check.ok) rows.push({ line: rec.line, row: check.row });
-        else rejects.push({ line: rec.line, reason: check.reason, raw: rec.raw });
+        else {
+          rejects.push({ line: rec.line, reason: check.reason, raw: rec.raw });
+          seenRejects++;
+        }
       }
+      checkRejectCaps(limits, sourceFile, seenRejects, seenRecords);
       const pending = rows.length + rejects.length;
       const untilCrash =
         opts.crashAfterRows !== undefined ? opts.crashAfterRows - (queuedRows + pending) : Number.POSITIVE_INFINITY;
@@ -381,33 +498,14 @@ export async function ingestFileCore(
     await flush();
     await flush();
   } catch (err) {
+    clearInterval(timer);
     await writing?.catch(() => undefined);
-    if (err instanceof ApplicationFailure && err.nonRetryable) {
-      await client
-        .execute(`UPDATE ${ks}.ingest_batches SET status = 'failed', finished_at = ? WHERE ingest_batch = ?`, [new Date(), batch], {
-          prepare: true,
-        })
-        .catch(() => undefined);
-    }
+    if (err instanceof ApplicationFailure && err.nonRetryable) await closeFailed(ctx, progress, { hash, size }, headerSeen, err);
     throw err;
   }
-
-  const finished = new Date();
+  clearInterval(timer);
   const maxChunk = Math.floor(Math.max(maxLine, progress.line) / QUEUE_CHUNK_LINES);
-  await client.execute(
-    `UPDATE ${ks}.ingest_batches SET status = 'ingested', rows_read = ?, written = ?, already_present = ?, rejected = ?, ` +
-      `max_chunk = ?, finished_at = ?, content_hash = ?, source_file = ? WHERE ingest_batch = ?`,
-    [progress.rowsRead, progress.written, progress.alreadyPresent, progress.rejected, maxChunk, finished, hash, sourceFile, batch],
-    { prepare: true },
-  );
-  await client.execute(`INSERT INTO ${ks}.publish_pending (shard, ingest_batch, enqueued_at) VALUES (0, ?, ?)`, [batch, finished], {
-    prepare: true,
-  });
-  await client.execute(
-    `INSERT INTO ${ks}.file_registry (content_hash, ingest_batch, source_file, size_bytes, status, registered_at) VALUES (?, ?, ?, ?, 'ingested', ?)`,
-    [hash, batch, sourceFile, size || st0.size, finished],
-    { prepare: true },
-  );
+  await finishBatch(ctx, progress, maxChunk, { hash, size: size || st0.size });
   return {
     ...base,
     status: 'ingested',

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { pipeline } from 'node:stream';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { Parser, type CsvError } from 'csv-parse';
 import { ApplicationFailure } from '@temporalio/common';
+import { RecordSplitter, type Piece, type SplitLimits } from './splitter';
 
 /** A parsed record: `line` is the physical line the record ends on (1 = header). */
 export interface RawRecord {
@@ -15,11 +15,14 @@ export interface RawRecord {
   raw: string;
   /** First column holding bytes that are not valid UTF-8. */
   invalidUtf8Column?: number;
-  /** Set when the parser could not make a record out of these lines (e.g. an unclosed quote at EOF). */
+  /**
+   * Set when these lines are no record: the reason, starting with its kind (record_too_large or unparsable)
+   * and ending with the line span, e.g. `unparsable: quote not closed, lines 5-9`.
+   */
   parseError?: string;
 }
 
-/** A record still open after this many bytes is an unclosed quote: the file fails rather than buffering the rest of it. */
+/** Default size limit of one record; a larger one is quarantined as record_too_large without being buffered. */
 export const MAX_RECORD_BYTES = 1 << 20;
 
 export async function statOrFail(file: string): Promise<fs.Stats> {
@@ -66,44 +69,27 @@ export function batchIdFor(contentHash: string): string {
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-/**
- * csv-parse's own `bom` option re-decodes the rest of the file as UTF-8 once it sees a BOM, which would undo
- * the latin1 decoding below; the BOM is dropped from the byte stream instead.
- */
-async function* stripBom(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let head: Buffer | undefined = Buffer.alloc(0);
-  for await (const chunk of source) {
-    if (head === undefined) {
-      yield chunk;
-      continue;
-    }
-    head = Buffer.concat([head, chunk]);
-    if (head.length < BOM.length && BOM.subarray(0, head.length).equals(head)) continue;
-    yield head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
-    head = undefined;
-  }
-  if (head?.length) yield head;
+/** Limits of one file's read; each is configurable (lib/config.ts, `ingest`). */
+export interface ReadLimits extends SplitLimits {
+  /** Bytes after decompression: a small .gz must not expand without bound. */
+  maxDecompressedBytes: number;
 }
 
-/**
- * Options chosen for speed and for exact bytes. latin1 maps every byte to one char, so fields are exact copies
- * of the file's bytes: pure-ASCII records (nearly all) are used as they are, the others re-encoded and checked
- * as UTF-8. `encoding: null` would give buffers directly but parses at half the speed, and csv-parse 5.6 throws
- * (ERR_UNKNOWN_ENCODING, inside CsvError) on any relaxed column count once `raw` is on. `raw` gives the
- * quarantine text and, by its line breaks, the physical line numbers; `info` is not used: its `lines` counts
- * a CRLF inside a quoted field twice, and building it per record costs more than `raw`.
- */
-const PARSE_OPTIONS = {
-  encoding: 'latin1',
-  raw: true,
-  bom: false,
-  record_delimiter: ['\r\n', '\n'],
-  relax_column_count: true,
-  relax_quotes: true,
-  skip_empty_lines: false,
-  skip_records_with_error: true,
-  max_record_size: MAX_RECORD_BYTES,
-} as const;
+export const DEFAULT_READ_LIMITS: ReadLimits = {
+  maxRecordBytes: MAX_RECORD_BYTES,
+  maxRecordFields: 1000,
+  maxDecompressedBytes: 64 * 1024 ** 3,
+};
+
+export interface ReadOptions {
+  limits?: ReadLimits;
+  /**
+   * The file as hashed: only its first `size` bytes are read, and their sha256 must be `hash`. Rows appended
+   * meanwhile belong to the next version of the file, and an unterminated last record of a file that grew is
+   * a reject (the writer was still on that line), not a row.
+   */
+  snapshot?: { size: number; hash: string };
+}
 
 const NON_ASCII = /[\x80-\xff]/;
 
@@ -122,85 +108,112 @@ function toUtf8(fields: string[], raw: string): { raw: string; invalidUtf8Column
   return invalid === undefined ? { raw: text } : { raw: text, invalidUtf8Column: invalid };
 }
 
-/** Line feeds in `raw` before `end`. */
-function countLf(raw: string, end: number): number {
-  let n = 0;
-  for (let i = raw.indexOf('\n'); i !== -1 && i < end; i = raw.indexOf('\n', i + 1)) n++;
-  return n;
+function toRawRecord(p: Piece): RawRecord {
+  if (p.kind === 'reject') {
+    return { line: p.line, fields: [], raw: Buffer.from(p.raw, 'latin1').toString('utf8'), parseError: p.reason };
+  }
+  const dec = toUtf8(p.fields, p.raw);
+  return dec.invalidUtf8Column === undefined
+    ? { line: p.line, fields: p.fields, raw: dec.raw }
+    : { line: p.line, fields: p.fields, raw: dec.raw, invalidUtf8Column: dec.invalidUtf8Column };
 }
 
-interface Skipped {
-  /** Records emitted before the failing one. */
-  after: number;
-  err: CsvError;
-  raw: string;
+function unreadable(file: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || e.code === 'EACCES' || e.code === 'EISDIR' || e.code === 'EIO') {
+    return ApplicationFailure.nonRetryable(`tracking file unreadable: ${file}: ${e.message}`, 'FileUnreadable');
+  }
+  return e;
+}
+
+/** The file's bytes (gunzipped for .gz) with the BOM dropped; the raw bytes are hashed on the way. */
+async function* decodedBytes(file: string, hash: crypto.Hash, limits: ReadLimits, size?: number): AsyncGenerator<Buffer> {
+  const source = fs.createReadStream(file, { highWaterMark: 256 << 10, ...(size === undefined ? {} : { end: Math.max(0, size - 1) }) });
+  const hashed = async function* (): AsyncGenerator<Buffer> {
+    if (size === 0) return;
+    for await (const chunk of source) {
+      hash.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+  };
+  const gz = /\.gz$/i.test(file);
+  let total = 0;
+  let head = true;
+  try {
+    const stream = gz ? Readable.from(hashed()).pipe(zlib.createGunzip({ chunkSize: 256 << 10 })) : hashed();
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > limits.maxDecompressedBytes) {
+        throw ApplicationFailure.nonRetryable(
+          `tracking file too large: ${file}: more than ${limits.maxDecompressedBytes} bytes${gz ? ' after decompression' : ''}`,
+          'FileTooLarge',
+        );
+      }
+      if (head && chunk.length >= BOM.length) {
+        head = false;
+        yield chunk.subarray(0, 3).equals(BOM) ? chunk.subarray(3) : chunk;
+      } else if (head) {
+        // Too short to tell; a BOM split over chunks is vanishingly rare and would be kept as data.
+        head = false;
+        yield chunk;
+      } else yield chunk;
+    }
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    throw unreadable(file, err);
+  } finally {
+    source.destroy();
+  }
 }
 
 /**
- * Streams a CSV (optionally gzipped) record by record through csv-parse with bounded memory. Tolerates BOM,
- * CRLF or LF, quoted fields with separators, quotes and newlines, blank lines and a missing final newline;
- * an unparsable tail is reported as a record with `parseError`, not thrown.
+ * Streams a CSV (optionally gzipped) record by record with bounded memory (splitter.ts). Tolerates BOM, CRLF or
+ * LF, quoted fields with separators, quotes and newlines, blank lines and a missing final newline. A record over
+ * the byte or field limit, or an unparsable span, comes as a record with `parseError` (its reason) and reading
+ * goes on after it.
  */
-export async function* readCsvRecords(file: string): AsyncGenerator<RawRecord> {
-  const skipped: Skipped[] = [];
-  let fatal: Error | undefined;
-  const parser = new Parser({ ...PARSE_OPTIONS, record_delimiter: [...PARSE_OPTIONS.record_delimiter] });
-  // Emitted synchronously while parsing, so `info.records` places the failed record among the emitted ones.
-  parser.on('skip', (err: CsvError | undefined, raw: unknown) => {
-    if (!err) return;
-    if (err.code === 'CSV_MAX_RECORD_SIZE') {
-      fatal = ApplicationFailure.nonRetryable(
-        `tracking file unparsable: ${file}: a record is still open after ${MAX_RECORD_BYTES} bytes (unclosed quote?) ` +
-          `at line ${String(err['lines'])}`,
-        'FileUnparsable',
-      );
-      parser.destroy(fatal);
-      return;
-    }
-    skipped.push({ after: parser.info.records, err, raw: typeof raw === 'string' ? raw : '' });
-  });
-  const source = fs.createReadStream(file, { highWaterMark: 256 << 10 });
-  // Errors reach the loop below through the parser, which pipeline destroys with them.
-  const done = (): void => undefined;
-  if (/\.gz$/i.test(file)) pipeline(source, zlib.createGunzip(), stripBom, parser, done);
-  else pipeline(source, stripBom, parser, done);
-
-  let nextLine = 1;
-  let emitted = 0;
-  const fromSkip = (s: Skipped): RawRecord => {
-    const line = nextLine + countLf(s.raw, s.raw.length);
-    nextLine = line + 1;
-    const reason = s.err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'quote not closed at end of file' : s.err.message;
-    return { line, fields: [], raw: Buffer.from(s.raw.slice(0, 200), 'latin1').toString('utf8'), parseError: reason };
+export async function* readCsvRecords(file: string, opts: ReadOptions = {}): AsyncGenerator<RawRecord> {
+  const limits = opts.limits ?? DEFAULT_READ_LIMITS;
+  const splitter = new RecordSplitter(limits);
+  const hash = crypto.createHash('sha256');
+  const pieces: Piece[] = [];
+  const drain = function* (): Generator<RawRecord> {
+    for (const p of pieces) yield toRawRecord(p);
+    pieces.length = 0;
   };
-  try {
-    for await (const chunk of parser) {
-      while (skipped.length && skipped[0]!.after <= emitted) yield fromSkip(skipped.shift()!);
-      emitted++;
-      const { record, raw } = chunk as { record: string[]; raw: string };
-      // raw holds the record and the first byte of its terminator (none at EOF without a final newline).
-      const last = raw.charCodeAt(raw.length - 1);
-      const body = last === 0x0a || last === 0x0d ? raw.length - 1 : raw.length;
-      const line = nextLine + countLf(raw, body);
-      nextLine = line + 1;
-      if (body === 0 && record.length === 1) continue;
-      const text = body === raw.length ? raw : raw.slice(0, body);
-      const dec = toUtf8(record, text);
-      yield dec.invalidUtf8Column === undefined
-        ? { line, fields: record, raw: dec.raw }
-        : { line, fields: record, raw: dec.raw, invalidUtf8Column: dec.invalidUtf8Column };
-    }
-    if (fatal) throw fatal;
-    while (skipped.length) yield fromSkip(skipped.shift()!);
-  } catch (err) {
-    if (err === fatal) throw err;
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || e.code === 'EACCES' || e.code === 'EISDIR') {
-      throw ApplicationFailure.nonRetryable(`tracking file unreadable: ${file}: ${e.message}`, 'FileUnreadable');
-    }
-    throw e;
-  } finally {
-    parser.destroy();
-    source.destroy();
+  for await (const chunk of decodedBytes(file, hash, limits, opts.snapshot?.size)) {
+    splitter.push(chunk.toString('latin1'), pieces);
+    yield* drain();
   }
+  splitter.end(pieces);
+  if (opts.snapshot) {
+    if (hash.digest('hex') !== opts.snapshot.hash) {
+      throw ApplicationFailure.nonRetryable(`tracking file changed while it was read: ${file}: its first bytes differ from the ones hashed`, 'FileChanged');
+    }
+    await markIncompleteTail(file, pieces, opts.snapshot.size);
+  }
+  yield* drain();
+}
+
+/** The last record has no line terminator and the file has grown since it was hashed: the writer was mid-line. */
+async function markIncompleteTail(file: string, pieces: Piece[], size: number): Promise<void> {
+  const last = pieces[pieces.length - 1];
+  if (!last || last.kind !== 'record' || /\.gz$/i.test(file)) return;
+  const tail = Buffer.alloc(1);
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const st = await fh.stat();
+    if (st.size <= size || size === 0) return;
+    await fh.read(tail, 0, 1, size - 1);
+  } finally {
+    await fh.close();
+  }
+  if (tail[0] === 0x0a) return;
+  pieces[pieces.length - 1] = {
+    kind: 'reject',
+    firstLine: last.line,
+    line: last.line,
+    reason: `unparsable: incomplete last line (the file grew while it was read), line ${last.line}`,
+    raw: last.raw.slice(0, 200),
+  };
 }
