@@ -12,7 +12,12 @@ export interface CsvRecord {
   fields: Buffer[];
   /** The quote was still open at end of file. */
   unterminated?: boolean;
+  /** Bytes of the record without its line terminator. */
+  bytes: number;
 }
+
+/** The contract's size limit of one record (ingest quarantines larger ones as record_too_large). */
+export const MAX_RECORD_BYTES = 1 << 20;
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -33,14 +38,16 @@ export function readCsv(buf: Buffer): CsvRecord[] {
   let inQuotes = false;
   let fieldStart = true;
   let recordHasData = false;
+  let start = i;
   const endField = () => {
     fields.push(Buffer.from(field));
     field = [];
     fieldStart = true;
   };
+  let end = 0;
   const endRecord = () => {
     endField();
-    if (recordHasData || fields.length > 1 || fields[0]!.length > 0) out.push({ line, fields });
+    if (recordHasData || fields.length > 1 || fields[0]!.length > 0) out.push({ line, fields, bytes: end - start });
     fields = [];
     recordHasData = false;
   };
@@ -68,17 +75,20 @@ export function readCsv(buf: Buffer): CsvRecord[] {
       endField();
       recordHasData = true;
     } else if (b === LF || (b === CR && buf[i + 1] === LF)) {
+      end = i;
       if (b === CR) i++;
       endRecord();
+      start = i + 1;
       line++;
     } else {
       field.push(b);
       fieldStart = false;
     }
   }
+  end = buf.length;
   if (inQuotes) {
     fields.push(Buffer.from(field));
-    out.push({ line, fields, unterminated: true });
+    out.push({ line, fields, unterminated: true, bytes: end - start });
   } else if (field.length || fields.length || recordHasData) {
     endRecord();
   }
@@ -119,10 +129,26 @@ export function v1Millis(text: string): number | undefined {
 
 export type Verdict =
   | { ok: true; createTime: string; values: Record<string, string> }
-  | { ok: false; kind: 'column_count' | 'invalid_utf8' | 'invalid_create_time' | 'invalid_number' | 'unparsable' };
+  | { ok: false; kind: 'column_count' | 'invalid_utf8' | 'invalid_create_time' | 'invalid_number' | 'invalid_bid' | 'unparsable' | 'record_too_large' };
+
+/** A bid the warehouse sums exactly: at most 10^6 in magnitude and 6 decimals (docs/reliability.md). */
+function bidInBounds(s: string): boolean {
+  const m = /^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s)!;
+  const digits = (m[1] ?? '') + (m[2] ?? '');
+  const scale = (m[2] ?? '').length - Number(m[3] ?? '0');
+  let n = BigInt(digits || '0');
+  let sc = scale;
+  while (sc > 6) {
+    if (n % 10n !== 0n) return false;
+    n /= 10n;
+    sc--;
+  }
+  return n * 10n ** BigInt(6 - sc) <= 10n ** 12n;
+}
 
 /** The contract's validity of one record (what ingest must quarantine). */
 export function judge(rec: CsvRecord): Verdict {
+  if (rec.bytes > MAX_RECORD_BYTES) return { ok: false, kind: 'record_too_large' };
   if (rec.unterminated) return { ok: false, kind: 'unparsable' };
   if (rec.fields.length !== HEADER.length) return { ok: false, kind: 'column_count' };
   if (!rec.fields.every(validUtf8)) return { ok: false, kind: 'invalid_utf8' };
@@ -133,8 +159,11 @@ export function judge(rec: CsvRecord): Verdict {
   if (rowNumber !== '' && !/^[+-]?\d+(\.0*)?$/.test(rowNumber)) return { ok: false, kind: 'invalid_number' };
   for (const c of DOUBLE_COLUMNS) {
     const v = text[COL[c]!]!.trim();
-    if (v !== '' && !isDecimal(v)) return { ok: false, kind: 'invalid_number' };
+    if (v !== '' && (!isDecimal(v) || !Number.isFinite(Number(v)))) return { ok: false, kind: 'invalid_number' };
+    if (v !== '' && Number(v) === 0 && /[1-9]/.test(v.replace(/[eE].*$/, ''))) return { ok: false, kind: 'invalid_number' };
   }
+  const bid = text[COL['bid']!]!.trim();
+  if (bid !== '' && !bidInBounds(bid)) return { ok: false, kind: 'invalid_bid' };
   const values: Record<string, string> = {};
   HEADER.forEach((h, i) => (values[h] = text[i]!));
   return { ok: true, createTime, values };
