@@ -8,6 +8,7 @@ export function createJobActivities(deps: ActivityDeps) {
     async loadJobs(input: LoadJobsInput): Promise<LoadJobsSummary> {
       const ctx = currentActivityContext();
       const summary = await loadJobsCore(deps.mysql, input, {
+        limits: deps.config.ingest,
         onProgress: (rowsRead) => ctx?.heartbeat({ rowsRead }),
         log: (msg, fields) => (ctx ? ctx.log.warn(msg, fields) : process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...fields })}\n`)),
       });
