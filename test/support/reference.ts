@@ -14,7 +14,14 @@ export interface CsvRecord {
   unterminated?: boolean;
   /** Bytes of the record without its line terminator. */
   bytes: number;
+  /** A closing quote was followed by data (`"ab"c`). */
+  badQuote?: boolean;
+  /** Set on the lines skipped after a quote left open at EOF, up to the next well-formed record. */
+  span?: boolean;
 }
+
+/** The contract's field limit of one record. */
+export const MAX_RECORD_FIELDS = 1000;
 
 /** The contract's size limit of one record (ingest quarantines larger ones as record_too_large). */
 export const MAX_RECORD_BYTES = 1 << 20;
@@ -30,9 +37,43 @@ const CR = 0x0d;
  * lines are skipped, a leading UTF-8 BOM is dropped.
  */
 export function readCsv(buf: Buffer): CsvRecord[] {
-  let i = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-  const out: CsvRecord[] = [];
-  let line = 1;
+  const recs = scan(buf, buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0, 1);
+  return resyncOpenQuote(buf, recs, recs[0]?.fields.length);
+}
+
+/**
+ * A quote open at EOF swallowed the rest of the file. Its lines are one unparsable span up to the first later
+ * line that starts a well-formed record (complete, as many fields as the header, within the limits); reading
+ * goes on from there.
+ */
+function resyncOpenQuote(buf: Buffer, recs: Scanned[], width: number | undefined): Scanned[] {
+  const last = recs[recs.length - 1];
+  if (!last?.unterminated || width === undefined || last.start === undefined) return recs;
+  let line = last.firstLine!;
+  for (let p = buf.indexOf(LF, last.start); p !== -1; p = buf.indexOf(LF, p + 1)) {
+    const rest = scan(buf, p + 1, line + 1);
+    const r = rest[0];
+    if (r && !r.unterminated && !r.badQuote && r.fields.length === width && r.bytes <= MAX_RECORD_BYTES && r.firstLine === line + 1) {
+      const span: Scanned = { line, fields: [], unterminated: true, bytes: p - last.start, span: true };
+      return [...recs.slice(0, -1), span, ...resyncOpenQuote(buf, rest, width)];
+    }
+    line++;
+  }
+  return recs;
+}
+
+interface Scanned extends CsvRecord {
+  start?: number;
+  firstLine?: number;
+}
+
+function scan(buf: Buffer, from: number, firstLine: number): Scanned[] {
+  let i = from;
+  const out: Scanned[] = [];
+  let line = firstLine;
+  let recLine = firstLine;
+  let closedQuote = false;
+  let badQuote = false;
   let fields: Buffer[] = [];
   let field: number[] = [];
   let inQuotes = false;
@@ -43,13 +84,17 @@ export function readCsv(buf: Buffer): CsvRecord[] {
     fields.push(Buffer.from(field));
     field = [];
     fieldStart = true;
+    closedQuote = false;
   };
   let end = 0;
   const endRecord = () => {
     endField();
-    if (recordHasData || fields.length > 1 || fields[0]!.length > 0) out.push({ line, fields, bytes: end - start });
+    if (recordHasData || fields.length > 1 || fields[0]!.length > 0) {
+      out.push({ line, fields, bytes: end - start, ...(badQuote ? { badQuote } : {}), start, firstLine: recLine });
+    }
     fields = [];
     recordHasData = false;
+    badQuote = false;
   };
   for (; i < buf.length; i++) {
     const b = buf[i]!;
@@ -60,6 +105,7 @@ export function readCsv(buf: Buffer): CsvRecord[] {
           i++;
         } else {
           inQuotes = false;
+          closedQuote = true;
         }
       } else {
         if (b === LF) line++;
@@ -67,6 +113,7 @@ export function readCsv(buf: Buffer): CsvRecord[] {
       }
       continue;
     }
+    if (closedQuote && b !== COMMA && b !== LF && !(b === CR && buf[i + 1] === LF)) badQuote = true;
     if (b === QUOTE && fieldStart) {
       inQuotes = true;
       fieldStart = false;
@@ -80,6 +127,7 @@ export function readCsv(buf: Buffer): CsvRecord[] {
       endRecord();
       start = i + 1;
       line++;
+      recLine = line;
     } else {
       field.push(b);
       fieldStart = false;
@@ -88,7 +136,7 @@ export function readCsv(buf: Buffer): CsvRecord[] {
   end = buf.length;
   if (inQuotes) {
     fields.push(Buffer.from(field));
-    out.push({ line, fields, unterminated: true, bytes: end - start });
+    out.push({ line, fields, unterminated: true, bytes: end - start, start, firstLine: recLine });
   } else if (field.length || fields.length || recordHasData) {
     endRecord();
   }
@@ -146,17 +194,38 @@ function bidInBounds(s: string): boolean {
   return n * 10n ** BigInt(6 - sc) <= 10n ** 12n;
 }
 
+/** Where each contract column sits in a file's records (-1: the file has no such column). */
+export interface Layout {
+  width: number;
+  at: Record<string, number>;
+}
+
+const STANDARD: Layout = { width: HEADER.length, at: COL };
+const ESSENTIAL = ['create_time', 'custom_track', 'job_id', 'bid', 'campaign_id', 'group_id', 'publisher_id'];
+
+/** The layout a header names, or undefined when the file must fail (an essential column missing, a name twice). */
+export function layoutOf(header: CsvRecord): Layout | undefined {
+  const names = header.fields.map((f) => f.toString('utf8').trim());
+  if (new Set(names).size !== names.length) return undefined;
+  if (!ESSENTIAL.every((c) => names.includes(c))) return undefined;
+  return { width: names.length, at: Object.fromEntries(HEADER.map((h) => [h, names.indexOf(h)])) };
+}
+
 /** The contract's validity of one record (what ingest must quarantine). */
-export function judge(rec: CsvRecord): Verdict {
-  if (rec.bytes > MAX_RECORD_BYTES) return { ok: false, kind: 'record_too_large' };
-  if (rec.unterminated) return { ok: false, kind: 'unparsable' };
-  if (rec.fields.length !== HEADER.length) return { ok: false, kind: 'column_count' };
+export function judge(rec: CsvRecord, layout: Layout = STANDARD): Verdict {
+  if (rec.span) return { ok: false, kind: 'unparsable' };
+  if (rec.bytes > MAX_RECORD_BYTES || rec.fields.length > MAX_RECORD_FIELDS) return { ok: false, kind: 'record_too_large' };
+  if (rec.unterminated || rec.badQuote) return { ok: false, kind: 'unparsable' };
+  if (rec.fields.length !== layout.width) return { ok: false, kind: 'column_count' };
   if (!rec.fields.every(validUtf8)) return { ok: false, kind: 'invalid_utf8' };
-  const text = rec.fields.map((f) => f.toString('utf8'));
+  const all = rec.fields.map((f) => f.toString('utf8'));
+  const text = HEADER.map((h) => (layout.at[h]! < 0 ? '' : all[layout.at[h]!]!));
   const createTime = text[COL['create_time']!]!.trim().toLowerCase();
   if (v1Millis(createTime) === undefined) return { ok: false, kind: 'invalid_create_time' };
   const rowNumber = text[0]!.trim();
-  if (rowNumber !== '' && !/^[+-]?\d+(\.0*)?$/.test(rowNumber)) return { ok: false, kind: 'invalid_number' };
+  if (rowNumber !== '' && (!/^[+-]?\d+(\.0*)?$/.test(rowNumber) || !Number.isSafeInteger(Math.trunc(Number(rowNumber))))) {
+    return { ok: false, kind: 'invalid_number' };
+  }
   for (const c of DOUBLE_COLUMNS) {
     const v = text[COL[c]!]!.trim();
     if (v !== '' && (!isDecimal(v) || !Number.isFinite(Number(v)))) return { ok: false, kind: 'invalid_number' };
@@ -239,10 +308,12 @@ export function expectedFrom(trackingFiles: Array<string | Buffer>, jobFile?: st
   };
   const seen = new Set<string>();
   trackingFiles.forEach((file, fileIx) => {
-    const recs = readCsv(typeof file === 'string' ? fs.readFileSync(file) : file).slice(1);
-    for (const rec of recs) {
+    const all = readCsv(typeof file === 'string' ? fs.readFileSync(file) : file);
+    const layout = all[0] ? layoutOf(all[0]) : undefined;
+    if (!layout) return; // the file fails on its header: none of its rows are read
+    for (const rec of all.slice(1)) {
       exp.rows += 1;
-      const v = judge(rec);
+      const v = judge(rec, layout);
       if (!v.ok) {
         exp.rejected += 1;
         exp.rejectedByLine.push({ file: fileIx, line: rec.line, kind: v.kind });
