@@ -128,7 +128,8 @@ void test('9. poison messages among good ones: dead-lettered with their origin a
   const template = readCsv(fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'tracking_sample.csv')))[1]!.fields.map(String);
   const poisonRows: string[] = [];
   const poisonIds: string[] = [];
-  const bad: Array<[string, string]> = [['job_id', '98.5'], ['job_id', '-7.0'], ['publisher_id', '1.25'], ['campaign_id', '-1.0'], ['group_id', '0.5'], ['bid', '1.0e13']];
+  // A bid of 10^13 no longer gets this far: ingest rejects bids beyond 10^6 (invalid_bid, docs/reliability.md).
+  const bad: Array<[string, string]> = [['job_id', '98.5'], ['job_id', '-7.0'], ['publisher_id', '1.25'], ['campaign_id', '-1.0'], ['group_id', '0.5']];
   bad.forEach(([col, value], i) => {
     const f = [...template];
     const id = `${(0x10000000 + i).toString(16)}-0d60-11ed-90e9-7cd44fe229db`;
