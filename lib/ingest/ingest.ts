@@ -466,7 +466,11 @@ export async function ingestFileCore(
   try {
     for await (const rec of readCsvRecords(file, { limits, snapshot: { size, hash } })) {
       maxLine = Math.max(maxLine, rec.line);
-      if (!headerSeen && !rec.parseError) {
+      if (!headerSeen && rec.parseError) {
+        const kind = rec.parseError.split(':', 1)[0];
+        throw ApplicationFailure.nonRetryable(`${sourceFile}: the header is not a CSV record (${kind})`, 'InvalidHeader');
+      }
+      if (!headerSeen) {
         headerSeen = true;
         const h = planColumns(rec.fields);
         if (!h.ok) throw ApplicationFailure.nonRetryable(`${sourceFile}: ${h.error}`, 'InvalidHeader');

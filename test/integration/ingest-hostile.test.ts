@@ -89,3 +89,15 @@ void test('case 11: ingest heartbeats on a timer through a long run of blank lin
   assert.ok(ms > 400, `the run took ${ms} ms, too short to tell`);
   assert.ok(beats >= Math.floor(ms / 100) / 3, `${beats} heartbeats in ${ms} ms (${checkpoints} checkpoints)`);
 });
+
+void test('header errors name columns only: a symlink to /etc/passwd does not leak its first line', async () => {
+  const link = path.join(tmp, 'passwd.csv');
+  fs.symlinkSync('/etc/passwd', link);
+  const first = fs.readFileSync('/etc/passwd', 'utf8').split('\n')[0]!;
+  await assert.rejects(ingestFileCore(deps(), { path: link }), (err: Error & { type?: string }) => {
+    assert.equal(err.type, 'InvalidHeader');
+    assert.match(err.message, /lacks essential columns \[create_time, custom_track, job_id, bid, campaign_id, group_id, publisher_id\]/);
+    for (const part of first.split(':').filter((p) => p.length > 2)) assert.ok(!err.message.includes(part), `leaks ${part}`);
+    return true;
+  });
+});
