@@ -1,4 +1,9 @@
-import type { PartitionProgress } from '../../activities/types';
+/** A partition's stored position and lag (the shape of activities/types PartitionProgress). */
+export interface PartitionPosition {
+  partition: number;
+  nextOffset: string;
+  lag: number;
+}
 
 export interface StalledPartition {
   partition: number;
@@ -17,7 +22,7 @@ export class StallWatch {
 
   constructor(private readonly stallMs: number) {}
 
-  observe(partitions: PartitionProgress[], now: number): StalledPartition[] {
+  observe(partitions: PartitionPosition[], now: number): StalledPartition[] {
     const stalled: StalledPartition[] = [];
     for (const p of partitions) {
       const prev = this.last.get(p.partition);
