@@ -41,6 +41,7 @@ export const MAX_BATCH_NAME_CHARS = 64;
 
 /** Throws PoisonMessageError for a publish batch name the watermark table cannot hold. */
 export function checkBatchName(batch: string, where: string): void {
+  if (batch.length <= MAX_BATCH_NAME_CHARS) return; // UTF-16 units never undercount characters
   let chars = 0;
   for (const _ of batch) if (++chars > MAX_BATCH_NAME_CHARS) break;
   if (chars > MAX_BATCH_NAME_CHARS) {

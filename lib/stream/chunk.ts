@@ -4,7 +4,6 @@ import type { TrackingMessageV1 } from '../domain/message';
 import { classify } from '../domain/transform';
 import type { CountableEvent } from '../domain/transform';
 import { messageOrigin } from '../publish/headers';
-import type { PublishOrigin } from '../publish/headers';
 import { checkEventColumns, checkOriginColumns } from './columns';
 import type { MessageOrigin, OriginKind, StageCounts } from './commit';
 import type { PoisonMessage } from './deadLetter';
@@ -17,24 +16,40 @@ export interface PreparedChunk {
   origins: MessageOrigin[];
 }
 
-type Verdict =
-  | { kind: Exclude<OriginKind, 'deadLettered'>; decoded: TrackingMessageV1; event?: CountableEvent; origin?: PublishOrigin }
-  | { kind: 'deadLettered'; error: Error; eventId?: string };
+function isPoison(err: unknown): err is Error {
+  return err instanceof PoisonMessageError || err instanceof TypeError || err instanceof RangeError;
+}
 
-/** Decode, classify, and check every field that reaches MySQL against its column (lib/stream/columns.ts). */
-function judge(m: KafkaMessage): Verdict {
+function addPoison(chunk: PreparedChunk, message: KafkaMessage, error: Error, eventId?: string): void {
+  chunk.poison.push(eventId ? { message, error, eventId } : { message, error });
+  chunk.counts.deadLettered += 1;
+}
+
+/**
+ * Decode, classify, and check every field that reaches MySQL against its column (lib/stream/columns.ts).
+ * Counts and lists are written only once every check of the message passed. Kept in one loop, without
+ * intermediate verdict objects: this runs for every message of the stream.
+ */
+function judgeInto(chunk: PreparedChunk, m: KafkaMessage): void {
   let decoded: TrackingMessageV1 | undefined;
   try {
     decoded = decodeMessage(m.value);
     const origin = messageOrigin(decoded, m.headers as Record<string, unknown> | undefined);
     if (origin) checkOriginColumns(origin);
     const c = classify(decoded);
-    if (c.kind !== 'countable') return { kind: c.kind, decoded, origin };
-    checkEventColumns(c.event);
-    return { kind: 'countable', decoded, event: c.event, origin };
+    let kind: OriginKind;
+    if (c.kind === 'countable') {
+      checkEventColumns(c.event);
+      chunk.countable.push({ event: c.event, offset: m.offset });
+      kind = 'countable';
+    } else {
+      chunk.counts[c.kind] += 1;
+      kind = c.kind;
+    }
+    if (origin) chunk.origins.push({ batch: origin.batch, seq: origin.seq, offset: m.offset, kind });
   } catch (err) {
-    if (!(err instanceof PoisonMessageError) && !(err instanceof TypeError) && !(err instanceof RangeError)) throw err;
-    return { kind: 'deadLettered', error: err, eventId: decoded?.event_id };
+    if (!isPoison(err)) throw err;
+    addPoison(chunk, m, err, decoded?.event_id);
   }
 }
 
@@ -51,16 +66,9 @@ export function prepareChunk(messages: KafkaMessage[], forced: ReadonlyMap<strin
     origins: [],
   };
   for (const m of messages) {
-    const refused = forced.get(m.offset);
-    const v: Verdict = refused ? { kind: 'deadLettered', error: refused } : judge(m);
-    if (v.kind === 'deadLettered') {
-      chunk.poison.push({ message: m, error: v.error, ...(v.eventId ? { eventId: v.eventId } : {}) });
-      chunk.counts.deadLettered += 1;
-      continue;
-    }
-    if (v.kind === 'countable') chunk.countable.push({ event: v.event as CountableEvent, offset: m.offset });
-    else chunk.counts[v.kind] += 1;
-    if (v.origin) chunk.origins.push({ ...v.origin, offset: m.offset, kind: v.kind });
+    const refused = forced.size ? forced.get(m.offset) : undefined;
+    if (refused) addPoison(chunk, m, refused);
+    else judgeInto(chunk, m);
   }
   return chunk;
 }

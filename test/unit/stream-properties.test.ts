@@ -10,6 +10,7 @@ import { PoisonMessageError, decodeMessage, encodeMessage } from '../../lib/doma
 import type { TrackingMessageV1 } from '../../lib/domain/message';
 import { aggregate, bidSet, classify, decimalMicros, microsToDecimal } from '../../lib/domain/transform';
 import type { CountableEvent } from '../../lib/domain/transform';
+import { referenceMicros } from '../support/messageReference';
 
 const RUNS = { numRuns: 2000 };
 
@@ -123,6 +124,20 @@ test('property: a bid becomes the exact millionths of its decimal text, rounded 
       assert.equal(decimalMicros(Number(text)), textMicros(text));
     }),
     RUNS,
+  );
+});
+
+test('property: any double below 10^12 becomes the millionths of its shortest text (exponent forms included)', () => {
+  const doubles = fc.oneof(
+    fc.double({ min: -1e12, max: 1e12, noNaN: true }),
+    fc.double({ min: -1e-5, max: 1e-5, noNaN: true }),
+    fc.integer({ min: -(10 ** 9), max: 10 ** 9 }).map((c) => c / 1e6 + 5e-7),
+  );
+  fc.assert(
+    fc.property(doubles, (n) => {
+      assert.equal(decimalMicros(n), referenceMicros(n), String(n));
+    }),
+    { numRuns: 20_000 },
   );
 });
 
