@@ -36,7 +36,8 @@ function byteLength(v: Buffer | string | null | undefined): number {
  */
 export function encodedSize(m: Message): number {
   let size = 40 + byteLength(m.key) + byteLength(m.value);
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
+  if (!m.headers) return size;
+  for (const [k, v] of Object.entries(m.headers)) {
     const values = Array.isArray(v) ? v : [v];
     for (const one of values) size += 10 + Buffer.byteLength(k) + byteLength(one as Buffer | string | undefined);
   }
@@ -59,27 +60,41 @@ export function batchBudget(maxBatchBytes: number): number {
 export function splitBySize<M extends Message>(messages: M[], budget: number, partitionOf: (m: M) => number = () => 0): M[][] {
   const out: M[][] = [];
   let current: M[] = [];
-  let sizes = new Map<number, number>();
+  let sizes: number[] = [];
   for (const m of messages) {
     const size = encodedSize(m);
     const p = partitionOf(m);
-    if (current.length && (sizes.get(p) ?? 0) + size > budget) {
+    if (current.length && (sizes[p] ?? 0) + size > budget) {
       out.push(current);
       current = [];
-      sizes = new Map();
+      sizes = [];
     }
     current.push(m);
-    sizes.set(p, (sizes.get(p) ?? 0) + size);
+    sizes[p] = (sizes[p] ?? 0) + size;
   }
   if (current.length) out.push(current);
   return out;
 }
 
-/** kafkajs's default partitioner, applied ahead of the send so that sizes can be counted per partition. */
+/**
+ * kafkajs's default partitioner, applied ahead of the send so that sizes can be counted per partition.
+ * Keys (job ids) repeat, so their partitions are cached: murmur2 over a fresh Buffer per message would cost
+ * about a microsecond each.
+ */
 export function defaultPartitionOf(topic: string, partitions: number): (m: Message) => number {
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata);
-  return (message) => partitioner({ topic, partitionMetadata, message });
+  const byKey = new Map<string, number>();
+  return (message) => {
+    if (message.partition !== undefined && message.partition !== null) return message.partition;
+    if (typeof message.key !== 'string') return partitioner({ topic, partitionMetadata, message });
+    let p = byKey.get(message.key);
+    if (p === undefined) {
+      p = partitioner({ topic, partitionMetadata, message });
+      if (byKey.size < 100_000) byKey.set(message.key, p);
+    }
+    return p;
+  };
 }
 
 export interface SizedSendOptions<M extends Message> {

@@ -7,7 +7,9 @@ import type { CountableEvent } from '../../lib/domain/transform';
 import { messageOrigin } from '../../lib/publish/headers';
 import { queueRowFields } from '../../lib/publish/publisher';
 import { StallWatch, stallStatus } from '../../lib/stream/stall';
-import { batchBudget, encodedSize, isRecordError, splitBySize } from '../../lib/kafka/sizedSend';
+import { Partitioners } from 'kafkajs';
+import type { PartitionMetadata } from 'kafkajs';
+import { batchBudget, defaultPartitionOf, encodedSize, isRecordError, splitBySize } from '../../lib/kafka/sizedSend';
 
 const base: TrackingMessageV1 = {
   v: 1,
@@ -112,4 +114,13 @@ test('stall watch: lag and no movement for stallMs is a stall; movement or no la
   assert.deepEqual(w.observe(p('6', 0), 9000), []);
   assert.deepEqual(w.observe(p('6', 2), 9500), []);
   assert.equal(stallStatus([]), 'ok');
+});
+
+test('partitions counted ahead of the send are the ones kafkajs picks (keys cached, explicit partitions kept)', () => {
+  const raw = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: 6 }, (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata);
+  const mine = defaultPartitionOf('t', 6);
+  const messages = [...Array.from({ length: 3000 }, (_, i) => ({ key: String(i % 700), value: 'v' })), { key: null, value: 'v', partition: 4 }];
+  for (const message of messages) assert.equal(mine(message), raw({ topic: 't', partitionMetadata, message }));
+  assert.deepEqual(new Set(messages.map(mine)), new Set([0, 1, 2, 3, 4, 5]));
 });
