@@ -4,6 +4,7 @@ import type { Admin, Batch, Consumer, EachBatchPayload, KafkaMessage, Producer }
 import type { ActivityDeps } from '../../activities/deps';
 import type { ConsumeCounts, ConsumeLeaseSummary, PartitionProgress } from '../../activities/types';
 import { ensureTopicInfo } from '../kafka/topics';
+import type { Metrics } from '../metrics';
 import type { BatchCommitResult } from './commit';
 import { commitBatch, readStoredOffset, readStoredOffsets } from './commit';
 import { prepareChunk } from './chunk';
@@ -82,6 +83,35 @@ interface Piece {
 }
 
 type PieceOutcome = { status: 'committed'; nextOffset: string } | { status: 'fenced'; storedOffset: string | null } | { status: 'aborted' };
+
+/** Adds a committed transaction to the lease's counts and the worker's metrics. */
+function recordCommitted(
+  counts: StreamCounts,
+  metrics: Metrics,
+  result: Extract<BatchCommitResult, { status: 'committed' }>,
+  chunk: PreparedChunk,
+  seconds: number,
+): void {
+  counts.batches += 1;
+  counts.consumed += result.counts.consumed;
+  counts.filtered += result.counts.filtered;
+  counts.unattributed += result.counts.unattributed;
+  counts.deadLettered += result.counts.deadLettered;
+  counts.counted += result.counted;
+  counts.duplicates += result.duplicates;
+  counts.redelivered += result.redelivered;
+  counts.unknownJob += result.unknownJob;
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counted, { result: 'counted' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.filtered, { result: 'filtered' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.unattributed, { result: 'unattributed' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.deadLettered, { result: 'dead_lettered' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.redelivered, { result: 'redelivered' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.duplicates, { result: 'duplicate' });
+  metrics.inc('trackflow_stream_dead_lettered_total', 'Poison messages sent to the dead-letter topic', chunk.counts.deadLettered);
+  metrics.set('trackflow_stream_batch_seconds', 'Latency of the last batch transaction (decode to commit)', seconds);
+  metrics.inc('trackflow_stream_batch_seconds_sum', 'Total batch latency', seconds);
+  metrics.inc('trackflow_stream_batch_seconds_count', 'Batches committed');
+}
 
 function zeroCounts(): StreamCounts {
   return {
@@ -200,7 +230,11 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
       metrics.inc('trackflow_stream_data_errors_total', 'Batch transactions MySQL refused for a value, split to isolate it');
       log('MySQL refused a value; splitting the chunk', { partition, messages: messages.length, error: (dataError as Error).message });
       if (messages.length === 1) {
-        forced.set((messages[0] as KafkaMessage).offset, warehouseRejected(dataError));
+        const offset = (messages[0] as KafkaMessage).offset;
+        // Refused even with the message dead-lettered: the schema, not the input. Raised to the consumer's
+        // crash handling (the lease reports the partition stalled), never retried here in a loop.
+        if (forced.has(offset)) throw dataError;
+        forced.set(offset, warehouseRejected(dataError));
         return commitPiece(piece, forced, kafkaHeartbeat);
       }
       const half = Math.ceil(messages.length / 2);
@@ -211,7 +245,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     }
     if (result.status === 'fenced') return { status: 'fenced', storedOffset: result.storedOffset };
     noteHealthy();
-    recordCommitted(result, chunk, Number(process.hrtime.bigint() - t0) / 1e9);
+    recordCommitted(counts, metrics, result, chunk, Number(process.hrtime.bigint() - t0) / 1e9);
     return { status: 'committed', nextOffset };
   }
 
@@ -222,28 +256,6 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     const truncated = await sendDeadLetters({ producer, topic: deadLetterTopic, maxBatchBytes: dlqMaxBatchBytes, source: { topic, partition } }, todo);
     if (truncated) log('dead-lettered values truncated to fit the DLQ', { partition, truncated });
     for (const p of todo) sent.add(p.message.offset);
-  }
-
-  function recordCommitted(result: Extract<BatchCommitResult, { status: 'committed' }>, chunk: PreparedChunk, seconds: number): void {
-    counts.batches += 1;
-    counts.consumed += result.counts.consumed;
-    counts.filtered += result.counts.filtered;
-    counts.unattributed += result.counts.unattributed;
-    counts.deadLettered += result.counts.deadLettered;
-    counts.counted += result.counted;
-    counts.duplicates += result.duplicates;
-    counts.redelivered += result.redelivered;
-    counts.unknownJob += result.unknownJob;
-    metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counted, { result: 'counted' });
-    metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.filtered, { result: 'filtered' });
-    metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.unattributed, { result: 'unattributed' });
-    metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.deadLettered, { result: 'dead_lettered' });
-    metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.redelivered, { result: 'redelivered' });
-    metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.duplicates, { result: 'duplicate' });
-    metrics.inc('trackflow_stream_dead_lettered_total', 'Poison messages sent to the dead-letter topic', chunk.counts.deadLettered);
-    metrics.set('trackflow_stream_batch_seconds', 'Latency of the last batch transaction (decode to commit)', seconds);
-    metrics.inc('trackflow_stream_batch_seconds_sum', 'Total batch latency', seconds);
-    metrics.inc('trackflow_stream_batch_seconds_count', 'Batches committed');
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
