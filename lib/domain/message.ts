@@ -36,8 +36,34 @@ export class PoisonMessageError extends Error {
   override name = 'PoisonMessageError';
 }
 
+/** publish_watermarks.ingest_batch is VARCHAR(64): characters (utf8mb4), not bytes. */
+export const MAX_BATCH_NAME_CHARS = 64;
+
+/** Throws PoisonMessageError for a publish batch name the watermark table cannot hold. */
+export function checkBatchName(batch: string, where: string): void {
+  if (batch.length <= MAX_BATCH_NAME_CHARS) return; // UTF-16 units never undercount characters
+  let chars = 0;
+  for (const _ of batch) if (++chars > MAX_BATCH_NAME_CHARS) break;
+  if (chars > MAX_BATCH_NAME_CHARS) {
+    throw new PoisonMessageError(`${where}: batch name is longer than ${MAX_BATCH_NAME_CHARS} characters (${batch.length} UTF-16 units)`);
+  }
+}
+
+const NUMBER_FIELDS = ['job_id', 'bid', 'campaign_id', 'group_id', 'publisher_id'] as const;
+
+/** JSON has no Infinity or NaN: JSON.stringify would write null, and a click would count with bid 0. */
+function checkFinite(fields: Pick<LakeEventFields, (typeof NUMBER_FIELDS)[number]>): void {
+  for (const f of NUMBER_FIELDS) {
+    const value = fields[f];
+    if (value !== null && (typeof value !== 'number' || !Number.isFinite(value))) {
+      throw new PoisonMessageError(`field ${f} must be a finite number or null, got ${String(value)}`);
+    }
+  }
+}
+
 export function toMessage(event: LakeEventFields): TrackingMessageV1 {
   if (!isTimeUuid(event.create_time)) throw new PoisonMessageError(`create_time is not a time UUID: ${event.create_time}`);
+  checkFinite(event);
   return {
     v: 1,
     event_id: event.create_time,
@@ -56,6 +82,7 @@ export function messageKey(message: TrackingMessageV1): string | null {
 }
 
 export function encodeMessage(message: TrackingMessageV1): string {
+  checkFinite(message);
   return JSON.stringify(message);
 }
 
@@ -93,8 +120,9 @@ export function decodeMessage(value: Buffer | string | null): TrackingMessageV1 
   const ts = obj['ts'];
   const pub = obj['pub'];
   if (pub !== undefined && (typeof pub !== 'string' || !/^[^:]+:\d{1,15}$/.test(pub))) {
-    throw new PoisonMessageError(`field pub must be "<batch>:<seq>", got ${JSON.stringify(pub)}`);
+    throw new PoisonMessageError(`field pub must be "<batch>:<seq>", got ${JSON.stringify(pub).slice(0, 200)}`);
   }
+  if (pub !== undefined) checkBatchName(pub.slice(0, pub.lastIndexOf(':')), 'field pub');
   return {
     v: 1,
     event_id: eventId.toLowerCase(),

@@ -6,11 +6,14 @@ import { timeUuidDate } from './timeuuid';
 export const COUNTED_ACTIONS = ['click', 'conversion', 'qualified', 'unqualified'] as const;
 export type CountedAction = (typeof COUNTED_ACTIONS)[number];
 
-/** Bids are summed as integers in millionths so sums of doubles like 0.1 or 1.25 stay exact. */
+/** Bids are summed as BigInt millionths so sums of doubles like 0.1 or 1.25 stay exact at any size. */
 export const BID_SCALE = 1_000_000;
 const BID_DECIMALS = 6;
-/** DECIMAL(24,6) holds 18 integer digits; a single bid beyond this is a corrupt event, not a price. */
-const MAX_ABS_BID = 1e12;
+/**
+ * A single bid beyond this is a corrupt event, not a price. With clicks an INT (< 2^31), a group's sum stays
+ * under 2^31 * 10^12 < 10^22, inside bid_sum DECIMAL(30,6) (24 integer digits, migration 006).
+ */
+export const MAX_ABS_BID = 1e12;
 
 export interface GroupKey {
   jobId: number;
@@ -25,8 +28,8 @@ export interface GroupKey {
 export interface CountableEvent extends GroupKey {
   eventId: string;
   action: CountedAction;
-  /** The bid in millionths (0 when the event had none). */
-  bidMicros: number;
+  /** The bid in millionths (0 when the event had none), exact. */
+  bidMicros: bigint;
 }
 
 export type Classified =
@@ -36,8 +39,8 @@ export type Classified =
 
 export interface Aggregate extends GroupKey {
   clicks: number;
-  /** Sum of click bids in millionths. */
-  bidSumMicros: number;
+  /** Sum of click bids in millionths, exact. */
+  bidSumMicros: bigint;
   conversion: number;
   qualified: number;
   disqualified: number;
@@ -56,10 +59,36 @@ function idOrZero(value: number | null, field: string): number {
   return value;
 }
 
-function bidMicros(value: number | null): number {
-  if (value === null) return 0;
-  if (Math.abs(value) >= MAX_ABS_BID) throw new PoisonMessageError(`field bid is out of range: ${value}`);
-  return Math.round(value * BID_SCALE);
+function bidMicros(value: number | null): bigint {
+  if (value === null) return 0n;
+  if (!Number.isFinite(value) || Math.abs(value) >= MAX_ABS_BID) throw new PoisonMessageError(`field bid is out of range: ${value}`);
+  return decimalMicros(value);
+}
+
+/**
+ * A double as exact millionths of its shortest decimal text (what the export wrote), rounded half away
+ * from zero past 6 places: `value * 1e6` in doubles is inexact past 2^53 and Math.round rounds -0.5 up.
+ */
+export function decimalMicros(value: number): bigint {
+  if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
+  // Fast path: below 10^9 the double product is within 0.13 of the exact millionths of the text, so an
+  // integer product is that value, rounded (test/unit/stream-properties.test.ts checks it against text).
+  if (Math.abs(value) < 1e9) {
+    const scaled = value * BID_SCALE;
+    if (Number.isInteger(scaled)) return BigInt(scaled);
+  }
+  const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(Math.abs(value).toString());
+  if (!match) throw new RangeError(`unexpected number text: ${value}`);
+  const [, whole, frac = '', exp = '0'] = match as unknown as [string, string, string | undefined, string | undefined];
+  const digits = BigInt(whole + frac);
+  const scale = Number(exp) - frac.length + BID_DECIMALS;
+  let micros: bigint;
+  if (scale >= 0) micros = digits * 10n ** BigInt(scale);
+  else {
+    const div = 10n ** BigInt(-scale);
+    micros = digits / div + ((digits % div) * 2n >= div ? 1n : 0n);
+  }
+  return value < 0 ? -micros : micros;
 }
 
 /** UTC date and hour of the event time carried by the event id (never the tracker's `ts`). */
@@ -112,7 +141,7 @@ export function aggregate(events: Iterable<CountableEvent>): Aggregate[] {
         campaignId: e.campaignId,
         groupId: e.groupId,
         clicks: 0,
-        bidSumMicros: 0,
+        bidSumMicros: 0n,
         conversion: 0,
         qualified: 0,
         disqualified: 0,
@@ -150,9 +179,10 @@ export function compareGroupKeys(a: GroupKey, b: GroupKey): number {
 }
 
 /** An integer count of millionths as an exact decimal string with 6 fraction digits ("1250000" -> "1.250000"). */
-export function microsToDecimal(micros: number): string {
-  const negative = micros < 0;
-  const digits = String(Math.abs(micros)).padStart(BID_DECIMALS + 1, '0');
+export function microsToDecimal(micros: bigint | number): string {
+  const exact = toBigInt(micros);
+  const negative = exact < 0n;
+  const digits = (negative ? -exact : exact).toString().padStart(BID_DECIMALS + 1, '0');
   const whole = digits.slice(0, -BID_DECIMALS);
   const frac = digits.slice(-BID_DECIMALS);
   return `${negative ? '-' : ''}${whole}.${frac}`;
@@ -162,9 +192,9 @@ export function microsToDecimal(micros: number): string {
  * bid_set: the average click bid rounded half away from zero to 2 decimals (SQL ROUND on DECIMAL does
  * the same), null without clicks. Computed on exact integers, as the database does on DECIMAL.
  */
-export function bidSet(bidSumMicros: number, clicks: number): string | null {
+export function bidSet(bidSumMicros: bigint | number, clicks: number): string | null {
   if (clicks === 0) return null;
-  const sum = BigInt(bidSumMicros);
+  const sum = toBigInt(bidSumMicros);
   const n = BigInt(clicks);
   const unit = BigInt(BID_SCALE / 100);
   const abs = sum < 0n ? -sum : sum;
@@ -173,6 +203,13 @@ export function bidSet(bidSumMicros: number, clicks: number): string | null {
   const neg = signed < 0n;
   const digits = (neg ? -signed : signed).toString().padStart(3, '0');
   return `${neg ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}
+
+/** Millionths given as a number must be an integer the double holds exactly; anything else is a bug upstream. */
+function toBigInt(micros: bigint | number): bigint {
+  if (typeof micros === 'bigint') return micros;
+  if (!Number.isSafeInteger(micros)) throw new RangeError(`millionths must be a safe integer or a BigInt, got ${micros}`);
+  return BigInt(micros);
 }
 
 /**

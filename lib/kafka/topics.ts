@@ -1,10 +1,23 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
+import { DEFAULT_MAX_BATCH_BYTES } from './sizedSend';
+
+export interface TopicInfo {
+  partitions: number;
+  /** The topic's `max.message.bytes`: the largest record batch (after compression) a send may carry. */
+  maxBatchBytes: number;
+}
 
 /**
  * Creates the topic on first use (brokers run with auto-creation off) and returns its partition count.
  * An existing topic is kept as it is: changing the partition count would move job keys between partitions.
  */
 export async function ensureTopic(kafka: Kafka, topic: string, partitions: number): Promise<number> {
+  return (await ensureTopicInfo(kafka, topic, partitions)).partitions;
+}
+
+/** ensureTopic, plus the topic's batch size limit (for sends split by size, lib/kafka/sizedSend.ts). */
+export async function ensureTopicInfo(kafka: Kafka, topic: string, partitions: number): Promise<TopicInfo> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -17,8 +30,25 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
       }
     }
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    return meta.topics[0]?.partitions.length ?? partitions;
+    return { partitions: meta.topics[0]?.partitions.length ?? partitions, maxBatchBytes: await topicMaxBatchBytes(admin, topic) };
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * The topic's effective `max.message.bytes` (its own setting or the broker's default). A broker that does
+ * not answer DescribeConfigs (no permission) gets Kafka's default: a send then splits on its first refusal.
+ */
+export async function topicMaxBatchBytes(admin: Admin, topic: string): Promise<number> {
+  try {
+    const res = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+      includeSynonyms: false,
+    });
+    const value = Number(res.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
+    return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_MAX_BATCH_BYTES;
+  } catch {
+    return DEFAULT_MAX_BATCH_BYTES;
   }
 }

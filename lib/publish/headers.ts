@@ -1,3 +1,5 @@
+import { checkBatchName } from '../domain/message';
+
 /**
  * A published message's position in the lake's publish queue. The consumer keeps a per-partition high-water
  * mark of `seq` per ingest batch, so a page re-sent after a publisher crash is recognised and skipped
@@ -32,11 +34,13 @@ export function messageOrigin(decoded: { pub?: string } | undefined, headers: Re
   return originFromPub(decoded?.pub) ?? readOrigin(headers);
 }
 
+/** Throws PoisonMessageError when the header's batch name cannot be stored (an origin is never silently dropped). */
 export function readOrigin(headers: Record<string, unknown> | undefined): PublishOrigin | undefined {
   if (!headers) return undefined;
   const batch = headers[PUBLISH_HEADERS.batch];
   const seq = headers[PUBLISH_HEADERS.seq];
   if (batch === undefined || seq === undefined) return undefined;
+  checkBatchName(String(batch), `header ${PUBLISH_HEADERS.batch}`);
   const seqNumber = Number(String(seq));
   if (!Number.isSafeInteger(seqNumber) || seqNumber < 0) return undefined;
   return { batch: String(batch), seq: seqNumber };

@@ -5,7 +5,9 @@ import type { PublishSummary } from '../../activities/types';
 import type { Metrics } from '../metrics';
 import { encodeMessage, messageKey, toMessage } from '../domain/message';
 import type { LakeEventFields } from '../domain/message';
-import { ensureTopic } from '../kafka/topics';
+import { ensureTopicInfo } from '../kafka/topics';
+import { defaultPartitionOf, sendSized } from '../kafka/sizedSend';
+import type { SizedSendResult } from '../kafka/sizedSend';
 import { partitionForEvent } from './partition';
 
 /** Position of a publisher inside one ingest batch; also the heartbeat details of the activity. */
@@ -47,9 +49,14 @@ interface Progress {
   pages: number;
 }
 
+/** A message with the queue position it came from, so a send the broker refuses can quarantine it. */
+interface QueueMessage extends Message {
+  seq: number;
+}
+
 interface BuiltPage {
   chunk: number;
-  messages: Message[];
+  messages: QueueMessage[];
   lastSeq: number;
   quarantined: number;
 }
@@ -84,7 +91,8 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
   };
   const prepare = { prepare: true };
 
-  const partitions = await ensureTopic(deps.kafka, deps.topic, deps.partitions);
+  const { partitions, maxBatchBytes } = await ensureTopicInfo(deps.kafka, deps.topic, deps.partitions);
+  const partitionOf = defaultPartitionOf(deps.topic, partitions);
   // One request in flight keeps each partition in send order, which the consumer's watermark relies on.
   // Kafka's idempotent producer is not used: it only dedupes within one producer session and wants unlimited
   // retries; a copy from a retried request lands right after its original and the watermark drops it.
@@ -104,8 +112,11 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
   };
   let pagesSent = 0;
 
+  const quarantine = (ingestBatch: string, seq: number, reason: string, raw: string) =>
+    deps.cassandra.execute(q.quarantine, [ingestBatch, seq, null, reason, raw, new Date()], prepare);
+
   const buildPage = async (ingestBatch: string, chunk: number, rows: types.Row[]): Promise<BuiltPage> => {
-    const messages: Message[] = [];
+    const messages: QueueMessage[] = [];
     let lastSeq = 0;
     let quarantined = 0;
     for (const row of rows) {
@@ -119,19 +130,35 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
           key,
           value: encodeMessage(message),
           partition: key === null ? partitionForEvent(message.event_id, partitions) : undefined,
+          seq,
         });
       } catch (err) {
         // Ingest validation should make this impossible; if it happens the row is kept with its reason.
         quarantined += 1;
-        await deps.cassandra.execute(
-          q.quarantine,
-          [ingestBatch, seq, null, `not publishable: ${(err as Error).message}`, JSON.stringify(row), new Date()],
-          prepare,
-        );
+        await quarantine(ingestBatch, seq, `not publishable: ${(err as Error).message}`, JSON.stringify(row));
       }
     }
     return { chunk, messages, lastSeq, quarantined };
   };
+
+  /**
+   * One page in as many sends as the topic's batch limit needs, in queue order. A message the broker refuses
+   * on its own (too large even compressed) is quarantined with stage `publish` and the page goes on.
+   */
+  const sendPage = (ingestBatch: string, page: BuiltPage): Promise<SizedSendResult> =>
+    sendSized(producer, {
+      topic: deps.topic,
+      messages: page.messages,
+      maxBatchBytes,
+      compression: CompressionTypes.GZIP,
+      acks: -1,
+      partitionOf,
+      onRejected: async (m, err) => {
+        const value = String(m.value);
+        log('message refused by the broker, quarantined', { ingestBatch, seq: m.seq, bytes: Buffer.byteLength(value) });
+        await quarantine(ingestBatch, m.seq, `refused by Kafka: ${(err as { type?: string }).type ?? err.name}: ${err.message} (${Buffer.byteLength(value)} bytes)`, rawPrefix(value));
+      },
+    });
 
   try {
     const pending = (await deps.cassandra.execute(q.pending, [], prepare)).rows.map((r) => String(r['ingest_batch']));
@@ -164,26 +191,28 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
 
       // Page k+1 is read and built while page k is in flight, and page k's progress row is written while page
       // k+1 is in flight. Sends stay one at a time, in queue order, which the consumer's watermark relies on.
-      let inFlight: { page: BuiltPage; ack: Promise<unknown> } | undefined;
+      let inFlight: { page: BuiltPage; ack: Promise<SizedSendResult> } | undefined;
       let saving: Promise<unknown> = Promise.resolve();
-      const acknowledge = async (flight: { page: BuiltPage; ack: Promise<unknown> }): Promise<void> => {
+      const acknowledge = async (flight: { page: BuiltPage; ack: Promise<SizedSendResult> }): Promise<void> => {
         const { page } = flight;
-        await flight.ack;
+        const sent = await flight.ack;
+        // Rows the broker refused alone are quarantined (and their rows written) before the send resolves.
+        const quarantined = page.quarantined + sent.rejected;
         await saving; // the previous page's row lands before this page's position can be recorded
         pagesSent += 1;
         opts.afterSend?.(pagesSent);
         progress.nextChunk = page.chunk;
         progress.nextSeq = page.lastSeq + 1;
-        progress.published += page.messages.length;
-        progress.quarantined += page.quarantined;
+        progress.published += sent.sent;
+        progress.quarantined += quarantined;
         progress.pages += 1;
         saving = save(false);
         saving.catch(() => undefined); // awaited before the next position or the return; not unhandled meanwhile
-        summary.published += page.messages.length;
-        summary.quarantined += page.quarantined;
+        summary.published += sent.sent;
+        summary.quarantined += quarantined;
         summary.batches += 1;
-        deps.metrics?.inc('trackflow_publish_events_total', 'Events published to Kafka', page.messages.length);
-        if (page.quarantined) deps.metrics?.inc('trackflow_publish_quarantined_total', 'Lake rows not publishable', page.quarantined);
+        deps.metrics?.inc('trackflow_publish_events_total', 'Events published to Kafka', sent.sent);
+        if (quarantined) deps.metrics?.inc('trackflow_publish_quarantined_total', 'Lake rows not publishable', quarantined);
         opts.onProgress?.({ ingestBatch, chunk: page.chunk, seq: progress.nextSeq, published: progress.published, totalPublished: summary.published });
       };
 
@@ -214,9 +243,7 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
               return summary;
             }
           }
-          const ack: Promise<unknown> = page.messages.length
-            ? producer.send({ topic: deps.topic, messages: page.messages, acks: -1, compression: CompressionTypes.GZIP })
-            : Promise.resolve();
+          const ack = page.messages.length ? sendPage(ingestBatch, page) : Promise.resolve({ sent: 0, rejected: 0, sends: 0 });
           ack.catch(() => undefined); // awaited in acknowledge(); not unhandled while the next page is built
           inFlight = { page, ack };
         }
@@ -254,8 +281,13 @@ export function queueRowFields(row: types.Row): LakeEventFields {
   };
 }
 
+/** The first 64 KiB of a refused message: enough to identify it; the whole row stays in publish_queue. */
+function rawPrefix(value: string): string {
+  return value.length <= 65_536 ? value : `${value.slice(0, 65_536)}... (${value.length} characters)`;
+}
+
+/** A non-finite double stays what it is, so toMessage refuses the row (it is quarantined, not sent as null). */
 function numberOrNull(value: unknown): number | null {
   if (value === null || value === undefined) return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
+  return Number(value);
 }

@@ -1,16 +1,21 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
-import type { Admin, Batch, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Batch, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { ActivityDeps } from '../../activities/deps';
 import type { ConsumeCounts, ConsumeLeaseSummary, PartitionProgress } from '../../activities/types';
-import { decodeMessage, PoisonMessageError } from '../domain/message';
-import type { TrackingMessageV1 } from '../domain/message';
-import type { CountableEvent } from '../domain/transform';
-import { classify } from '../domain/transform';
-import type { MessageOrigin, OriginKind, StageCounts } from './commit';
-import { messageOrigin } from '../publish/headers';
+import { ensureTopicInfo } from '../kafka/topics';
+import type { Metrics } from '../metrics';
+import type { BatchCommitResult } from './commit';
 import { commitBatch, readStoredOffset, readStoredOffsets } from './commit';
+import { prepareChunk } from './chunk';
+import type { PreparedChunk } from './chunk';
+import { sendDeadLetters } from './deadLetter';
 import { JobDirectory } from './jobs';
+import { isDataError, warehouseRejected } from './retry';
+import { StallWatch, stallStatus } from './stall';
+import type { StalledPartition } from './stall';
+
+export { DLQ_HEADERS } from './deadLetter';
 
 export interface StreamCounts extends ConsumeCounts {
   /** Batches refused by the offset compare-and-set (another attempt owned the partition). */
@@ -21,6 +26,10 @@ export interface StreamCounts extends ConsumeCounts {
 
 export interface StreamLeaseSummary extends ConsumeLeaseSummary {
   counts: StreamCounts;
+  /** Partitions whose offset did not move for `stallMs` while they had lag, at the end of the lease. */
+  stalled: StalledPartition[];
+  /** `ok`, or one line per stalled partition. */
+  status: string;
 }
 
 export interface StreamLeaseOptions {
@@ -34,6 +43,8 @@ export interface StreamLeaseOptions {
   unknownJobTtlMs?: number;
   heartbeatMs?: number;
   pollMs?: number;
+  /** A partition with lag whose stored offset has not moved for this long is reported stalled (default 60 s). */
+  stallMs?: number;
   /** Temporal's heartbeat, when running as an activity. */
   heartbeat?: (details: unknown) => void;
   /** Temporal's cancellation, when running as an activity. */
@@ -45,14 +56,6 @@ export interface StreamLeaseOptions {
 export class StreamUnavailableError extends Error {
   override name = 'StreamUnavailableError';
 }
-
-export const DLQ_HEADERS = {
-  topic: 'trackflow-original-topic',
-  partition: 'trackflow-original-partition',
-  offset: 'trackflow-original-offset',
-  errorClass: 'trackflow-error-class',
-  errorMessage: 'trackflow-error-message',
-} as const;
 
 const EVENTS_HELP = 'Stream messages by outcome';
 
@@ -69,48 +72,45 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-interface PreparedChunk {
-  countable: Array<{ event: CountableEvent; offset: string }>;
-  poison: Array<{ message: KafkaMessage; error: Error }>;
-  counts: StageCounts;
-  origins: MessageOrigin[];
-  dlqSent: boolean;
+/** A run of one partition's messages committed as one transaction, from `expected` through `lastOffset`. */
+interface Piece {
+  partition: number;
+  messages: KafkaMessage[];
+  expected: string;
+  lastOffset: string;
+  /** Offsets of this kafkajs batch already dead-lettered. */
+  sentToDlq: Set<string>;
 }
 
-function prepareChunk(messages: KafkaMessage[]): PreparedChunk {
-  const chunk: PreparedChunk = {
-    countable: [],
-    poison: [],
-    counts: { consumed: messages.length, filtered: 0, unattributed: 0, deadLettered: 0 },
-    origins: [],
-    dlqSent: false,
-  };
-  for (const m of messages) {
-    let kind: OriginKind;
-    let decoded: TrackingMessageV1 | undefined;
-    try {
-      decoded = decodeMessage(m.value);
-      const c = classify(decoded);
-      if (c.kind === 'countable') {
-        chunk.countable.push({ event: c.event, offset: m.offset });
-        kind = 'countable';
-      } else if (c.kind === 'filtered') {
-        chunk.counts.filtered += 1;
-        kind = 'filtered';
-      } else {
-        chunk.counts.unattributed += 1;
-        kind = 'unattributed';
-      }
-    } catch (err) {
-      if (!(err instanceof PoisonMessageError) && !(err instanceof TypeError)) throw err;
-      chunk.poison.push({ message: m, error: err });
-      chunk.counts.deadLettered += 1;
-      kind = 'deadLettered';
-    }
-    const origin = messageOrigin(decoded, m.headers as Record<string, unknown> | undefined);
-    if (origin) chunk.origins.push({ ...origin, offset: m.offset, kind });
-  }
-  return chunk;
+type PieceOutcome = { status: 'committed'; nextOffset: string } | { status: 'fenced'; storedOffset: string | null } | { status: 'aborted' };
+
+/** Adds a committed transaction to the lease's counts and the worker's metrics. */
+function recordCommitted(
+  counts: StreamCounts,
+  metrics: Metrics,
+  result: Extract<BatchCommitResult, { status: 'committed' }>,
+  chunk: PreparedChunk,
+  seconds: number,
+): void {
+  counts.batches += 1;
+  counts.consumed += result.counts.consumed;
+  counts.filtered += result.counts.filtered;
+  counts.unattributed += result.counts.unattributed;
+  counts.deadLettered += result.counts.deadLettered;
+  counts.counted += result.counted;
+  counts.duplicates += result.duplicates;
+  counts.redelivered += result.redelivered;
+  counts.unknownJob += result.unknownJob;
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counted, { result: 'counted' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.filtered, { result: 'filtered' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.unattributed, { result: 'unattributed' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.deadLettered, { result: 'dead_lettered' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.redelivered, { result: 'redelivered' });
+  metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.duplicates, { result: 'duplicate' });
+  metrics.inc('trackflow_stream_dead_lettered_total', 'Poison messages sent to the dead-letter topic', chunk.counts.deadLettered);
+  metrics.set('trackflow_stream_batch_seconds', 'Latency of the last batch transaction (decode to commit)', seconds);
+  metrics.inc('trackflow_stream_batch_seconds_sum', 'Total batch latency', seconds);
+  metrics.inc('trackflow_stream_batch_seconds_count', 'Batches committed');
 }
 
 function zeroCounts(): StreamCounts {
@@ -181,6 +181,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
 
   let admin: Admin | undefined;
   let producer: Producer | undefined;
+  let dlqMaxBatchBytes = 0;
   let consumer: Consumer | undefined;
 
   async function refreshEarliest(a: Admin): Promise<Array<{ partition: number; high: string; low: string }>> {
@@ -196,23 +197,65 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     return earliest.get(partition) ?? '0';
   }
 
-  async function sendToDlq(chunk: PreparedChunk, partition: number): Promise<void> {
-    if (!producer || chunk.dlqSent || chunk.poison.length === 0) return;
-    await producer.send({
-      topic: deadLetterTopic,
-      acks: -1,
-      messages: chunk.poison.map(({ message, error }) => {
-        const headers: IHeaders = {
-          [DLQ_HEADERS.topic]: topic,
-          [DLQ_HEADERS.partition]: String(partition),
-          [DLQ_HEADERS.offset]: message.offset,
-          [DLQ_HEADERS.errorClass]: error.name,
-          [DLQ_HEADERS.errorMessage]: error.message.slice(0, 1000),
-        };
-        return { key: message.key, value: message.value, headers };
-      }),
-    });
-    chunk.dlqSent = true;
+  /**
+   * Commits `slice` (offsets up to `lastOffset`) as one transaction, its poison sent to the DLQ first. A
+   * MySQL data error, which would fail the same transaction forever, splits the slice in halves committed in
+   * turn, down to the one message MySQL refuses: that message is dead-lettered with MySQL's reason.
+   */
+  async function commitPiece(piece: Piece, forced: Map<string, Error>, kafkaHeartbeat: () => Promise<void>): Promise<PieceOutcome> {
+    const { partition, messages, expected, lastOffset } = piece;
+    const nextOffset = (BigInt(lastOffset) + 1n).toString();
+    const t0 = process.hrtime.bigint();
+    const chunk = prepareChunk(messages, forced);
+    let dataError: unknown;
+    const result = await retrying(
+      'commit',
+      async () => {
+        await deadLetter(chunk, partition, piece.sentToDlq);
+        try {
+          return await commitBatch(mysql, jobs, {
+            group, topic, partition, expectedOffset: expected, earliestOffset: earliest.get(partition), nextOffset,
+            countable: chunk.countable, counts: chunk.counts, origins: chunk.origins, attemptToken,
+          });
+        } catch (err) {
+          if (!isDataError(err)) throw err;
+          dataError = err;
+          return 'data-error' as const;
+        }
+      },
+      kafkaHeartbeat,
+    );
+    if (result === 'aborted') return { status: 'aborted' };
+    if (result === 'data-error') {
+      metrics.inc('trackflow_stream_data_errors_total', 'Batch transactions MySQL refused for a value, split to isolate it');
+      log('MySQL refused a value; splitting the chunk', { partition, messages: messages.length, error: (dataError as Error).message });
+      if (messages.length === 1) {
+        const offset = (messages[0] as KafkaMessage).offset;
+        // Refused even with the message dead-lettered: the schema, not the input. Raised to the consumer's
+        // crash handling (the lease reports the partition stalled), never retried here in a loop.
+        if (forced.has(offset)) throw dataError;
+        forced.set(offset, warehouseRejected(dataError));
+        return commitPiece(piece, forced, kafkaHeartbeat);
+      }
+      const half = Math.ceil(messages.length / 2);
+      const firstLast = (messages[half - 1] as KafkaMessage).offset;
+      const first = await commitPiece({ ...piece, messages: messages.slice(0, half), lastOffset: firstLast }, forced, kafkaHeartbeat);
+      if (first.status !== 'committed') return first;
+      return commitPiece({ ...piece, messages: messages.slice(half), expected: first.nextOffset }, forced, kafkaHeartbeat);
+    }
+    if (result.status === 'fenced') return { status: 'fenced', storedOffset: result.storedOffset };
+    noteHealthy();
+    recordCommitted(counts, metrics, result, chunk, Number(process.hrtime.bigint() - t0) / 1e9);
+    return { status: 'committed', nextOffset };
+  }
+
+  /** Sends the chunk's poison not yet sent for this batch (a retried transaction does not send it twice). */
+  async function deadLetter(chunk: PreparedChunk, partition: number, sent: Set<string>): Promise<void> {
+    const todo = chunk.poison.filter((p) => !sent.has(p.message.offset));
+    if (!producer || todo.length === 0) return;
+    const truncated = await sendDeadLetters({ producer, topic: deadLetterTopic, maxBatchBytes: dlqMaxBatchBytes, source: { topic, partition } }, todo);
+    if (truncated) log('dead-lettered values truncated to fit the DLQ', { partition, truncated });
+    for (const p of todo) sent.add(p.message.offset);
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -245,65 +288,25 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
 
     let expected = fetched;
     const messages = batch.messages;
+    const sentToDlq = new Set<string>();
+    const forced = new Map<string, Error>();
     for (let i = 0; i < messages.length; i += chunkSize) {
       if (shouldStop() || rebalancing || isStale() || generation !== myGeneration) return;
       const slice = messages.slice(i, i + chunkSize);
       const isLast = i + chunkSize >= messages.length;
       const lastOffset = isLast ? batch.lastOffset() : (slice[slice.length - 1] as KafkaMessage).offset;
-      const nextOffset = (BigInt(lastOffset) + 1n).toString();
-      const t0 = process.hrtime.bigint();
-      const chunk = prepareChunk(slice);
-      const result = await retrying(
-        'commit',
-        async () => {
-          await sendToDlq(chunk, partition);
-          return commitBatch(mysql, jobs, {
-            group,
-            topic,
-            partition,
-            expectedOffset: expected,
-            earliestOffset: earliest.get(partition),
-            nextOffset,
-            countable: chunk.countable,
-            counts: chunk.counts,
-            origins: chunk.origins,
-            attemptToken,
-          });
-        },
-        kafkaHeartbeat,
-      );
-      if (result === 'aborted') return;
-      if (result.status === 'fenced') {
+      const outcome = await commitPiece({ partition, messages: slice, expected, lastOffset, sentToDlq }, forced, kafkaHeartbeat);
+      if (outcome.status === 'aborted') return;
+      if (outcome.status === 'fenced') {
         counts.fenced += 1;
         metrics.inc('trackflow_stream_fenced_total', 'Batches refused by the offset compare-and-set');
-        log('batch fenced: offset moved by another attempt', { partition, expected, stored: result.storedOffset });
+        log('batch fenced: offset moved by another attempt', { partition, expected, stored: outcome.storedOffset });
         const stored = await retrying('mysql', () => startOffset(partition), kafkaHeartbeat);
         if (stored !== 'aborted') consumer?.seek({ topic, partition, offset: stored });
         return;
       }
-      noteHealthy();
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      counts.batches += 1;
-      counts.consumed += result.counts.consumed;
-      counts.filtered += result.counts.filtered;
-      counts.unattributed += result.counts.unattributed;
-      counts.deadLettered += result.counts.deadLettered;
-      counts.counted += result.counted;
-      counts.duplicates += result.duplicates;
-      counts.redelivered += result.redelivered;
-      counts.unknownJob += result.unknownJob;
-      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counted, { result: 'counted' });
-      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.filtered, { result: 'filtered' });
-      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.unattributed, { result: 'unattributed' });
-      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.counts.deadLettered, { result: 'dead_lettered' });
-      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.redelivered, { result: 'redelivered' });
-      metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.duplicates, { result: 'duplicate' });
-      metrics.inc('trackflow_stream_dead_lettered_total', 'Poison messages sent to the dead-letter topic', chunk.counts.deadLettered);
-      metrics.set('trackflow_stream_batch_seconds', 'Latency of the last batch transaction (decode to commit)', seconds);
-      metrics.inc('trackflow_stream_batch_seconds_sum', 'Total batch latency', seconds);
-      metrics.inc('trackflow_stream_batch_seconds_count', 'Batches committed');
       resolveOffset(lastOffset);
-      expected = nextOffset;
+      expected = outcome.nextOffset;
       await kafkaHeartbeat();
     }
   }
@@ -328,10 +331,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
   async function setup(): Promise<void> {
     admin = kafka.admin();
     await admin.connect();
-    const topics = await admin.listTopics();
-    if (!topics.includes(deadLetterTopic)) {
-      await admin.createTopics({ topics: [{ topic: deadLetterTopic, numPartitions: 1 }], waitForLeaders: true });
-    }
+    dlqMaxBatchBytes = (await ensureTopicInfo(kafka, deadLetterTopic, 1)).maxBatchBytes;
     await refreshEarliest(admin);
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
@@ -391,6 +391,23 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     producer = undefined;
   }
 
+  const stallWatch = new StallWatch(opts.stallMs ?? 60_000);
+  let stalled: StalledPartition[] = [];
+  let stalledKey = '';
+  /** Flags the partitions of this lease that have lag and an offset that does not move (gauge and log line). */
+  function observeStalls(now: number): void {
+    const mine = joined && assigned.length ? progress.partitions.filter((p) => assigned.includes(p.partition)) : progress.partitions;
+    stalled = stallWatch.observe(mine, now);
+    const flagged = new Set(stalled.map((x) => x.partition));
+    for (const p of progress.partitions) {
+      metrics.set('trackflow_stream_partition_stalled', 'Partition with lag whose stored offset has not moved for stallMs (1) or not (0)',
+        flagged.has(p.partition) ? 1 : 0, { partition: String(p.partition) });
+    }
+    const key = [...flagged].join(',');
+    if (key && key !== stalledKey) log('partition stalled', { status: stallStatus(stalled), lastError });
+    stalledKey = key;
+  }
+
   let endReason: ConsumeLeaseSummary['endReason'] = 'lease-expired';
   try {
     // Connecting is retried like everything else: a broker restart must not fail the lease.
@@ -424,6 +441,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
           lastProgress = now;
           metrics.set('trackflow_stream_lag', 'Messages not yet in the warehouse (high watermark - next offset)', progress.lag);
           if (progress.lag === 0) noteHealthy();
+          observeStalls(now);
           if (opts.stopWhenCaughtUp && caughtUp(progress)) {
             endReason = 'caught-up';
             break;
@@ -434,7 +452,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
       }
       if (now - lastBeat >= heartbeatMs) {
         lastBeat = now;
-        opts.heartbeat?.({ partitions: progress.partitions, counts: { ...counts }, lag: progress.lag });
+        opts.heartbeat?.({ partitions: progress.partitions, counts: { ...counts }, lag: progress.lag, stalled, status: stallStatus(stalled) });
       }
       await sleep(pollMs, opts.signal);
     }
@@ -462,5 +480,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     endReason,
     lastError,
     durationMs: Date.now() - started,
+    stalled,
+    status: stallStatus(stalled),
   };
 }

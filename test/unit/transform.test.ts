@@ -52,7 +52,7 @@ void test('null bid, publisher, campaign and group become 0; double ids become i
   const e = countable(msg({ bid: null, publisher_id: null, campaign_id: null, group_id: null, job_id: 188.0 }));
   assert.deepEqual(
     { jobId: e.jobId, bidMicros: e.bidMicros, publisherId: e.publisherId, campaignId: e.campaignId, groupId: e.groupId },
-    { jobId: 188, bidMicros: 0, publisherId: 0, campaignId: 0, groupId: 0 },
+    { jobId: 188, bidMicros: 0n, publisherId: 0, campaignId: 0, groupId: 0 },
   );
 });
 
@@ -86,11 +86,11 @@ void test('aggregates per group key: clicks, exact bid sum over clicks only, oth
   assert.deepEqual(rows, [
     {
       jobId: 98, dates: '2022-07-08', hours: 9, publisherId: 1, campaignId: 4, groupId: 0,
-      clicks: 3, bidSumMicros: 1_850_000, conversion: 1, qualified: 1, disqualified: 2,
+      clicks: 3, bidSumMicros: 1_850_000n, conversion: 1, qualified: 1, disqualified: 2,
     },
     {
       jobId: 98, dates: '2022-07-08', hours: 10, publisherId: 1, campaignId: 4, groupId: 7,
-      clicks: 1, bidSumMicros: 0, conversion: 0, qualified: 0, disqualified: 0,
+      clicks: 1, bidSumMicros: 0n, conversion: 0, qualified: 0, disqualified: 0,
     },
   ]);
   assert.equal(microsToDecimal(1_850_000), '1.850000');
