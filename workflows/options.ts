@@ -4,7 +4,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
  * Error types an activity may throw that retrying cannot fix (a malformed export, a bad config).
  * Activities can also throw `ApplicationFailure.nonRetryable(...)`, which is honoured whatever its type.
  */
-export const NON_RETRYABLE_ERROR_TYPES = ['BadFileError', 'InvalidFileError', 'ConfigError', 'SchemaMismatchError'];
+export const NON_RETRYABLE_ERROR_TYPES = ['BadFileError', 'InvalidFileError', 'ConfigError', 'SchemaMismatchError', 'InvalidHourRange', 'WarehouseDiffers'];
 
 /** Big exports take a while; the heartbeat, not startToClose, is what notices a dead worker. */
 export const INGEST_ACTIVITY: ActivityOptions = {
@@ -39,3 +39,10 @@ export const LOAD_JOBS_ACTIVITY: ActivityOptions = {
 
 /** Slack on top of the lease so a lease that runs slightly long while committing its last batch is not killed. */
 export const LEASE_MARGIN_MS = 2 * 60_000;
+
+/** One chunk of hours of verify or rebuild; the heartbeat notices a dead worker, the retry resumes the chunk. */
+export const VERIFY_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+};
