@@ -6,4 +6,5 @@ export { loadJobs } from './loadJobs';
 export { verifyWarehouse, verifyProgressQuery } from './verifyWarehouse';
 export type { VerifyWarehouseInput, VerifyWarehouseResult, VerifyProgress } from './verifyWarehouse';
 export { rebuildWarehouse, rebuildProgressQuery } from './rebuildWarehouse';
-export type { RebuildWarehouseInput, RebuildWarehouseResult, RebuildProgress } from './rebuildWarehouse';
+export type { RebuildWarehouseInput, RebuildWarehouseResult, RebuildProgress, RebuildHourResult } from './rebuildWarehouse';
+export type { HourRangeInput } from './hourRange';

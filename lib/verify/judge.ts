@@ -89,13 +89,22 @@ export function formatVerdict(v: HourVerdict): string {
       : v.status === 'not-settled'
         ? `${v.hour}  not settled (${inFlightTotal(v)} events in flight: ${v.inFlight.notPublished} not published, ${v.inFlight.notConsumed} not consumed${v.inFlight.companyPending ? `, ${v.inFlight.companyPending} rows awaiting company_id` : ''})`
         : `${v.hour}  differs (${v.differenceCount} rows)`;
-  const lines = [head];
-  for (const d of v.differences) {
-    const key = `job_id|dates|hours|publisher_id|campaign_id|group_id = ${d.key}`;
-    if (d.kind === 'missing') lines.push(`  missing  ${key}: lake clicks=${d.lake.clicks} spend_hour=${d.lake.spend_hour} conversion=${d.lake.conversion} qualified_application=${d.lake.qualified_application} disqualified_application=${d.lake.disqualified_application}, warehouse has no row`);
-    else if (d.kind === 'extra') lines.push(`  extra    ${key}: warehouse clicks=${d.warehouse.clicks} spend_hour=${d.warehouse.spend_hour} conversion=${d.warehouse.conversion}, lake has no such row`);
+  return [head, ...formatDifferences(v.differences, v.differenceCount)].join('\n');
+}
+
+/** One indented line per difference, with the warehouse's and the lake's values. */
+export function formatDifferences(differences: Difference[], total = differences.length): string[] {
+  const lines: string[] = [];
+  for (const d of differences) {
+    const key = `(job_id|dates|hours|publisher_id|campaign_id|group_id) ${d.key}`;
+    if (d.kind === 'missing') lines.push(`  missing  ${key}: warehouse has no row; lake ${rowText(d.lake)}`);
+    else if (d.kind === 'extra') lines.push(`  extra    ${key}: lake has no such row; warehouse ${rowText(d.warehouse)}`);
     else lines.push(`  differs  ${key}: ${d.columns.map((c) => `${c.column} warehouse=${show(c.warehouse)} lake=${show(c.lake)}`).join(', ')}`);
   }
-  if (v.differenceCount > v.differences.length) lines.push(`  ... and ${v.differenceCount - v.differences.length} more`);
-  return lines.join('\n');
+  if (total > differences.length) lines.push(`  ... and ${total - differences.length} more`);
+  return lines;
+}
+
+function rowText(r: WarehouseRow): string {
+  return `clicks=${r.clicks} spend_hour=${r.spend_hour} bid_set=${show(r.bid_set)} conversion=${r.conversion} qualified_application=${r.qualified_application} disqualified_application=${r.disqualified_application} company_id=${show(r.company_id)}`;
 }
