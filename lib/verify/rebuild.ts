@@ -16,8 +16,10 @@ import type { VerifyDeps } from './verify';
 export interface RebuildHourResult {
   hour: string;
   dryRun: boolean;
-  /** false when the rows already were the recomputed ones (nothing written). */
+  /** false when the rows already were the recomputed ones. */
   changed: boolean;
+  /** The transaction replaced the rows (changed, or forced). */
+  written: boolean;
   lakeEvents: number;
   /** Events counted in the rebuilt rows. */
   counted: number;
@@ -41,6 +43,15 @@ const MAX_ATTEMPTS = 8;
 /** The ledger's partition_id for ids that rebuild counted (the stream writes 0..N-1). */
 export const REBUILD_PARTITION = -1;
 
+export interface RebuildOptions {
+  dryRun?: boolean;
+  /** Rewrite the rows even when they already are the recomputed ones (benchmarks, tests of concurrency). */
+  force?: boolean;
+  keepAlive?: () => void;
+  /** Tests only: hold the transaction open this long between its ledger read and its row reads (widens any race). */
+  holdMs?: number;
+}
+
 function isLockConflict(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
@@ -53,7 +64,7 @@ export async function rebuildHour(
   deps: VerifyDeps,
   lag: TopicLagReader,
   hour: string,
-  opts: { dryRun?: boolean; keepAlive?: () => void } = {},
+  opts: RebuildOptions = {},
 ): Promise<RebuildHourResult> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -85,7 +96,7 @@ async function rebuildHourOnce(
   deps: VerifyDeps,
   lag: TopicLagReader,
   hour: string,
-  opts: { dryRun?: boolean; keepAlive?: () => void },
+  opts: RebuildOptions,
 ): Promise<Omit<RebuildHourResult, 'retries'>> {
   let read = await readLake(deps, hour, opts.keepAlive);
   const conn = await deps.mysql.getConnection();
@@ -97,6 +108,7 @@ async function rebuildHourOnce(
       const offsets = await readOffsets(conn, deps.consumerGroup, deps.topic, true);
       const topicLag = await lag.lag(offsets);
       const ledger = await readLedgerHour(conn, hour, true);
+      if (opts.holdMs) await sleep(opts.holdMs);
       // Counted since the lake was read: the event was in the lake before it was published, so read it again.
       if ([...ledger].some((id) => !read.lake.ids.has(id))) read = await readLake(deps, hour, opts.keepAlive);
       const s = settle(read.lake.countable, { ledger, publishedBatches: read.published, lag: topicLag });
@@ -106,13 +118,13 @@ async function rebuildHourOnce(
       let differences = compareRows(after, before);
       if (differences.length && s.notConsumed.length && alreadyHoldsThem(s, companies, before)) differences = [];
       const result = summarise(hour, read.lake, s, before, after, differences, opts.dryRun === true);
-      if (opts.dryRun || !result.changed) {
+      if (opts.dryRun || (!result.changed && !opts.force)) {
         await conn.rollback();
         return result;
       }
       await writeHour(conn, hour, s.unledgered, after);
       await conn.commit();
-      return result;
+      return { ...result, written: true };
     } catch (err) {
       if ((err as { fatal?: boolean }).fatal) broken = true;
       else await conn.rollback().catch(() => (broken = true));
@@ -147,6 +159,7 @@ function summarise(
     hour,
     dryRun,
     changed: differences.length > 0 || s.unledgered.length > 0,
+    written: false,
     lakeEvents: c.countable + c.filtered + c.unattributed + c.deadLettered + c.publishQuarantined,
     counted: s.counted.length,
     ledgerAdded: s.unledgered.length,
