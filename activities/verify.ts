@@ -74,7 +74,7 @@ function killAfterHoursFromEnv(): number | undefined {
  * Runs `each` over the chunk's hours, heartbeating the results after every hour (and during long reads), and
  * skipping the hours a previous attempt already heartbeated.
  */
-async function runChunk<R extends { hour: string }>(
+export async function runChunk<R extends { hour: string }>(
   deps: ActivityDeps,
   hours: string[],
   each: (d: VerifyDeps, lag: TopicLagReader, hour: string, keepAlive: () => void) => Promise<R>,
