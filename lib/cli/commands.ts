@@ -5,7 +5,7 @@ register('stack', 'Provision and run the local Cassandra, Kafka, MariaDB and Tem
 register('generate', 'Write a synthetic tracking export, job export and manifest (seeded, deterministic)', async () => (await import('./generate')).command);
 register('jobs', 'Load a job export into the job dimension (jobs load <file>)', async () => (await import('./jobs')).command);
 register('export', 'Print the warehouse events table in contract order (export events [--csv|--json])', async () => (await import('./export')).command);
-register('schedule', 'Create and manage the daily ingest schedule (create|update|delete|list|pause|unpause|trigger|backfill)', async () => (await import('./schedule')).command);
+register('schedule', 'Create and manage the daily ingest and verify schedules (create [--verify]|update|delete|list|pause|unpause|trigger|backfill)', async () => (await import('./schedule')).command);
 register('ingest', 'Ingest tracking exports into the lake and publish them (ingest <paths...> | --landing DIR)', async () => (await import('./ingest')).command);
 register('stream', 'Start, watch, pause, drain or stop the Kafka -> MySQL stream', async () => (await import('./stream')).command);
 register('reconcile', 'Count every stage from the lake to the warehouse and check that they add up (reconcile [--batch ID] [--json])', async () => (await import('./reconcile')).command);
