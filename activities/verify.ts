@@ -63,11 +63,10 @@ function resumeFrom<R extends { hour: string }>(details: unknown, hours: string[
   return d.done.filter((r, i) => r?.hour === hours[i]);
 }
 
-/** Test-only fault injection: SIGKILL the worker after N hours of a first attempt. */
-function killAfterHoursFromEnv(): number | undefined {
+/** Test-only fault injection: SIGKILL the worker once a first attempt has rebuilt this hour. */
+function killAtHourFromEnv(): string | undefined {
   if (process.env['TRACKFLOW_FAULTS'] !== '1') return undefined;
-  const n = Number(process.env['TRACKFLOW_FAULT_REBUILD_KILL_AFTER_HOURS']);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
+  return process.env['TRACKFLOW_FAULT_REBUILD_KILL_AT_HOUR'] || undefined;
 }
 
 /**
@@ -78,7 +77,7 @@ export async function runChunk<R extends { hour: string }>(
   deps: ActivityDeps,
   hours: string[],
   each: (d: VerifyDeps, lag: TopicLagReader, hour: string, keepAlive: () => void) => Promise<R>,
-  afterHour?: (doneThisAttempt: number) => void,
+  afterHour?: (doneThisAttempt: number, hour: string) => void,
 ): Promise<ChunkResult<R>> {
   const ctx = currentActivityContext();
   const done = resumeFrom<R>(ctx?.info.heartbeatDetails, hours);
@@ -91,7 +90,7 @@ export async function runChunk<R extends { hour: string }>(
     for (let i = done.length; i < hours.length; i++) {
       done.push(await each(d, lag, hours[i]!, keepAlive));
       ctx?.heartbeat(progress());
-      afterHour?.(done.length - resumed);
+      afterHour?.(done.length - resumed, hours[i]!);
     }
   } finally {
     await lag.close();
@@ -114,12 +113,12 @@ export function createVerifyActivities(deps: ActivityDeps) {
 
     async rebuildHours(input: RebuildChunkInput): Promise<ChunkResult<RebuildHourResult>> {
       const ctx = currentActivityContext();
-      const killAfter = ctx && ctx.info.attempt === 1 ? killAfterHoursFromEnv() : undefined;
+      const killAt = ctx && ctx.info.attempt === 1 ? killAtHourFromEnv() : undefined;
       return runChunk(
         deps,
         input.hours,
         (d, lag, hour, keepAlive) => rebuildHour(d, lag, hour, { dryRun: input.dryRun, keepAlive }),
-        killAfter === undefined ? undefined : (n) => n >= killAfter && process.kill(process.pid, 'SIGKILL'),
+        killAt === undefined ? undefined : (_n, hour) => hour === killAt && process.kill(process.pid, 'SIGKILL'),
       );
     },
 
