@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ActivityDeps } from '../../activities/deps';
+import { createVerifyActivities } from '../../activities/verify';
 import { makeTimeUuid } from '../../lib/domain/timeuuid';
+import { Metrics } from '../../lib/metrics';
 import { eventIdKey } from '../../lib/stream/commit';
 import { hoursBetween, lastHours, parseHour, previousDayHours } from '../../lib/verify/hours';
 import { formatVerdict, judgeHour } from '../../lib/verify/judge';
@@ -135,4 +138,17 @@ void test('judgeHour: a ledger row pruned long ago does not turn a correct hour 
   const v = judgeHour({ hour: '2022-07-08T09', lake, stream: { ledger: new Set(), publishedBatches: new Set(['b1']), lag: 3 }, companies: new Map([[98, 1]]), warehouse: [workedExampleRow()] });
   assert.equal(v.status, 'verified');
   assert.equal(events.length, 108);
+});
+
+void test('recordVerifyOutcome exposes the differences and the last verified hour on /metrics', async () => {
+  const metrics = new Metrics();
+  const { recordVerifyOutcome } = createVerifyActivities({ metrics } as unknown as ActivityDeps);
+  await recordVerifyOutcome({ differences: 3, differingHours: 2, lastVerifiedHour: '2022-07-08T09' });
+  const text = metrics.render();
+  assert.match(text, /^trackflow_verify_differences 3$/m);
+  assert.match(text, /^trackflow_verify_differing_hours 2$/m);
+  assert.match(text, new RegExp(`^trackflow_verify_last_verified_hour_seconds ${JULY_8_09 / 1000}$`, 'm'));
+  await recordVerifyOutcome({ differences: 0, differingHours: 0 });
+  assert.match(metrics.render(), /^trackflow_verify_differences 0$/m);
+  assert.match(metrics.render(), new RegExp(`^trackflow_verify_last_verified_hour_seconds ${JULY_8_09 / 1000}$`, 'm'), 'kept when no hour verified');
 });
