@@ -3,6 +3,7 @@ import { createIngestActivities } from './ingest';
 import { createJobActivities } from './jobs';
 import { createPublishActivities } from './publish';
 import { createConsumeActivities } from './consume';
+import { createVerifyActivities } from './verify';
 
 /** Every activity, bound to clients the worker built once. Workers register the subset their queue serves. */
 export function createActivities(deps: ActivityDeps) {
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createJobActivities(deps),
     ...createPublishActivities(deps),
     ...createConsumeActivities(deps),
+    ...createVerifyActivities(deps),
   };
 }
 

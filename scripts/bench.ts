@@ -3,7 +3,8 @@
  *
  *   npm run bench -- [--events 1000000] [--rate 5000] [--duration 30] [--seed 1]
  *                    [--stress-ops 200000] [--flat-factor 4] [--skip-flatness] [--skip-latency] [--skip-e2e]
- *                    [--skip-platform]
+ *                    [--skip-platform] [--skip-verify]
+ *   npm run bench -- --only verify [--events 200000] [--seed 1]   (verify and rebuild throughput alone)
  *
  * Each pipeline size runs in a child process so its CPU and RSS are its own (a process's RSS rarely shrinks,
  * and a small run would otherwise inherit the heap of a big one, or the other way round).
@@ -27,6 +28,8 @@ import type { Limits } from '../lib/bench/report';
 import { checkTargets, summaryTable } from '../lib/bench/report';
 import { cassandraStressWrite, nodeInsertBaseline, producerPerformance } from '../lib/bench/platform';
 import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
+import type { VerifyBenchResult } from '../lib/bench/verify';
+import { runVerifyBench, verifySummary } from '../lib/bench/verify';
 
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -116,7 +119,23 @@ async function platformLimits(main: PipelineResult, stressOps: number): Promise<
   return limits;
 }
 
+/** `--only verify`: verify and rebuild throughput, written to bench/results like a full run. */
+async function verifyOnly(): Promise<void> {
+  const events = Math.round(positive('events', 1_000_000));
+  const seed = Math.round(positive('seed', 1));
+  const started = new Date();
+  const result = await runVerifyBench(await ensureDataset(events, seed, log), { log });
+  const dir = path.join(__dirname, '..', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}-verify.json`);
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  fs.writeFileSync(file, JSON.stringify({ startedAt: started.toISOString(), command, cpus: os.cpus().length, loadAvg: os.loadavg(), verify: result }, null, 2) + '\n');
+  process.stdout.write(`\n${verifySummary(result)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
+}
+
 async function main(): Promise<void> {
+  if (arg('only', '') === 'verify') return verifyOnly();
+  if (arg('only', '') !== '') throw new Error('--only takes: verify');
   const events = Math.round(positive('events', 1_000_000));
   const rate = positive('rate', 5000);
   const duration = positive('duration', 30);
@@ -156,6 +175,12 @@ async function main(): Promise<void> {
     log(`  ${e2e.consumed} events in ${e2e.seconds} s = ${e2e.eventsPerSecond}/s; pipeline worker peak ${e2e.workers.pipeline.rssPeakMb} MB, stream worker peak ${e2e.workers.stream.rssPeakMb} MB`);
   }
 
+  let verifyRun: VerifyBenchResult | undefined;
+  if (!flag('skip-verify')) {
+    log(`== verify and rebuild: N = ${events}`);
+    verifyRun = await runVerifyBench(await ensureDataset(events, seed, log), { log });
+  }
+
   let limits: Limits = {};
   if (!flag('skip-platform')) {
     log('== platform limits');
@@ -184,6 +209,7 @@ async function main(): Promise<void> {
       : null,
     latency,
     endToEndWorkers: e2e,
+    verify: verifyRun,
     limits,
     targets: checks,
   };
@@ -191,7 +217,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(`\n${summaryTable(mainRun, flatRun, latency, limits, checks, e2e)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
+  const verifyText = verifyRun ? `\n\n${verifySummary(verifyRun)}` : '';
+  process.stdout.write(`\n${summaryTable(mainRun, flatRun, latency, limits, checks, e2e)}${verifyText}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
 }
 
 (flag('child') ? child() : main()).catch((err: unknown) => {

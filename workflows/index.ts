@@ -3,3 +3,8 @@ export type { IngestAndPublishInput, IngestAndPublishResult, IngestProgress, Fil
 export { streamToWarehouse, pauseSignal, resumeSignal, drainSignal, statusQuery } from './streamToWarehouse';
 export type { StreamToWarehouseInput, StreamStatus, StreamResult, StreamCarry } from './streamToWarehouse';
 export { loadJobs } from './loadJobs';
+export { verifyWarehouse, verifyProgressQuery } from './verifyWarehouse';
+export type { VerifyWarehouseInput, VerifyWarehouseResult, VerifyProgress } from './verifyWarehouse';
+export { rebuildWarehouse, rebuildProgressQuery } from './rebuildWarehouse';
+export type { RebuildWarehouseInput, RebuildWarehouseResult, RebuildProgress, RebuildHourResult } from './rebuildWarehouse';
+export type { HourRangeInput } from './hourRange';

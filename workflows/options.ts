@@ -12,6 +12,8 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'FileTooLarge',
   'TooManyRejects',
   'FileChanged',
+  'InvalidHourRange',
+  'WarehouseDiffers',
 ];
 
 /** Big exports take a while; the heartbeat, not startToClose, is what notices a dead worker. */
@@ -47,3 +49,10 @@ export const LOAD_JOBS_ACTIVITY: ActivityOptions = {
 
 /** Slack on top of the lease so a lease that runs slightly long while committing its last batch is not killed. */
 export const LEASE_MARGIN_MS = 2 * 60_000;
+
+/** One chunk of hours of verify or rebuild; the heartbeat notices a dead worker, the retry resumes the chunk. */
+export const VERIFY_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+};

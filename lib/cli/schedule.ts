@@ -5,14 +5,21 @@ import { EXIT, UsageError, output, wantsHelp } from './command';
 import { parseFlags, withTemporal } from '../temporal/cli';
 import type { OverlapOption } from '../temporal/schedules';
 import { DEFAULT_CRON, DEFAULT_SCHEDULE_ID, OVERLAP, createSchedule, listSchedules, updateSchedule, viewOf } from '../temporal/schedules';
+import { DEFAULT_VERIFY_CRON, DEFAULT_VERIFY_SCHEDULE_ID, createVerifySchedule, updateVerifySchedule } from '../temporal/schedules';
 
 const SUB_HELP: Record<string, string> = {
   create: `Usage: trackflow schedule create [--id ID] [--cron EXPR] [--overlap skip|buffer-one] [--landing DIR] [--paused]
 
 Creates the daily ingest schedule: starts ingestAndPublish on the pipeline task queue with
 { landingDir }. Defaults: id ${DEFAULT_SCHEDULE_ID}, cron "${DEFAULT_CRON}" (UTC), overlap skip,
-catch-up window 1 day, pause on failure. Fails (exit 1) if the schedule already exists: use update.`,
-  update: `Usage: trackflow schedule update [--id ID] [--cron EXPR] [--overlap skip|buffer-one] [--landing DIR]
+catch-up window 1 day, pause on failure. Fails (exit 1) if the schedule already exists: use update.
+
+       trackflow schedule create --verify [--id ID] [--cron EXPR] [--overlap skip|buffer-one] [--paused]
+
+Creates the daily verify instead: starts verifyWarehouse of yesterday's UTC hours, failing the run on a
+difference so the schedule pauses. Defaults: id ${DEFAULT_VERIFY_SCHEDULE_ID}, cron "${DEFAULT_VERIFY_CRON}" (UTC).
+With --verify, every other sub-command's default --id is ${DEFAULT_VERIFY_SCHEDULE_ID}.`,
+  update: `Usage: trackflow schedule update [--verify] [--id ID] [--cron EXPR] [--overlap skip|buffer-one] [--landing DIR]
 
 Rewrites the schedule's spec, action and policies to the given (or default) values; the paused
 state is kept.`,
@@ -82,9 +89,12 @@ async function run(argv: string[]): Promise<number> {
     note: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
+    verify: { type: 'boolean' },
   } as const;
   const { values } = parseFlags(rest, defineOpts);
-  const id = values.id ?? DEFAULT_SCHEDULE_ID;
+  const verify = values.verify ?? false;
+  if (verify && values.landing) throw new UsageError('--landing is for the ingest schedule, not --verify');
+  const id = values.id ?? (verify ? DEFAULT_VERIFY_SCHEDULE_ID : DEFAULT_SCHEDULE_ID);
   const json = values.json ?? false;
   const definition = () => ({
     scheduleId: id,
@@ -104,13 +114,18 @@ async function run(argv: string[]): Promise<number> {
     try {
       switch (sub) {
         case 'create': {
+          if (verify) {
+            await createVerifySchedule(client, definition());
+            output(json, { scheduleId: id, created: true }, () => `Created schedule ${id}: verifyWarehouse of yesterday's hours at "${values.cron ?? DEFAULT_VERIFY_CRON}" UTC, failing (and pausing) on a difference.`);
+            return EXIT.ok;
+          }
           const def = definition();
           await createSchedule(client, def);
           output(json, { scheduleId: id, created: true }, () => `Created schedule ${id}: ingestAndPublish of ${def.landingDir} at "${def.cron ?? DEFAULT_CRON}" UTC, overlap ${def.overlap}.`);
           return EXIT.ok;
         }
         case 'update':
-          await updateSchedule(client, definition());
+          await (verify ? updateVerifySchedule : updateSchedule)(client, definition());
           output(json, { scheduleId: id, updated: true }, () => `Updated schedule ${id}.`);
           return EXIT.ok;
         case 'delete':
@@ -173,4 +188,4 @@ async function run(argv: string[]): Promise<number> {
 }
 
 // Sub-commands have their own help texts, so this command answers --help itself.
-export const command: Command = { name: 'schedule', summary: 'Create and manage the daily ingest schedule', help: HELP, handlesHelp: true, run };
+export const command: Command = { name: 'schedule', summary: 'Create and manage the daily ingest and verify schedules', help: HELP, handlesHelp: true, run };

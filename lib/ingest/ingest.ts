@@ -13,6 +13,7 @@ import {
   type TrackingRow,
 } from '../domain/tracking';
 import { DEFAULT_READ_LIMITS, batchIdFor, hashFile, readCsvRecords, statOrFail, type ReadLimits } from './reader';
+import { recordLakeHours } from '../lake/hours';
 
 /** Checkpoint of an ingest: every record up to `line` is durably handled. Sent as heartbeat details. */
 export interface IngestProgress {
@@ -172,6 +173,8 @@ async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Rejec
     if (!list) byHour.set(r.row.hour, (list = []));
     list.push(r);
   }
+  // The lake's hour index (verify/rebuild --all) lists an hour before any of its events is written.
+  await recordLakeHours(client, deps.keyspace, byHour.keys());
 
   const existing = new Map<string, { batch: string; line: number }>();
   const lookups: Array<() => Promise<unknown>> = [];

@@ -32,6 +32,8 @@ export function ingestWorkflowId(input: { paths?: string[]; landingDir?: string 
 
 /** Workflow id prefix for scheduled runs; the schedule appends the nominal start time. */
 export const SCHEDULED_INGEST_WORKFLOW_ID = 'ingest-scheduled';
+/** Workflow id prefix of the daily verify's runs. */
+export const SCHEDULED_VERIFY_WORKFLOW_ID = 'verify-scheduled';
 
 /** One stream per topic and consumer group: the id makes a second concurrent stream impossible. */
 export function streamWorkflowId(topic: string, group: string): string {

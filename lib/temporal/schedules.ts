@@ -1,7 +1,7 @@
 import type { Client, ScheduleDescription, ScheduleOptions, ScheduleSummary } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { ingestAndPublish } from '../../workflows';
-import { SCHEDULED_INGEST_WORKFLOW_ID } from './ids';
+import type { ingestAndPublish, verifyWarehouse } from '../../workflows';
+import { SCHEDULED_INGEST_WORKFLOW_ID, SCHEDULED_VERIFY_WORKFLOW_ID } from './ids';
 
 export const DEFAULT_SCHEDULE_ID = 'trackflow-daily-ingest';
 /** 02:00 UTC every day: the slot the Airflow DAG used, after the nightly exports land. */
@@ -103,4 +103,59 @@ export async function listSchedules(client: Client): Promise<ScheduleView[]> {
   const out: ScheduleView[] = [];
   for await (const s of client.schedule.list()) out.push(viewOf(s));
   return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
+export const DEFAULT_VERIFY_SCHEDULE_ID = 'trackflow-daily-verify';
+/** 04:00 UTC: after the 02:00 ingest has published yesterday's exports and the stream has had time to consume them. */
+export const DEFAULT_VERIFY_CRON = '0 4 * * *';
+
+export interface DailyVerifySchedule {
+  scheduleId?: string;
+  cron?: string;
+  overlap?: OverlapOption;
+  taskQueue: string;
+  paused?: boolean;
+  note?: string;
+}
+
+/**
+ * The daily verify of yesterday's hours (UTC). The run fails on a difference (failOnDifference), and
+ * pauseOnFailure then pauses the schedule with the failure showing in the Web UI: someone has to look, rebuild,
+ * and unpause.
+ */
+export function dailyVerifySchedule(opts: DailyVerifySchedule): ScheduleOptions {
+  return {
+    scheduleId: opts.scheduleId ?? DEFAULT_VERIFY_SCHEDULE_ID,
+    spec: { cronExpressions: [opts.cron ?? DEFAULT_VERIFY_CRON], timezone: 'UTC' },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'verifyWarehouse',
+      workflowId: SCHEDULED_VERIFY_WORKFLOW_ID,
+      taskQueue: opts.taskQueue,
+      args: [{ previousDay: true, failOnDifference: true }] satisfies Parameters<typeof verifyWarehouse>,
+      memo: { trigger: 'schedule' },
+    },
+    policies: {
+      overlap: OVERLAP[opts.overlap ?? 'skip'],
+      catchupWindow: '1 day',
+      pauseOnFailure: true,
+    },
+    state: { paused: opts.paused ?? false, note: opts.note ?? "Daily verify of yesterday's warehouse hours against the lake" },
+  };
+}
+
+export async function createVerifySchedule(client: Client, opts: DailyVerifySchedule): Promise<string> {
+  const handle = await client.schedule.create(dailyVerifySchedule(opts));
+  return handle.scheduleId;
+}
+
+export async function updateVerifySchedule(client: Client, opts: DailyVerifySchedule): Promise<void> {
+  const wanted = dailyVerifySchedule(opts);
+  await client.schedule.getHandle(wanted.scheduleId).update((prev) => ({
+    ...prev,
+    spec: wanted.spec,
+    action: wanted.action,
+    policies: wanted.policies,
+    state: { ...prev.state, note: opts.note ?? prev.state.note },
+  }));
 }
