@@ -4,7 +4,10 @@ import type { ActivityOptions } from '@temporalio/workflow';
  * Error types an activity may throw that retrying cannot fix (a malformed export, a bad config).
  * Activities can also throw `ApplicationFailure.nonRetryable(...)`, which is honoured whatever its type.
  */
-export const NON_RETRYABLE_ERROR_TYPES = ['BadFileError', 'InvalidFileError', 'ConfigError', 'SchemaMismatchError'];
+export const NON_RETRYABLE_ERROR_TYPES = ['BadFileError', 'InvalidFileError', 'ConfigError', 'SchemaMismatchError', 'IngestFilesFailed'];
+
+/** The ApplicationFailure type of an ingest run that ended with failed files; its details hold the run's result. */
+export const FAILED_FILES_ERROR = 'IngestFilesFailed';
 
 /** Big exports take a while; the heartbeat, not startToClose, is what notices a dead worker. */
 export const INGEST_ACTIVITY: ActivityOptions = {
