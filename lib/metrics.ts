@@ -81,6 +81,12 @@ export const CATALOGUE: readonly MetricSpec[] = [
   { name: 'trackflow_stream_lag', type: 'gauge', help: 'Messages not yet in the warehouse over all partitions (high watermark - next offset)' },
   { name: 'trackflow_stream_partition_lag_messages', type: 'gauge', help: 'Messages not yet in the warehouse, per partition', labelNames: ['partition'] },
   {
+    name: 'trackflow_schedule_paused',
+    type: 'gauge',
+    help: 'Whether a schedule that starts ingestAndPublish is paused (1) or not (0), polled by the pipeline worker',
+    labelNames: ['schedule'],
+  },
+  {
     name: 'trackflow_stream_partition_last_progress_timestamp_seconds',
     type: 'gauge',
     help: 'Unix time of the last batch committed for a partition (age = time() - value)',

@@ -9,6 +9,8 @@ import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
 import { Metrics, fetchMetricsText } from '../metrics';
 import { activityMetricsInterceptor } from './activityMetrics';
+import { connectTemporal } from '../clients/temporal';
+import { watchSchedules } from './scheduleMetrics';
 import { bundleWorkflowsInChild } from './bundle';
 import { connectWorker } from './connection';
 import { JsonLogger } from './log';
@@ -21,6 +23,8 @@ export interface RunWorkerOptions {
   workflowsPath?: string;
   /** The subset of activities this queue serves. */
   pick: (all: Activities) => Partial<Activities>;
+  /** Export trackflow_schedule_paused for the ingest schedules (the pipeline worker does). */
+  watchSchedules?: boolean;
 }
 
 /**
@@ -108,7 +112,14 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       sdkMetrics: sdkPort ? `http://127.0.0.1:${sdkPort}/metrics (appended to /metrics)` : undefined,
     });
     metrics.set('trackflow_worker_up', 'Whether the worker is polling its task queue', 1, { worker: opts.name });
-    await worker.run();
+    const schedules = opts.watchSchedules ? await connectTemporal(cfg.temporal).catch(() => undefined) : undefined;
+    const stopWatching = schedules ? watchSchedules(schedules.client, metrics) : undefined;
+    try {
+      await worker.run();
+    } finally {
+      stopWatching?.();
+      await schedules?.connection.close().catch(() => undefined);
+    }
     metrics.set('trackflow_worker_up', '', 0, { worker: opts.name });
     log.info('Worker stopped');
   } finally {
