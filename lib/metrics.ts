@@ -11,7 +11,11 @@ interface MetricSpec {
   /** Label sets created at zero when the registry starts, so each series exists before its first event. */
   initial?: readonly Labels[];
   buckets?: readonly number[];
+  /** The worker whose activities produce it; the other worker does not export it (a 0 lag there would mislead). */
+  worker?: WorkerName;
 }
+
+export type WorkerName = 'pipeline' | 'stream';
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const LEASE_BUCKETS = [1, 5, 10, 30, 60, 90, 120, 180, 300];
@@ -26,14 +30,14 @@ const results = (...values: string[]) => values.map((result) => ({ result }));
 export const CATALOGUE: readonly MetricSpec[] = [
   { name: 'trackflow_worker_up', type: 'gauge', help: 'Whether the worker is polling its task queue (1) or not (0)', labelNames: ['worker'] },
   {
-    name: 'trackflow_ingest_rows_total',
+    name: 'trackflow_ingest_rows_total', worker: 'pipeline',
     type: 'counter',
     help: 'Tracking rows handled by ingest, by result',
     labelNames: ['result'],
     initial: results('written', 'already_present', 'rejected'),
   },
   {
-    name: 'trackflow_ingest_files_total',
+    name: 'trackflow_ingest_files_total', worker: 'pipeline',
     type: 'counter',
     help: 'Export files that finished an ingest or job-load activity, by kind and result (failed = will not be retried)',
     labelNames: ['kind', 'result'],
@@ -51,43 +55,43 @@ export const CATALOGUE: readonly MetricSpec[] = [
     labelNames: ['activity'],
     initial: ['ingestFile', 'loadJobs', 'publishPending', 'consumeLease', 'discoverFiles'].map((activity) => ({ activity })),
   },
-  { name: 'trackflow_jobs_rows_total', type: 'counter', help: 'Job export rows handled, by result', labelNames: ['result'], initial: results('upserted', 'rejected') },
-  { name: 'trackflow_publish_events_total', type: 'counter', help: 'Events published to Kafka' },
-  { name: 'trackflow_publish_quarantined_total', type: 'counter', help: 'Lake rows not publishable (quarantined at publish)' },
+  { name: 'trackflow_jobs_rows_total', worker: 'pipeline', type: 'counter', help: 'Job export rows handled, by result', labelNames: ['result'], initial: results('upserted', 'rejected') },
+  { name: 'trackflow_publish_events_total', worker: 'pipeline', type: 'counter', help: 'Events published to Kafka' },
+  { name: 'trackflow_publish_quarantined_total', worker: 'pipeline', type: 'counter', help: 'Lake rows not publishable (quarantined at publish)' },
   {
-    name: 'trackflow_stream_events_total',
+    name: 'trackflow_stream_events_total', worker: 'stream',
     type: 'counter',
     help: 'Events consumed from Kafka, by what became of them',
     labelNames: ['result'],
     initial: results('counted', 'filtered', 'unattributed', 'dead_lettered', 'redelivered', 'duplicate'),
   },
-  { name: 'trackflow_stream_dead_lettered_total', type: 'counter', help: 'Poison messages sent to the dead-letter topic' },
-  { name: 'trackflow_stream_fenced_total', type: 'counter', help: 'Batches refused by the offset compare-and-set (another attempt moved the offset)' },
+  { name: 'trackflow_stream_dead_lettered_total', worker: 'stream', type: 'counter', help: 'Poison messages sent to the dead-letter topic' },
+  { name: 'trackflow_stream_fenced_total', worker: 'stream', type: 'counter', help: 'Batches refused by the offset compare-and-set (another attempt moved the offset)' },
   {
-    name: 'trackflow_stream_errors_total',
+    name: 'trackflow_stream_errors_total', worker: 'stream',
     type: 'counter',
     help: 'Transient stream errors retried inside a lease, by where they happened',
     labelNames: ['where'],
     initial: ['kafka', 'mysql', 'commit', 'progress'].map((where) => ({ where })),
   },
-  { name: 'trackflow_stream_batch_seconds', type: 'histogram', help: 'Time of one batch transaction, decode to commit, in seconds', buckets: SECONDS_BUCKETS },
-  { name: 'trackflow_stream_lease_seconds', type: 'histogram', help: 'Duration of one consume lease, in seconds', buckets: LEASE_BUCKETS },
+  { name: 'trackflow_stream_batch_seconds', worker: 'stream', type: 'histogram', help: 'Time of one batch transaction, decode to commit, in seconds', buckets: SECONDS_BUCKETS },
+  { name: 'trackflow_stream_lease_seconds', worker: 'stream', type: 'histogram', help: 'Duration of one consume lease, in seconds', buckets: LEASE_BUCKETS },
   {
-    name: 'trackflow_publish_to_warehouse_seconds',
+    name: 'trackflow_publish_to_warehouse_seconds', worker: 'stream',
     type: 'histogram',
     help: 'From the Kafka timestamp of the oldest message of a batch to its warehouse commit, in seconds',
     buckets: LATENCY_BUCKETS,
   },
-  { name: 'trackflow_stream_lag', type: 'gauge', help: 'Messages not yet in the warehouse over all partitions (high watermark - next offset)' },
-  { name: 'trackflow_stream_partition_lag_messages', type: 'gauge', help: 'Messages not yet in the warehouse, per partition', labelNames: ['partition'] },
+  { name: 'trackflow_stream_lag', worker: 'stream', type: 'gauge', help: 'Messages not yet in the warehouse over all partitions (high watermark - next offset)' },
+  { name: 'trackflow_stream_partition_lag_messages', worker: 'stream', type: 'gauge', help: 'Messages not yet in the warehouse, per partition', labelNames: ['partition'] },
   {
-    name: 'trackflow_schedule_paused',
+    name: 'trackflow_schedule_paused', worker: 'pipeline',
     type: 'gauge',
     help: 'Whether a schedule that starts ingestAndPublish is paused (1) or not (0), polled by the pipeline worker',
     labelNames: ['schedule'],
   },
   {
-    name: 'trackflow_stream_partition_last_progress_timestamp_seconds',
+    name: 'trackflow_stream_partition_last_progress_timestamp_seconds', worker: 'stream',
     type: 'gauge',
     help: 'Unix time of the last batch committed for a partition (age = time() - value)',
     labelNames: ['partition'],
@@ -117,8 +121,10 @@ export class Metrics {
   private readonly metrics = new Map<string, AnyMetric>();
   private extra?: () => Promise<string>;
 
-  constructor(opts: { processMetrics?: boolean } = {}) {
+  /** `worker` limits the catalogue to that worker's series (and the shared ones); without it, all of them. */
+  constructor(opts: { processMetrics?: boolean; worker?: WorkerName } = {}) {
     for (const spec of CATALOGUE) {
+      if (opts.worker && spec.worker && spec.worker !== opts.worker) continue;
       const m = build(spec, this.registry);
       this.metrics.set(spec.name, m);
       if (spec.labelNames?.length) for (const labels of spec.initial ?? []) initialise(m, labels);

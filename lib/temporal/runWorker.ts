@@ -56,7 +56,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   });
 
   const cfg = config();
-  const metrics = new Metrics({ processMetrics: true });
+  const metrics = new Metrics({ processMetrics: true, worker: opts.name });
   if (sdkPort) metrics.appendFrom(() => fetchMetricsText(`http://127.0.0.1:${sdkPort}/metrics`));
   const cassandra = createCassandraClient(cfg.cassandra);
   const kafka = createKafka(cfg.kafka, `worker-${opts.name}`);

@@ -64,3 +64,13 @@ test('process metrics on request, another exporter appended, served on the confi
   assert.equal(sdkMetricsPort(9464, { TRACKFLOW_SDK_METRICS_PORT: '0' }), undefined);
   assert.equal(sdkMetricsPort(9464, { TRACKFLOW_SDK_METRICS_PORT: '9999' }), 9999);
 });
+
+test('each worker exports its own series from zero, not the other worker\'s', async () => {
+  const pipeline = await new Metrics({ worker: 'pipeline' }).render();
+  const stream = await new Metrics({ worker: 'stream' }).render();
+  assert.match(pipeline, /^trackflow_ingest_files_total\{kind="tracking",result="failed"\} 0$/m);
+  assert.doesNotMatch(pipeline, /trackflow_stream_lag/);
+  assert.match(stream, /^trackflow_stream_lag 0$/m);
+  assert.doesNotMatch(stream, /trackflow_ingest_files_total/);
+  for (const text of [pipeline, stream]) assert.match(text, /^# TYPE trackflow_activity_retries_total counter$/m);
+});
