@@ -11,13 +11,15 @@ export function createConsumeActivities(deps: ActivityDeps) {
      */
     async consumeLease(input: ConsumeLeaseInput): Promise<ConsumeLeaseSummary> {
       const ctx = currentActivityContext();
-      return runConsumeLease(deps, {
+      const summary = await runConsumeLease(deps, {
         leaseMs: input.leaseMs,
         stopWhenCaughtUp: input.stopWhenCaughtUp,
         heartbeat: ctx ? (details) => ctx.heartbeat(details) : undefined,
         signal: ctx?.cancellationSignal,
         log: ctx ? (msg, fields) => ctx.log.info(msg, fields) : undefined,
       });
+      deps.metrics.observe('trackflow_stream_lease_seconds', summary.durationMs / 1000);
+      return summary;
     },
   };
 }

@@ -14,11 +14,20 @@ export interface DiscoveredFile {
   sizeBytes: number;
 }
 
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
 export interface DiscoverFilesResult {
-  /** Files whose content hash has not been fully ingested yet, sorted by path. */
+  /** Tracking exports whose content hash has not been fully ingested yet, sorted by path. */
   newFiles: DiscoveredFile[];
-  /** Files already ingested (same content hash), skipped. */
+  /** Tracking exports already ingested (same content hash), skipped. */
   alreadyIngested: DiscoveredFile[];
+  /** Job exports (recognised by header), loaded into the job dimension before the tracking files. */
+  jobFiles?: DiscoveredFile[];
+  /** Files that are neither a tracking nor a job export, with the reason; never a failure. */
+  skipped?: SkippedFile[];
 }
 
 export interface IngestFileInput {

@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     totals,
     expectedCounted: countable,
     warehouseRows: rowCount.n,
-    lastBatchSeconds: metrics.render().match(/^trackflow_stream_batch_seconds (\S+)$/m)?.[1],
+    meanBatchSeconds: meanOf(await metrics.render(), 'trackflow_stream_batch_seconds'),
     host: `${os.cpus().length} CPU, node ${process.version}`,
   };
   console.log(JSON.stringify(result, null, 2));
@@ -182,3 +182,10 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+/** Mean of a histogram from its _sum and _count lines. */
+function meanOf(text: string, name: string): number | undefined {
+  const sum = Number(new RegExp(`^${name}_sum (\\S+)$`, 'm').exec(text)?.[1]);
+  const count = Number(new RegExp(`^${name}_count (\\S+)$`, 'm').exec(text)?.[1]);
+  return count > 0 ? sum / count : undefined;
+}

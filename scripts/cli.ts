@@ -1,5 +1,6 @@
 import { EXIT, UsageError, wantsHelp } from '../lib/cli/command';
 import { COMMANDS } from '../lib/cli/registry';
+import { serviceErrorExit, oneLine, verbose } from '../lib/cli/serviceErrors';
 import '../lib/cli/commands';
 
 function usage(): string {
@@ -8,24 +9,32 @@ function usage(): string {
   return [
     'trackflow: tracking logs to a trustworthy analytics warehouse',
     '',
-    'Usage: trackflow <command> [options]   (trackflow <command> --help for details)',
+    'Usage: trackflow [--verbose] <command> [options]   (trackflow <command> --help for details)',
     '',
     'Commands:',
     ...lines,
     '',
+    'A failure prints one line on stderr (--verbose adds the details and the client libraries\' logs).',
     'Exit codes: 0 ok, 1 check failed, 2 usage error, 3 service unavailable.',
   ].join('\n');
 }
 
+/** `--verbose` may come before or after the command; it is taken out of the command's own arguments. */
+function takeVerbose(argv: string[]): string[] {
+  const rest = argv.filter((a) => a !== '--verbose' && a !== '-v');
+  if (rest.length !== argv.length) process.env['TRACKFLOW_VERBOSE'] = '1';
+  return rest;
+}
+
 async function main(): Promise<number> {
-  const [name, ...rest] = process.argv.slice(2);
+  const [name, ...rest] = takeVerbose(process.argv.slice(2));
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? EXIT.ok : EXIT.usage;
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    process.stderr.write(`trackflow: unknown command "${name}"\n\n${usage()}\n`);
+    process.stderr.write(`trackflow: unknown command "${name}" (trackflow --help lists them)\n`);
     return EXIT.usage;
   }
   const command = await entry.load();
@@ -37,10 +46,11 @@ async function main(): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`trackflow ${name}: ${err.message}\n\n${command.help}\n`);
+      process.stderr.write(`trackflow ${name}: ${oneLine(err.message)} (trackflow ${name} --help for usage)\n`);
+      if (verbose()) process.stderr.write(command.help + '\n');
       return EXIT.usage;
     }
-    throw err;
+    return serviceErrorExit(name, err);
   }
 }
 
@@ -49,7 +59,8 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`trackflow: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`trackflow: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
+    if (verbose() && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     process.exitCode = EXIT.failed;
   },
 );

@@ -9,6 +9,7 @@ async function main(): Promise<void> {
     metricsPort: config().metrics.pipelinePort,
     workflowsPath: require.resolve('../workflows'),
     pick: ({ consumeLease: _stream, ...rest }) => rest,
+    watchSchedules: true,
   });
 }
 

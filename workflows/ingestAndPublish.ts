@@ -4,17 +4,23 @@ import {
   defineQuery,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { IngestSummary, PublishSummary } from '../activities/types';
-import { DISCOVER_ACTIVITY, INGEST_ACTIVITY, PUBLISH_ACTIVITY } from './options';
+import type { DiscoveredFile, IngestSummary, LoadJobsSummary, PublishSummary, SkippedFile } from '../activities/types';
+import { DISCOVER_ACTIVITY, FAILED_FILES_ERROR, INGEST_ACTIVITY, LOAD_JOBS_ACTIVITY, PUBLISH_ACTIVITY } from './options';
 
 const { discoverFiles } = proxyActivities<Activities>(DISCOVER_ACTIVITY);
 const { ingestFile } = proxyActivities<Activities>(INGEST_ACTIVITY);
 const { publishPending } = proxyActivities<Activities>(PUBLISH_ACTIVITY);
+const { loadJobs } = proxyActivities<Activities>(LOAD_JOBS_ACTIVITY);
+
+/** patched() markers: job exports in landing are loaded first; a failed file fails the run once the others are done. */
+export const PATCH_LOAD_JOB_EXPORTS = 'load-job-exports-from-landing';
+export const PATCH_FAIL_ON_FAILED_FILES = 'fail-run-on-failed-files';
 
 export interface IngestAndPublishInput {
   /** Scan this directory for new exports (already-ingested content is skipped by the activity). */
@@ -34,6 +40,13 @@ export interface FileResult {
   error?: string;
 }
 
+export interface JobFileResult {
+  path: string;
+  status: 'loaded' | 'failed';
+  summary?: LoadJobsSummary;
+  error?: string;
+}
+
 export interface PublishTotals extends PublishSummary {
   /** How many publishPending activities ran. */
   rounds: number;
@@ -43,6 +56,10 @@ export interface IngestAndPublishResult {
   files: FileResult[];
   /** Files discovery skipped because their content was already ingested. */
   skipped: string[];
+  /** Job exports found in the landing directory, loaded before the tracking files. */
+  jobs?: JobFileResult[];
+  /** Landing files that are neither a tracking nor a job export. */
+  ignored?: SkippedFile[];
   publish: PublishTotals;
 }
 
@@ -52,6 +69,8 @@ export interface IngestProgress {
   done: number;
   current?: string;
   files: FileResult[];
+  jobs?: JobFileResult[];
+  ignored?: SkippedFile[];
   publish: PublishTotals;
 }
 
@@ -70,25 +89,25 @@ function describeFailure(err: ActivityFailure): string {
   return cause?.message ?? err.message;
 }
 
-/** Replaces the daily Airflow DAG: land new exports in Cassandra, then hand their events to Kafka. */
-export async function ingestAndPublish(input: IngestAndPublishInput): Promise<IngestAndPublishResult> {
-  const progress: IngestProgress = { phase: 'discovering', total: 0, done: 0, files: [], publish: emptyPublish() };
-  setHandler(ingestProgressQuery, () => progress);
-
-  const paths: string[] = [...(input.paths ?? [])];
-  const skipped: string[] = [];
-  if (input.landingDir) {
-    const found = await discoverFiles({ landingDir: input.landingDir });
-    for (const f of found.newFiles) if (!paths.includes(f.path)) paths.push(f.path);
-    skipped.push(...found.alreadyIngested.map((f) => f.path));
-    upsertMemo({
-      landingDir: input.landingDir,
-      files: paths.slice(0, MEMO_MAX_FILES),
-      fileCount: paths.length,
-      skippedCount: skipped.length,
-    });
+async function loadJobExports(files: DiscoveredFile[], progress: IngestProgress): Promise<JobFileResult[]> {
+  const results: JobFileResult[] = [];
+  progress.jobs = results;
+  for (const f of files) {
+    progress.current = f.path;
+    try {
+      results.push({ path: f.path, status: 'loaded', summary: await loadJobs({ path: f.path }) });
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      const error = describeFailure(err);
+      log.warn('Job export failed to load; continuing with the tracking files', { path: f.path, error });
+      results.push({ path: f.path, status: 'failed', error });
+    }
   }
+  progress.current = undefined;
+  return results;
+}
 
+async function ingestFiles(paths: string[], progress: IngestProgress): Promise<void> {
   progress.phase = 'ingesting';
   progress.total = paths.length;
   for (const path of paths) {
@@ -106,22 +125,69 @@ export async function ingestAndPublish(input: IngestAndPublishInput): Promise<In
     progress.done += 1;
   }
   progress.current = undefined;
+}
+
+async function publishAll(input: IngestAndPublishInput, totals: PublishTotals): Promise<void> {
+  do {
+    const round = await publishPending(input.maxEventsPerPublish ? { maxEvents: input.maxEventsPerPublish } : {});
+    totals.rounds += 1;
+    totals.published += round.published;
+    totals.batches += round.batches;
+    totals.quarantined += round.quarantined;
+    totals.durationMs += round.durationMs;
+    for (const b of round.ingestBatches) if (!totals.ingestBatches.includes(b)) totals.ingestBatches.push(b);
+    totals.more = round.more;
+  } while (totals.more);
+}
+
+/** One line naming what failed, for the Web UI's failure message; the full result is in the failure's details. */
+export function failedFilesMessage(result: IngestAndPublishResult): string | undefined {
+  const failed = [...(result.jobs ?? []), ...result.files].filter((f) => f.status === 'failed');
+  if (!failed.length) return undefined;
+  const ok = result.files.filter((f) => f.status !== 'failed').length;
+  const jobsOk = (result.jobs ?? []).filter((f) => f.status !== 'failed').length;
+  const list = failed.map((f) => `${f.path}: ${f.error ?? 'failed'}`).join('; ');
+  return `${failed.length} file(s) failed, ${ok} tracking file(s) ingested${jobsOk ? `, ${jobsOk} job export(s) loaded` : ''}, ${result.publish.published} events published: ${list}`;
+}
+
+/** Replaces the daily Airflow DAG: land new exports in Cassandra, then hand their events to Kafka. */
+export async function ingestAndPublish(input: IngestAndPublishInput): Promise<IngestAndPublishResult> {
+  const progress: IngestProgress = { phase: 'discovering', total: 0, done: 0, files: [], publish: emptyPublish() };
+  setHandler(ingestProgressQuery, () => progress);
+
+  const paths: string[] = [...(input.paths ?? [])];
+  const skipped: string[] = [];
+  let jobs: JobFileResult[] | undefined;
+  if (input.landingDir) {
+    const found = await discoverFiles({ landingDir: input.landingDir });
+    for (const f of found.newFiles) if (!paths.includes(f.path)) paths.push(f.path);
+    skipped.push(...found.alreadyIngested.map((f) => f.path));
+    if (found.skipped?.length) progress.ignored = found.skipped;
+    upsertMemo({
+      landingDir: input.landingDir,
+      files: paths.slice(0, MEMO_MAX_FILES),
+      fileCount: paths.length,
+      skippedCount: skipped.length,
+    });
+    if (found.jobFiles?.length && patched(PATCH_LOAD_JOB_EXPORTS)) jobs = await loadJobExports(found.jobFiles, progress);
+  }
+
+  await ingestFiles(paths, progress);
 
   if (input.publish !== false) {
     progress.phase = 'publishing';
-    const totals = progress.publish;
-    do {
-      const round = await publishPending(input.maxEventsPerPublish ? { maxEvents: input.maxEventsPerPublish } : {});
-      totals.rounds += 1;
-      totals.published += round.published;
-      totals.batches += round.batches;
-      totals.quarantined += round.quarantined;
-      totals.durationMs += round.durationMs;
-      for (const b of round.ingestBatches) if (!totals.ingestBatches.includes(b)) totals.ingestBatches.push(b);
-      totals.more = round.more;
-    } while (totals.more);
+    await publishAll(input, progress.publish);
   }
 
   progress.phase = 'done';
-  return { files: progress.files, skipped, publish: progress.publish };
+  const result: IngestAndPublishResult = { files: progress.files, skipped, publish: progress.publish };
+  if (jobs) result.jobs = jobs;
+  if (progress.ignored) result.ignored = progress.ignored;
+  const failure = failedFilesMessage(result);
+  // Ending FAILED (after the other files and the publish) is what the Web UI counts and what pauses a schedule.
+  if (failure && patched(PATCH_FAIL_ON_FAILED_FILES)) {
+    upsertMemo({ failedCount: [...(jobs ?? []), ...result.files].filter((f) => f.status === 'failed').length });
+    throw ApplicationFailure.nonRetryable(failure, FAILED_FILES_ERROR, result);
+  }
+  return result;
 }

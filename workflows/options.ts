@@ -14,7 +14,11 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'FileChanged',
   'InvalidHourRange',
   'WarehouseDiffers',
+  'IngestFilesFailed',
 ];
+
+/** The ApplicationFailure type of an ingest run that ended with failed files; its details hold the run's result. */
+export const FAILED_FILES_ERROR = 'IngestFilesFailed';
 
 /** Big exports take a while; the heartbeat, not startToClose, is what notices a dead worker. */
 export const INGEST_ACTIVITY: ActivityOptions = {

@@ -11,6 +11,7 @@ register('stream', 'Start, watch, pause, drain or stop the Kafka -> MySQL stream
 register('reconcile', 'Count every stage from the lake to the warehouse and check that they add up (reconcile [--batch ID] [--json])', async () => (await import('./reconcile')).command);
 register('report', 'Clicks, spend and conversions per company, campaign, top jobs and hour (report [--json|--csv] [--html FILE])', async () => (await import('./report')).command);
 register('wait', 'Wait until every published event is consumed and committed (wait --caught-up [--timeout S])', async () => (await import('./wait')).command);
+register('quarantine', 'List and show the rows ingest and publish set aside (quarantine list|show [--batch ID] [--stage S] [--reason R])', async () => (await import('./quarantine')).command);
 register('ledger', 'Retention of the event-id ledger (ledger prune --older-than DAYS [--json])', async () => (await import('./ledger')).command);
 register('verify', 'Recompute warehouse hours from the lake and compare them with events (verify [--from H --to H | --all] [--json])', async () => (await import('./verify')).command);
 register('rebuild', 'Replace warehouse hours with the rows recomputed from the lake, while the stream runs (rebuild --from H --to H | --all [--dry-run])', async () => (await import('./rebuild')).command);

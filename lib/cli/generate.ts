@@ -1,15 +1,18 @@
+import path from 'node:path';
 import { EXIT, UsageError, output, type Command } from './command';
 import { writeDataset } from '../domain/generator';
 
-const help = `Usage: trackflow generate --events N --seed S --out DIR [--bad-rate R] [--days D] [--gzip] [--json]
+const help = `Usage: trackflow generate [--events N] [--seed S] [--out DIR] [--bad-rate R] [--days D] [--gzip] [--json]
 
 Writes a synthetic tracking export in the real format (DIR/tracking.csv, or tracking.csv.gz with --gzip),
 the matching job export (DIR/job.csv) and DIR/manifest.json (row counts, and the line numbers of every
 injected malformed row by kind). The same seed always produces the same bytes. Memory does not grow with N.
+\`trackflow ingest --landing DIR\` then loads job.csv into the job dimension and ingests tracking.csv
+(manifest.json is not a CSV and is left alone). Prints the absolute path of every file it wrote.
 
-  --events N     data rows to write (required)
+  --events N     data rows to write (default 10000)
   --seed S       PRNG seed, an integer (default 1)
-  --out DIR      output directory (required)
+  --out DIR      output directory, relative to the current directory (default landing)
   --bad-rate R   fraction of rows replaced by malformed ones of every kind, 0..1 (default 0)
   --days D       days the event times are spread over (default 7)
   --gzip         gzip the tracking export`;
@@ -46,12 +49,11 @@ export const command: Command = {
   help,
   async run(argv) {
     const a = parseArgs(argv);
-    const events = num(a['events'], 'events', undefined, (n) => Number.isInteger(n) && n >= 0);
+    const events = num(a['events'], 'events', 10_000, (n) => Number.isInteger(n) && n >= 0);
     const seed = num(a['seed'], 'seed', 1, (n) => Number.isInteger(n));
     const badRate = num(a['bad-rate'], 'bad-rate', 0, (n) => n >= 0 && n <= 1);
     const days = num(a['days'], 'days', 7, (n) => Number.isInteger(n) && n >= 1 && n <= 3650);
-    const out = a['out'];
-    if (typeof out !== 'string') throw new UsageError('--out is required');
+    const out = path.resolve(typeof a['out'] === 'string' ? a['out'] : 'landing');
     const started = Date.now();
     const res = await writeDataset(out, { events, seed, badRate, days, gzip: a['gzip'] === true });
     const { badByKind, ...counts } = res.manifest;

@@ -2,39 +2,51 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
 import { config } from '../config';
 import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
 import { ingestWorkflowId } from '../temporal/ids';
-import type { IngestAndPublishInput, IngestAndPublishResult, IngestProgress, ingestAndPublish } from '../../workflows';
+import type { FileResult, IngestAndPublishInput, IngestAndPublishResult, IngestProgress, ingestAndPublish } from '../../workflows';
+import { FAILED_FILES_ERROR } from '../../workflows/options';
+import { estimateRows, fileDoneLine, nextRate, progressLine, type FileHeartbeat, type FileRate } from './ingestProgress';
 
 const HELP = `Usage: trackflow ingest <paths...> [--no-publish] [--wait] [--json]
        trackflow ingest --landing DIR [--no-publish] [--wait] [--json]
 
 Starts the ingestAndPublish workflow: each file is loaded into the Cassandra lake (retried with
 backoff; a bad file is reported and the others go on), then pending events are published to Kafka.
+A run with a failed file ends failed once the others are done, with a summary of each file.
 The pipeline worker (npm run worker:pipeline) does the work.
 
-  --landing DIR   Ingest every new export in DIR (already-ingested content is skipped).
+  --landing DIR   Ingest every new export in DIR, recognised by header: job exports are loaded into
+                  the job dimension first, tracking exports already ingested are skipped, and any
+                  other file is listed as "skipped: not a tracking or job export".
   --no-publish    Only land the files in Cassandra.
-  --wait          Follow progress and print the per-file result; exit 1 if any file failed.
+  --wait          Follow progress (rows read, rows/s, ETA, each file's batch id) and print the
+                  per-file result; exit 1 if any file failed.
   --json          Machine-readable output.
 
 Submitting the same unchanged files while their run is still going attaches to that run.`;
 
-function renderResult(r: IngestAndPublishResult): string {
-  const width = Math.max(4, ...r.files.map((f) => f.path.length));
+export function renderResult(r: IngestAndPublishResult): string {
+  const width = Math.max(4, ...r.files.map((f) => f.path.length), ...(r.jobs ?? []).map((f) => f.path.length));
   const lines = r.files.map((f) => {
     const s = f.summary;
     const detail =
       f.status === 'failed'
         ? f.error
         : s
-          ? `rows ${s.rowsRead}, written ${s.written}, already present ${s.alreadyPresent}, rejected ${s.rejected}${s.resumedFromLine ? `, resumed at line ${s.resumedFromLine}` : ''}`
+          ? `batch ${s.ingestBatch}, rows ${s.rowsRead}, written ${s.written}, already present ${s.alreadyPresent}, rejected ${s.rejected}${s.resumedFromLine ? `, resumed at line ${s.resumedFromLine}` : ''}`
           : '';
     return `  ${f.path.padEnd(width)}  ${f.status.padEnd(14)}  ${detail ?? ''}`;
   });
+  for (const j of r.jobs ?? []) {
+    const detail = j.status === 'failed' ? j.error : `job export: ${j.summary?.upserted ?? 0} upserted, ${j.summary?.rejected ?? 0} rejected`;
+    lines.unshift(`  ${j.path.padEnd(width)}  ${j.status.padEnd(14)}  ${detail ?? ''}`);
+  }
+  for (const i of r.ignored ?? []) lines.push(`  ${i.path.padEnd(width)}  ${'skipped'.padEnd(14)}  ${i.reason}`);
   if (r.skipped.length) lines.push(`  (${r.skipped.length} file(s) skipped: already ingested)`);
   const p = r.publish;
   lines.push(
@@ -45,24 +57,39 @@ function renderResult(r: IngestAndPublishResult): string {
   return ['Files:', ...lines].join('\n');
 }
 
-function progressLine(p: IngestProgress): string {
-  if (p.phase === 'discovering') return 'discovering new files...';
-  if (p.phase === 'ingesting') return `ingesting ${p.done}/${p.total}${p.current ? `: ${p.current}` : ''}`;
-  if (p.phase === 'publishing') return `publishing: ${p.publish.published} events in ${p.publish.rounds} rounds so far`;
-  return 'done';
+/** The ingest activity's last heartbeat (rows read, batch id), from the run's pending activities. */
+async function currentHeartbeat(handle: WorkflowHandle): Promise<FileHeartbeat | undefined> {
+  const d = await handle.describe();
+  const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'ingestFile');
+  const payload = pending?.heartbeatDetails?.payloads?.[0];
+  if (!payload) return undefined;
+  const v = defaultPayloadConverter.fromPayload<FileHeartbeat>(payload);
+  return typeof v?.rowsRead === 'number' ? v : undefined;
 }
 
-/** Progress on a TTY rewrites one line; in logs (not a TTY) it prints a plain line only when something changed. */
+/**
+ * Follows a run: a progress bar rewritten in place on a TTY, timestamped lines otherwise (only when something
+ * changed, or once a minute), and one line per finished file with its batch id.
+ */
 async function follow(handle: WorkflowHandle<typeof ingestAndPublish>, quiet: boolean): Promise<IngestAndPublishResult> {
   const tty = process.stderr.isTTY && !quiet;
   let last = '';
   let lastPrinted = 0;
+  let printedFiles = 0;
+  let rate: FileRate | undefined;
   let done = false;
   const poll = async () => {
     while (!done) {
       try {
-        const line = progressLine(await handle.query<IngestProgress>('progress'));
-        if (tty) process.stderr.write(`\r\x1b[K${line}`);
+        const p = await handle.query<IngestProgress>('progress');
+        const hb = p.phase === 'ingesting' ? await currentHeartbeat(handle).catch(() => undefined) : undefined;
+        if (hb && p.current) rate = nextRate(rate, p.current, hb.rowsRead, Date.now(), estimateRows);
+        const finished = [...(p.jobs ?? []).map((j) => ({ ...j, status: j.status === 'loaded' ? 'ingested' : 'failed' }) as FileResult), ...p.files];
+        const line = progressLine(p, hb, rate, tty);
+        if (tty) process.stderr.write('\r\x1b[K');
+        if (!quiet) for (const f of finished.slice(printedFiles)) process.stderr.write(`${tty ? '' : `${new Date().toISOString()} `}${fileDoneLine(f)}\n`);
+        printedFiles = finished.length;
+        if (tty) process.stderr.write(line);
         else if (!quiet && (line !== last || Date.now() - lastPrinted > 60_000)) {
           process.stderr.write(`${new Date().toISOString()} ${line}\n`);
           lastPrinted = Date.now();
@@ -82,6 +109,14 @@ async function follow(handle: WorkflowHandle<typeof ingestAndPublish>, quiet: bo
     await poller;
     if (tty) process.stderr.write('\r\x1b[K');
   }
+}
+
+/** A run that failed because of its files carries its result in the failure; anything else has only a message. */
+function failedRunResult(err: WorkflowFailedError): IngestAndPublishResult | undefined {
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== FAILED_FILES_ERROR) return undefined;
+  const r = cause.details?.[0] as IngestAndPublishResult | undefined;
+  return r && Array.isArray(r.files) ? r : undefined;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -131,8 +166,11 @@ async function run(argv: string[]): Promise<number> {
       result = await follow(handle, json);
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) throw err;
+      const partial = failedRunResult(err);
       const cause = err.cause?.message ?? err.message;
-      output(json, { workflowId, failed: true, error: cause }, () => `${workflowId} failed: ${cause}`);
+      if (partial) {
+        output(json, { workflowId, failed: true, error: cause, ...partial }, () => `${renderResult(partial)}\n${workflowId} failed: ${cause}`);
+      } else output(json, { workflowId, failed: true, error: cause }, () => `${workflowId} failed: ${cause}`);
       return EXIT.failed;
     }
     const failed = result.files.filter((f) => f.status === 'failed').length;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { EXIT, UsageError, output, type Command } from './command';
 import { config } from '../config';
 import { createMysqlPool } from '../clients/mysql';
@@ -23,6 +25,8 @@ export const command: Command = {
     if (sub !== 'load') throw new UsageError(sub ? `unknown sub-command "${sub}"` : 'missing sub-command');
     if (!file) throw new UsageError('missing <job.csv>');
     if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
+    // Same check and exit code as `ingest`: a typo is bad usage, not a failed load.
+    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`no such file: ${path.resolve(file)}`);
     const pool = createMysqlPool(config().mysql);
     try {
       const summary = await loadJobsCore(pool, { path: file });

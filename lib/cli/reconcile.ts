@@ -5,7 +5,7 @@ import { config } from '../config';
 import { formatReconcile } from '../reconcile/equations';
 import { BatchNotFoundError, reconcile } from '../reconcile/gather';
 import { EXIT, UsageError, output, type Command } from './command';
-import { serviceErrorExit } from './serviceErrors';
+import { quietKafkaLog, serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow reconcile [--batch ID] [--json]
 
@@ -41,7 +41,7 @@ export const command: Command = {
     const args = parseArgs(argv);
     const cfg = config();
     const cassandra = createCassandraClient(cfg.cassandra);
-    const kafka = createKafka(cfg.kafka, 'reconcile', { retry: { initialRetryTime: 300, retries: 2 } });
+    const kafka = createKafka(cfg.kafka, 'reconcile', { retry: { initialRetryTime: 300, retries: 2 }, logCreator: quietKafkaLog });
     const mysql = createMysqlPool(cfg.mysql, { connectionLimit: 2 });
     try {
       await cassandra.connect();

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Pool } from 'mysql2/promise';
 import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
@@ -87,11 +88,18 @@ export const command: Command = {
   help,
   async run(argv) {
     const args = parseArgs(argv);
+    const htmlPath = args.html ? path.resolve(args.html) : undefined;
+    if (htmlPath && !fs.statSync(path.dirname(htmlPath), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new UsageError(`--html ${args.html}: no such directory ${path.dirname(htmlPath)}`);
+    }
     const pool = createMysqlPool(config().mysql, { connectionLimit: 4 });
     try {
       const out = await renderReport(pool, args);
-      if (args.html && out.html !== undefined) fs.writeFileSync(args.html, out.html);
       process.stdout.write(out.stdout);
+      if (htmlPath && out.html !== undefined) {
+        fs.writeFileSync(htmlPath, out.html);
+        process.stderr.write(`wrote ${htmlPath} (${out.html.length.toLocaleString('en-US')} bytes, self-contained)\n`);
+      }
       return EXIT.ok;
     } catch (err) {
       return serviceErrorExit('report', err);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { config } from '../config';
@@ -5,6 +6,8 @@ import { ensureDotEnv } from '../dotenv';
 import type { ServiceName } from '../stack/services';
 import { SERVICE_NAMES, StackError, down, logFileOf, reset, status, up } from '../stack/stack';
 import { tailFile } from '../stack/proc';
+import { startPrometheus, stopPrometheus } from '../stack/observability';
+import { REPO_ROOT } from '../config';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
 
@@ -14,7 +17,10 @@ Runs the real servers on 127.0.0.1 without Docker: Cassandra 5 (9042), Kafka 4 K
 MariaDB (3306) and the Temporal dev server (7233, Web UI 8233). Downloads are cached in
 \${XDG_CACHE_HOME:-~/.cache}/trackflow; data and logs live in \${XDG_STATE_HOME:-~/.local/state}/trackflow.
 
-  up [service...]       provision (first run downloads), start and wait for health; no-op when running
+  up [service...] [--observability]
+                        provision (first run downloads), start and wait for health; no-op when running.
+                        --observability also runs Debian's prometheus against both workers with the
+                        alert rules of ops/prometheus (UI on 127.0.0.1:\${TRACKFLOW_STACK_PROMETHEUS_PORT:-9090})
   down [service...]     stop the servers (SIGTERM, then SIGKILL after a grace period)
   status [--json]       health of each service; exit 1 unless all are healthy
   logs <service> [-n N] [-f]  print (or follow) a service's log
@@ -38,11 +44,22 @@ export const command: Command = {
       process.stdout.write(help + '\n');
       return EXIT.usage;
     }
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, lines: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' } },
-    });
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          json: { type: 'boolean' },
+          lines: { type: 'string', short: 'n' },
+          follow: { type: 'boolean', short: 'f' },
+          observability: { type: 'boolean' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
     const [action, ...rest] = positionals;
     ensureDotEnv();
     const cfg = config();
@@ -50,9 +67,11 @@ export const command: Command = {
       switch (action) {
         case 'up':
           await up(cfg, services(rest));
+          if (values.observability) await upObservability(cfg);
           return EXIT.ok;
         case 'down':
           await down(cfg, services(rest));
+          if (!rest.length) await stopPrometheus(cfg.stateDir);
           return EXIT.ok;
         case 'reset':
           await reset(cfg);
@@ -88,3 +107,14 @@ export const command: Command = {
     }
   },
 };
+
+async function upObservability(cfg: ReturnType<typeof config>): Promise<void> {
+  const port = process.env['TRACKFLOW_STACK_PROMETHEUS_PORT']?.trim() || '9090';
+  const p = await startPrometheus({
+    stateDir: cfg.stateDir,
+    listen: `127.0.0.1:${port}`,
+    targets: { pipeline: `127.0.0.1:${cfg.metrics.pipelinePort}`, stream: `127.0.0.1:${cfg.metrics.streamPort}` },
+    rulesFile: path.join(REPO_ROOT, 'ops', 'prometheus', 'alerts.yml'),
+  });
+  process.stderr.write(`prometheus ${p.started ? 'started' : 'already running'} (pid ${p.pid}): ${p.url} (alerts: ${p.url}/alerts)\n`);
+}

@@ -1,4 +1,7 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { liveStatus, renderStatus, type LeaseHeartbeat } from './streamStatus';
 import { config } from '../config';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
@@ -13,7 +16,9 @@ with workflow id stream-<topic>-<group>. The stream worker (npm run worker:strea
 
   start [--lease-ms N] [--max-leases N]
           Start the stream; says so and exits 0 if it is already running.
-  status  Leases, totals, lag per partition and the last error (query "status").
+  status  Leases, live totals (finished leases plus the one in flight, from its heartbeat), lag
+          per partition now, and the last error with its age, marked CURRENT or resolved (a lease
+          ended cleanly after it).
   pause   Finish the in-flight lease, then hold (signal "pause").
   resume  Start leasing again (signal "resume").
   drain [--wait]
@@ -31,24 +36,13 @@ function positiveInt(flag: string, value: string | undefined): number | undefine
   return n;
 }
 
-function renderStatus(workflowId: string, runStatus: string, s: StreamStatus | undefined): string {
-  if (!s) return `${workflowId}: ${runStatus}`;
-  const t = s.totals;
-  // A cancelled or terminated run still answers the query with the state it had when it stopped.
-  const state = runStatus === 'RUNNING' || s.state === 'drained' ? s.state : runStatus.toLowerCase();
-  const lines = [
-    `${workflowId}: ${state} (workflow ${runStatus}), since ${s.since}`,
-    `  leases ${s.leases} (run ${s.runs}, ${s.leasesThisRun} in this run)`,
-    `  ${Object.entries(t)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
-  ];
-  if (s.lastLease) {
-    lines.push(`  last lease ended ${s.lastLease.endedAt} (${s.lastLease.endReason}), lag ${s.lag ?? '?'}`);
-    for (const p of s.lastLease.partitions) lines.push(`    partition ${p.partition}: next offset ${p.nextOffset}, lag ${p.lag}`);
-  }
-  if (s.lastError) lines.push(`  last error ${s.lastError.at}: ${s.lastError.message}`);
-  return lines.join('\n');
+/** The running lease's last heartbeat: its counts so far and the lag per partition now. */
+async function leaseHeartbeat(handle: WorkflowHandle): Promise<LeaseHeartbeat | undefined> {
+  const d = await handle.describe();
+  const payload = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'consumeLease')?.heartbeatDetails?.payloads?.[0];
+  if (!payload) return undefined;
+  const v = defaultPayloadConverter.fromPayload<LeaseHeartbeat>(payload);
+  return v && Array.isArray(v.partitions) ? v : undefined;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -108,7 +102,9 @@ async function run(argv: string[]): Promise<number> {
               return EXIT.unavailable;
             }
           }
-          output(json, { workflowId, runId: d.runId, workflowStatus: d.status.name, status }, () => renderStatus(workflowId, d.status.name, status));
+          const hb = d.status.name === 'RUNNING' ? await leaseHeartbeat(handle).catch(() => undefined) : undefined;
+          const live = status ? liveStatus(status, hb) : undefined;
+          output(json, { workflowId, runId: d.runId, workflowStatus: d.status.name, status, live }, () => renderStatus(workflowId, d.status.name, status, hb));
           return EXIT.ok;
         }
         case 'pause':

@@ -8,7 +8,7 @@ import { readPendingBatches, readTopicLag } from '../reconcile/lag';
 import { readStoredOffsets } from '../stream/commit';
 import type { ReconcileDeps } from '../reconcile/gather';
 import { EXIT, UsageError, type Command } from './command';
-import { serviceErrorExit } from './serviceErrors';
+import { quietKafkaLog, serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow wait --caught-up [--timeout S] [--json]
 
@@ -84,7 +84,7 @@ function progressLine(s: CaughtUpState): string {
 
 export async function runWait(cfg: Config, args: { timeoutMs: number; json: boolean }): Promise<number> {
   const cassandra = createCassandraClient(cfg.cassandra);
-  const kafka = createKafka(cfg.kafka, 'wait', { retry: { initialRetryTime: 300, retries: 2 } });
+  const kafka = createKafka(cfg.kafka, 'wait', { retry: { initialRetryTime: 300, retries: 2 }, logCreator: quietKafkaLog });
   const mysql = createMysqlPool(cfg.mysql, { connectionLimit: 1 });
   const tty = process.stderr.isTTY === true;
   let lastPrinted = 0;

@@ -9,6 +9,9 @@ export interface LakeStages {
   batchesIngested: number;
   /** Batches still ingesting (or crashed mid-ingest): their counts are excluded until they finish. */
   batchesIngesting: number;
+  /** Batches whose file failed to ingest for good (status 'failed'): never counted. */
+  batchesFailed?: number;
+  failedBatches?: FailedBatch[];
   rowsRead: number;
   rejected: number;
   alreadyPresent: number;
@@ -28,6 +31,12 @@ export interface LakeStages {
   publishQuarantined: number;
   /** Rows in `quarantine` with stage 'publish'. */
   quarantinedPublishRows: number;
+}
+
+export interface FailedBatch {
+  batch: string;
+  file: string;
+  failedAt: string | null;
 }
 
 /** Stream-side counts: committed totals of the consumer group on the topic, and the warehouse. */
@@ -111,6 +120,11 @@ export function evaluate(input: ReconcileInput): ReconcileResult {
   if (lake.batchesIngesting > 0) {
     notes.push(`${lake.batchesIngesting} batch(es) still ingesting: not counted until they finish`);
   }
+  for (const f of lake.failedBatches ?? []) {
+    notes.push(
+      `batch ${f.batch} (${f.file}) FAILED to ingest${f.failedAt ? ` at ${f.failedAt}` : ''}: not counted; the error is in that ingest run (trackflow ingest --wait, Web UI)`,
+    );
+  }
 
   const publish = check(
     'publish',
@@ -179,6 +193,7 @@ function stages(input: ReconcileInput): Stage[] {
     s('unknown_job', 'counted with an unknown job', v((x) => x.unknownJob)),
     s('batches_ingested', 'batches ingested', lake.batchesIngested),
     s('batches_ingesting', 'batches still ingesting', lake.batchesIngesting),
+    s('batches_failed', 'batches failed', lake.batchesFailed ?? 0),
     s('batches_publishing', 'batches still publishing', lake.batchesPublishing),
   ];
 }

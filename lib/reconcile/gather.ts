@@ -20,6 +20,8 @@ export class BatchNotFoundError extends Error {
 interface BatchRow {
   batch: string;
   status: string;
+  sourceFile: string;
+  finishedAt?: Date;
   rowsRead: number;
   written: number;
   alreadyPresent: number;
@@ -35,7 +37,7 @@ interface ProgressRow {
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
 async function readBatches(cassandra: Client, ks: string, batch?: string): Promise<BatchRow[]> {
-  const cols = 'ingest_batch, status, rows_read, written, already_present, rejected';
+  const cols = 'ingest_batch, status, source_file, finished_at, rows_read, written, already_present, rejected';
   const rs =
     batch === undefined
       ? await cassandra.execute(`SELECT ${cols} FROM ${ks}.ingest_batches`, [], { prepare: true, fetchSize: 5000 })
@@ -46,6 +48,8 @@ async function readBatches(cassandra: Client, ks: string, batch?: string): Promi
     rows.push({
       batch: String(r['ingest_batch']),
       status: String(r['status'] ?? ''),
+      sourceFile: String(r['source_file'] ?? ''),
+      finishedAt: r['finished_at'] instanceof Date ? r['finished_at'] : undefined,
       rowsRead: n(r['rows_read']),
       written: n(r['written']),
       alreadyPresent: n(r['already_present']),
@@ -82,6 +86,8 @@ export async function gatherLake(cassandra: Client, keyspace: string, batch?: st
   const lake: LakeStages = {
     batchesIngested: 0,
     batchesIngesting: 0,
+    batchesFailed: 0,
+    failedBatches: [],
     rowsRead: 0,
     rejected: 0,
     alreadyPresent: 0,
@@ -98,7 +104,10 @@ export async function gatherLake(cassandra: Client, keyspace: string, batch?: st
   };
   const ingested = batches.filter((b) => b.status === 'ingested');
   lake.batchesIngested = ingested.length;
-  lake.batchesIngesting = batches.length - ingested.length;
+  const failed = batches.filter((b) => b.status === 'failed');
+  lake.batchesFailed = failed.length;
+  lake.failedBatches = failed.map((b) => ({ batch: b.batch, file: b.sourceFile, failedAt: b.finishedAt?.toISOString() ?? null }));
+  lake.batchesIngesting = batches.length - ingested.length - failed.length;
   const quarantine = await Promise.all(
     ingested.map(async (b) => [await countQuarantine(cassandra, keyspace, b.batch, 'ingest'), await countQuarantine(cassandra, keyspace, b.batch, 'publish')]),
   );

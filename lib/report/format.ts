@@ -1,4 +1,6 @@
 import { canonicalDecimal } from '../domain/transform';
+import { escapeXml, svgBars as bars, svgLines, type Bar } from './charts';
+import { buildTrend } from './trend';
 
 /** Sums over a slice of `events`; spend is the exact DECIMAL as text. */
 export interface Totals {
@@ -21,7 +23,11 @@ export type CampaignRow = Metrics & { campaignId: number };
 export type JobRow = Metrics & { jobId: number; companyId: number | null; title: string | null };
 export type HourRow = Metrics & { dates: string; hours: number };
 
+/** Over the whole table: the sums, and the first and last event hour (UTC). */
+export type TotalsRow = Metrics & { from: string | null; to: string | null };
+
 export interface Report {
+  totals?: TotalsRow;
   company: CompanyRow[];
   campaign: CampaignRow[];
   jobs: JobRow[];
@@ -125,8 +131,30 @@ export function textTable<S extends Section>(section: S, rows: Report[S]): strin
   return out.join('\n');
 }
 
+export function totalsJson(t: TotalsRow): Record<string, unknown> {
+  return {
+    from: t.from,
+    to: t.to,
+    clicks: t.clicks,
+    spend: t.spend,
+    conversions: t.conversions,
+    qualified: t.qualified,
+    disqualified: t.disqualified,
+    conversion_rate: t.conversionRate,
+    cost_per_conversion: t.costPerConversion,
+  };
+}
+
+function totalsLine(t: TotalsRow): string {
+  return (
+    `Totals ${t.from ?? '-'} .. ${t.to ?? '-'} (UTC): ${int(t.clicks)} clicks, spend ${money(t.spend)}, ${int(t.conversions)} conversions ` +
+    `(${pct(t.conversionRate)}, ${orDash(t.costPerConversion, money)} per conversion), ${int(t.qualified)} qualified, ${int(t.disqualified)} disqualified`
+  );
+}
+
 export function formatText(report: Report, sections: readonly Section[] = SECTIONS): string {
-  return sections.map((s) => `${SECTION_TITLES[s]}\n\n${textTable(s, report[s])}`).join('\n\n');
+  const body = sections.map((s) => `${SECTION_TITLES[s]}\n\n${textTable(s, report[s])}`).join('\n\n');
+  return report.totals ? `${totalsLine(report.totals)}\n\n${body}` : body;
 }
 
 function csvField(v: string | number | null): string {
@@ -152,6 +180,7 @@ export function formatCsv(report: Report, sections: readonly Section[] = SECTION
 /** JSON keyed by section, values as the CSV has them (spend a string, so no float rounding). */
 export function toJson(report: Report, sections: readonly Section[] = SECTIONS): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  if (report.totals) out['totals'] = totalsJson(report.totals);
   for (const s of sections) {
     const cols = COLUMNS[s] as Array<Column<Report[typeof s][number]>>;
     out[s] = (report[s] as Array<Report[typeof s][number]>).map((r) => Object.fromEntries(cols.map((c) => [c.header, c.value(r)])));
@@ -159,30 +188,11 @@ export function toJson(report: Report, sections: readonly Section[] = SECTIONS):
   return out;
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-}
+export const escapeHtml = escapeXml;
 
-/** A horizontal bar chart as inline SVG: one bar per item, scaled to the largest value. */
-export function svgBars(items: Array<{ label: string; value: number; text?: string }>, opts: { width?: number; color?: string } = {}): string {
-  const width = opts.width ?? 640;
-  const barH = 18;
-  const gap = 6;
-  const labelW = 160;
-  const valueW = 90;
-  const max = Math.max(0, ...items.map((i) => i.value));
-  const height = Math.max(1, items.length) * (barH + gap) + gap;
-  const span = width - labelW - valueW;
-  const bars = items.map((it, i) => {
-    const y = gap + i * (barH + gap);
-    const w = max > 0 ? Math.max(it.value > 0 ? 1 : 0, Math.round((it.value / max) * span)) : 0;
-    return (
-      `<text x="${labelW - 6}" y="${y + barH - 5}" text-anchor="end">${escapeHtml(truncate(it.label, 24))}</text>` +
-      `<rect x="${labelW}" y="${y}" width="${w}" height="${barH}" fill="${opts.color ?? '#3b6ea5'}"/>` +
-      `<text x="${labelW + w + 6}" y="${y + barH - 5}">${escapeHtml(it.text ?? String(it.value))}</text>`
-    );
-  });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">${bars.join('')}</svg>`;
+/** Horizontal bars (kept for callers of the earlier API; see charts.ts). */
+export function svgBars(items: Bar[], opts: { width?: number; color?: string } = {}): string {
+  return bars(items, opts);
 }
 
 function htmlTable<S extends Section>(section: S, rows: Report[S]): string {
@@ -194,33 +204,96 @@ function htmlTable<S extends Section>(section: S, rows: Report[S]): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-const CHART_LIMIT = 20;
+export const CHART_LIMIT = 20;
 
-/** A self-contained page: inline CSS and SVG only, nothing fetched. */
-export function formatHtml(report: Report, opts: { generatedAt: string; sections?: readonly Section[] }): string {
-  const sections = opts.sections ?? SECTIONS;
-  const charts: Record<Section, string> = {
-    company: svgBars(report.company.slice(0, CHART_LIMIT).map((r) => ({ label: `company ${unknown(r.companyId)}`, value: Number(r.spend), text: money(r.spend) }))),
-    campaign: svgBars(report.campaign.slice(0, CHART_LIMIT).map((r) => ({ label: `campaign ${r.campaignId}`, value: Number(r.spend), text: money(r.spend) }))),
-    jobs: svgBars(report.jobs.slice(0, CHART_LIMIT).map((r) => ({ label: `job ${r.jobId}${r.title ? ` ${r.title}` : ''}`, value: Number(r.spend), text: money(r.spend) }))),
-    hourly: svgBars(report.hourly.map((r) => ({ label: `${r.dates} ${String(r.hours).padStart(2, '0')}:00`, value: r.clicks, text: int(r.clicks) })), { color: '#5a9e6f' }),
+/** One label per job: its title when it has one (titles often already say "Job 644"), else the id. */
+export function jobLabel(r: Pick<JobRow, 'jobId' | 'title'>): string {
+  const title = r.title?.replace(/\s+/g, ' ').trim();
+  return title ? title : `job ${r.jobId}`;
+}
+
+function figure(id: string, svg: string, caption: string): string {
+  return `<figure id="${id}">${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+function spendBars<R extends Metrics>(rows: R[], label: (r: R) => string): string {
+  return svgBars(rows.slice(0, CHART_LIMIT).map((r) => ({ label: label(r), value: Number(r.spend), text: money(r.spend) })));
+}
+
+function sectionCharts(report: Report): Record<Section, string> {
+  const companyLabel = (r: CompanyRow) => `company ${unknown(r.companyId)}`;
+  const top = report.company.slice(0, CHART_LIMIT);
+  return {
+    company:
+      figure('chart-company-spend', spendBars(report.company, companyLabel), 'spend, top 20 companies') +
+      figure('chart-company-rate', svgBars(top.map((r) => ({ label: companyLabel(r), value: r.conversionRate ?? 0, text: pct(r.conversionRate) })), { color: '#8a5fb3' }), 'conversion rate, same companies') +
+      figure('chart-company-cpc', svgBars(top.map((r) => ({ label: companyLabel(r), value: r.costPerConversion ?? 0, text: orDash(r.costPerConversion, money) })), { color: '#c0703a' }), 'cost per conversion, same companies (- when none)'),
+    campaign: figure('chart-campaign-spend', spendBars(report.campaign, (r) => `campaign ${r.campaignId}`), 'spend, top 20 campaigns'),
+    jobs: figure('chart-jobs-spend', spendBars(report.jobs, jobLabel), 'spend, top jobs'),
+    hourly: trendCharts(report.hourly),
   };
-  const chartCaption: Record<Section, string> = { company: 'spend', campaign: 'spend', jobs: 'spend', hourly: 'clicks per hour' };
-  const parts = sections.map(
-    (s) =>
-      `<section id="${s}"><h2>${escapeHtml(SECTION_TITLES[s])}</h2>\n<figure>${charts[s]}<figcaption>${chartCaption[s]}</figcaption></figure>\n${htmlTable(s, report[s])}</section>`,
+}
+
+function trendCharts(rows: HourRow[]): string {
+  const trend = buildTrend(rows);
+  const labels = trend.buckets.map((b) => b.label);
+  const unit = trend.granularity === 'hour' ? 'hour' : 'day';
+  const volume = svgLines(labels, [
+    { name: `clicks per ${unit}`, color: '#3b6ea5', values: trend.buckets.map((b) => b.clicks) },
+    { name: `conversions per ${unit}`, color: '#5a9e6f', values: trend.buckets.map((b) => b.conversions) },
+  ]);
+  const rate = svgLines(labels, [{ name: 'conversion rate', color: '#8a5fb3', values: trend.buckets.map((b) => b.conversionRate) }], {
+    format: (v) => `${(v * 100).toFixed(1)}%`,
+  });
+  const cpc = svgLines(labels, [{ name: 'cost per conversion', color: '#c0703a', values: trend.buckets.map((b) => b.costPerConversion) }], {
+    format: (v) => money(v),
+  });
+  return (
+    figure('chart-trend', volume, `${trend.buckets.length} ${unit}s, UTC; an ${unit} without events is 0`) +
+    figure('chart-trend-rate', rate, `conversion rate per ${unit} (gap: no clicks)`) +
+    figure('chart-trend-cpc', cpc, `cost per conversion per ${unit} (gap: no conversions)`)
   );
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>trackflow report</title>
-<style>
-body{font-family:sans-serif;margin:2em;color:#222}
+}
+
+function totalsHtml(t: TotalsRow | undefined): string {
+  if (!t) return '';
+  const cell = (k: string, label: string, v: string) => `<div class="kpi" data-key="${k}"><span>${escapeHtml(label)}</span><b>${escapeHtml(v)}</b></div>`;
+  return (
+    `<p class="range">Events from <b>${escapeHtml(t.from ?? '-')}</b> to <b>${escapeHtml(t.to ?? '-')}</b> (UTC).</p>` +
+    `<div class="kpis" id="totals">${[
+      cell('clicks', 'clicks', int(t.clicks)),
+      cell('spend', 'spend', money(t.spend)),
+      cell('conversions', 'conversions', int(t.conversions)),
+      cell('conversion_rate', 'conversion rate', pct(t.conversionRate)),
+      cell('cost_per_conversion', 'cost per conversion', orDash(t.costPerConversion, money)),
+      cell('qualified', 'qualified', int(t.qualified)),
+      cell('disqualified', 'disqualified', int(t.disqualified)),
+    ].join('')}</div>`
+  );
+}
+
+const STYLE = `body{font-family:sans-serif;margin:2em;color:#222;max-width:1100px}
 table{border-collapse:collapse;margin:1em 0 2em}
 th,td{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left}
 th.n,td.n{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:0}figcaption{color:#666;font-size:12px}
+figure{margin:0 0 1.5em}figcaption{color:#666;font-size:12px}
+.kpis{display:flex;flex-wrap:wrap;gap:12px;margin:1em 0 2em}
+.kpi{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:120px}
+.kpi span{display:block;color:#666;font-size:12px}.kpi b{font-size:20px;font-variant-numeric:tabular-nums}`;
+
+/** A self-contained page: inline CSS and SVG only, nothing fetched, no script. */
+export function formatHtml(report: Report, opts: { generatedAt: string; sections?: readonly Section[] }): string {
+  const sections = opts.sections ?? SECTIONS;
+  const charts = sectionCharts(report);
+  const parts = sections.map((s) => `<section id="${s}"><h2>${escapeHtml(SECTION_TITLES[s])}</h2>\n${charts[s]}\n${htmlTable(s, report[s])}</section>`);
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>trackflow report</title>
+<style>
+${STYLE}
 </style></head>
 <body><h1>trackflow: where to invest next</h1>
 <p>Generated ${escapeHtml(opts.generatedAt)} from the warehouse table <code>events</code>.</p>
+${totalsHtml(report.totals)}
 ${parts.join('\n')}
 </body></html>
 `;

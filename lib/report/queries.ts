@@ -9,6 +9,8 @@ const MEASURES = `COALESCE(SUM(e.clicks), 0) AS clicks, CAST(COALESCE(SUM(e.spen
   COALESCE(SUM(e.disqualified_application), 0) AS disqualified`;
 
 const SQL = {
+  totals: `SELECT DATE_FORMAT(MIN(TIMESTAMP(e.dates) + INTERVAL e.hours HOUR), '%Y-%m-%d %H:00') AS first_hour,
+    DATE_FORMAT(MAX(TIMESTAMP(e.dates) + INTERVAL e.hours HOUR), '%Y-%m-%d %H:00') AS last_hour, ${MEASURES} FROM events e`,
   company: `SELECT e.company_id, ${MEASURES} FROM events e GROUP BY e.company_id
     ORDER BY SUM(e.spend_hour) DESC, SUM(e.clicks) DESC, e.company_id`,
   campaign: `SELECT e.campaign_id, ${MEASURES} FROM events e GROUP BY e.campaign_id
@@ -35,13 +37,17 @@ const idOrNull = (v: unknown): number | null => (v === null || v === undefined ?
 
 /** Runs the four report queries (reads only: the application user is enough). */
 export async function queryReport(pool: Pool, opts: { top: number }): Promise<Report> {
-  const [[company], [campaign], [jobs], [hourly]] = await Promise.all([
+  const [[total], [company], [campaign], [jobs], [hourly]] = await Promise.all([
+    pool.query<RowDataPacket[]>(SQL.totals),
     pool.query<RowDataPacket[]>(SQL.company),
     pool.query<RowDataPacket[]>(SQL.campaign),
     pool.query<RowDataPacket[]>(SQL.jobs, [opts.top]),
     pool.query<RowDataPacket[]>(SQL.hourly),
   ]);
+  const t = total[0]!;
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
+    totals: { from: text(t['first_hour']), to: text(t['last_hour']), ...derive(totals(t)) },
     company: company.map((r) => ({ companyId: idOrNull(r['company_id']), ...derive(totals(r)) })),
     campaign: campaign.map((r) => ({ campaignId: Number(r['campaign_id']), ...derive(totals(r)) })),
     jobs: jobs.map((r) => ({

@@ -91,6 +91,7 @@ function recordCommitted(
   result: Extract<BatchCommitResult, { status: 'committed' }>,
   chunk: PreparedChunk,
   seconds: number,
+  piece: Piece,
 ): void {
   counts.batches += 1;
   counts.consumed += result.counts.consumed;
@@ -108,9 +109,10 @@ function recordCommitted(
   metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.redelivered, { result: 'redelivered' });
   metrics.inc('trackflow_stream_events_total', EVENTS_HELP, result.duplicates, { result: 'duplicate' });
   metrics.inc('trackflow_stream_dead_lettered_total', 'Poison messages sent to the dead-letter topic', chunk.counts.deadLettered);
-  metrics.set('trackflow_stream_batch_seconds', 'Latency of the last batch transaction (decode to commit)', seconds);
-  metrics.inc('trackflow_stream_batch_seconds_sum', 'Total batch latency', seconds);
-  metrics.inc('trackflow_stream_batch_seconds_count', 'Batches committed');
+  metrics.observe('trackflow_stream_batch_seconds', seconds);
+  const oldest = Number(piece.messages[0]?.timestamp);
+  if (oldest > 0) metrics.observe('trackflow_publish_to_warehouse_seconds', Math.max(0, Date.now() - oldest) / 1000);
+  metrics.set('trackflow_stream_partition_last_progress_timestamp_seconds', '', Date.now() / 1000, { partition: String(piece.partition) });
 }
 
 function zeroCounts(): StreamCounts {
@@ -118,6 +120,12 @@ function zeroCounts(): StreamCounts {
     consumed: 0, counted: 0, filtered: 0, unattributed: 0, deadLettered: 0,
     duplicates: 0, redelivered: 0, unknownJob: 0, batches: 0, fenced: 0, retries: 0,
   };
+}
+
+/** Total and per-partition lag, the series an operator alerts on (docs/metrics.md). */
+function setLagMetrics(metrics: Metrics, progress: { partitions: PartitionProgress[]; lag: number }): void {
+  metrics.set('trackflow_stream_lag', '', progress.lag);
+  for (const p of progress.partitions) metrics.set('trackflow_stream_partition_lag_messages', '', p.lag, { partition: String(p.partition) });
 }
 
 /**
@@ -245,7 +253,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     }
     if (result.status === 'fenced') return { status: 'fenced', storedOffset: result.storedOffset };
     noteHealthy();
-    recordCommitted(counts, metrics, result, chunk, Number(process.hrtime.bigint() - t0) / 1e9);
+    recordCommitted(counts, metrics, result, chunk, Number(process.hrtime.bigint() - t0) / 1e9, piece);
     return { status: 'committed', nextOffset };
   }
 
@@ -439,7 +447,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
         try {
           progress = await computeProgress(admin);
           lastProgress = now;
-          metrics.set('trackflow_stream_lag', 'Messages not yet in the warehouse (high watermark - next offset)', progress.lag);
+          setLagMetrics(metrics, progress);
           if (progress.lag === 0) noteHealthy();
           observeStalls(now);
           if (opts.stopWhenCaughtUp && caughtUp(progress)) {
@@ -464,7 +472,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
   if (admin) {
     try {
       progress = await computeProgress(admin);
-      metrics.set('trackflow_stream_lag', 'Messages not yet in the warehouse (high watermark - next offset)', progress.lag);
+      setLagMetrics(metrics, progress);
     } catch (err) {
       noteError('progress', err);
     }

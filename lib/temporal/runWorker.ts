@@ -7,7 +7,10 @@ import { createCassandraClient } from '../clients/cassandra';
 import { createKafka } from '../clients/kafka';
 import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
-import { Metrics } from '../metrics';
+import { Metrics, fetchMetricsText } from '../metrics';
+import { activityMetricsInterceptor } from './activityMetrics';
+import { connectTemporal } from '../clients/temporal';
+import { watchSchedules } from './scheduleMetrics';
 import { bundleWorkflowsInChild } from './bundle';
 import { connectWorker } from './connection';
 import { JsonLogger } from './log';
@@ -20,6 +23,19 @@ export interface RunWorkerOptions {
   workflowsPath?: string;
   /** The subset of activities this queue serves. */
   pick: (all: Activities) => Partial<Activities>;
+  /** Export trackflow_schedule_paused for the ingest schedules (the pipeline worker does). */
+  watchSchedules?: boolean;
+}
+
+/**
+ * The Temporal SDK's own metrics (task slots, poll latency, activity and workflow task outcomes) come from its
+ * native exporter, which must listen on a port of its own: /metrics fetches it and appends its text, so one
+ * scrape gets both. TRACKFLOW_SDK_METRICS_PORT overrides the port (default: the metrics port + 100; 0 = off).
+ */
+export function sdkMetricsPort(metricsPort: number, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env['TRACKFLOW_SDK_METRICS_PORT'];
+  const port = raw !== undefined && raw.trim() !== '' ? Number(raw) : metricsPort ? metricsPort + 100 : 0;
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
 }
 
 /** Activities still running this long after SIGTERM are cancelled; they then commit or roll back. */
@@ -31,11 +47,17 @@ const SHUTDOWN_GRACE = '20s';
  */
 export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   const log = new JsonLogger({ worker: opts.name, taskQueue: opts.taskQueue });
+  const sdkPort = sdkMetricsPort(opts.metricsPort);
   // shutdownSignals: [] because the handler below owns shutdown, so it can log and close clients in order.
-  Runtime.install({ logger: log, shutdownSignals: [] });
+  Runtime.install({
+    logger: log,
+    shutdownSignals: [],
+    ...(sdkPort ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}`, useSecondsForDurations: true } } } } : {}),
+  });
 
   const cfg = config();
-  const metrics = new Metrics();
+  const metrics = new Metrics({ processMetrics: true, worker: opts.name });
+  if (sdkPort) metrics.appendFrom(() => fetchMetricsText(`http://127.0.0.1:${sdkPort}/metrics`));
   const cassandra = createCassandraClient(cfg.cassandra);
   const kafka = createKafka(cfg.kafka, `worker-${opts.name}`);
   const mysql = createMysqlPool(cfg.mysql);
@@ -69,6 +91,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
         // heartbeat timeout) would make `stream drain` wait up to 24s.
         maxHeartbeatThrottleInterval: '2s',
         identity: `trackflow-${opts.name}@${process.pid}`,
+        interceptors: { activity: [activityMetricsInterceptor(metrics)] },
       });
     } finally {
       // Worker.create has read the bundle by now (or failed); the file is not needed any more.
@@ -85,10 +108,19 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       namespace: cfg.temporal.namespace,
       activities: Object.keys(activities),
       workflows: Boolean(opts.workflowsPath),
-      metrics: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/metrics` : undefined,
+      metrics: typeof address === 'object' && address ? `http://${address.address}:${address.port}/metrics` : undefined,
+      sdkMetrics: sdkPort ? `http://127.0.0.1:${sdkPort}/metrics (appended to /metrics)` : undefined,
     });
     metrics.set('trackflow_worker_up', 'Whether the worker is polling its task queue', 1, { worker: opts.name });
-    await worker.run();
+    const schedules = opts.watchSchedules ? await connectTemporal(cfg.temporal).catch(() => undefined) : undefined;
+    const stopWatching = schedules ? watchSchedules(schedules.client, metrics) : undefined;
+    try {
+      await worker.run();
+    } finally {
+      stopWatching?.();
+      await schedules?.connection.close().catch(() => undefined);
+    }
+    metrics.set('trackflow_worker_up', '', 0, { worker: opts.name });
     log.info('Worker stopped');
   } finally {
     process.off('SIGINT', onSignal);

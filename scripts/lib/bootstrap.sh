@@ -10,6 +10,14 @@ elif [ -n "$(find patches -name '*.patch' -newer node_modules/.package-lock.json
   npx --no-install patch-package --error-on-fail && touch node_modules/.package-lock.json
 fi
 
+# Observability and browser tests: promtool (alert rule tests) and Chromium (the HTML report test), from
+# Debian's packages, installed only when missing and only where apt-get can run as root.
+if { ! command -v promtool >/dev/null || ! command -v chromium >/dev/null; } && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  step "installing Debian's prometheus (promtool) and chromium"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus chromium >/dev/null \
+    || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus chromium >/dev/null; }
+fi
+
 if [ ! -f .env ]; then
   step "creating .env from .env.example"
   cp .env.example .env

@@ -110,7 +110,7 @@ void test('the sample lands typed: 57 rows, hand-checked values, queued once, ba
   assert.equal(Number(batch['written']), 57);
   assert.equal(batch['max_chunk'], 0);
   assert.equal(await count(stack, 'publish_pending', 'WHERE shard = 0 AND ingest_batch = ?', [res.ingestBatch]), 1);
-  assert.equal(stack.deps.metrics.render().includes('trackflow_ingest_rows_total{result="written"} 57'), true);
+  assert.equal((await stack.deps.metrics.render()).includes('trackflow_ingest_rows_total{result="written"} 57'), true);
 
   const discovered = await acts.discoverFiles({ landingDir: path.dirname(SAMPLE) });
   assert.deepEqual(

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { ConfigError, REPO_ROOT, loadConfig } from '../../lib/config';
+import { VERSIONS } from '../../lib/stack/versions';
 
 interface ComposeService {
   image?: string;
+  volumes?: string[];
   build?: unknown;
   ports?: string[];
   environment?: Record<string, string | number>;
@@ -74,4 +76,55 @@ test('workers wait for healthy servers and a finished migration, and get a valid
 
 test('config validation rejects a missing password with a clear message', () => {
   assert.throws(() => loadConfig({}), (err: unknown) => err instanceof ConfigError && /TRACKFLOW_MYSQL_PASSWORD/.test(err.message));
+});
+
+test('compose pins the versions the native stack runs', () => {
+  assert.equal(services['cassandra']?.image, `cassandra:${VERSIONS.cassandra}`);
+  assert.equal(services['kafka']?.image, `apache/kafka:${VERSIONS.kafka}`);
+  assert.equal(services['temporal']?.image, `temporalio/temporal:${VERSIONS.temporalCli}`);
+  for (const [name, svc] of Object.entries(services)) {
+    if (svc.image) assert.match(svc.image, /:v?\d+\.\d+(\.\d+)?$/, `${name} image has a pinned version`);
+  }
+});
+
+test('worker metrics listen on every interface inside the container, so the published ports answer', () => {
+  const env = { ...exampleEnv(), PWD: '/home/me/trackflow' };
+  for (const [name, port] of [['worker-pipeline', '9464'], ['worker-stream', '9465']] as const) {
+    const svc = services[name]!;
+    assert.equal(svc.environment?.['TRACKFLOW_METRICS_HOST'], '0.0.0.0', `${name} metrics host`);
+    assert.ok(svc.ports?.includes(`127.0.0.1:${port}:${port}`), `${name} publishes ${port}`);
+    const cfg = loadConfig(Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), env)])));
+    assert.equal(String(name === 'worker-pipeline' ? cfg.metrics.pipelinePort : cfg.metrics.streamPort), port, `${name} serves on ${port}`);
+  }
+});
+
+test('the landing folder has the same absolute path on the host and in the pipeline worker', () => {
+  const env = { ...exampleEnv(), PWD: '/home/me/trackflow' };
+  const svc = services['worker-pipeline']!;
+  const landing = interpolate(String(svc.environment?.['TRACKFLOW_LANDING_DIR']), env);
+  assert.equal(landing, '/home/me/trackflow/landing', 'what `trackflow ingest --landing landing` and the README schedule send');
+  const mounts = (svc.volumes ?? []).map((v) => interpolate(v, env).split(':'));
+  assert.ok(mounts.some(([host, inside]) => host === landing && inside === landing), `mounted at ${landing}: ${JSON.stringify(mounts)}`);
+});
+
+test('Kafka keeps its log on the volume', () => {
+  const kafka = services['kafka']!;
+  const dir = String(kafka.environment?.['KAFKA_LOG_DIRS']);
+  assert.ok((kafka.volumes ?? []).some((v) => v.endsWith(`:${dir}`)), `volume mounted at KAFKA_LOG_DIRS ${dir}`);
+});
+
+test('Prometheus and Grafana run next to the workers with the repository rules and dashboard', () => {
+  for (const name of ['prometheus', 'grafana']) {
+    for (const v of services[name]?.volumes ?? []) {
+      const host = v.split(':')[0]!;
+      if (host.startsWith('./')) assert.ok(fs.existsSync(path.join(REPO_ROOT, host)), `${name} mounts ${host}, which exists`);
+    }
+  }
+  const prom = parse(fs.readFileSync(path.join(REPO_ROOT, 'ops', 'prometheus', 'prometheus.compose.yml'), 'utf8')) as {
+    scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+  };
+  const targets = prom.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
+  assert.deepEqual(targets.sort(), ['worker-pipeline:9464', 'worker-stream:9465']);
+  const dashboard = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'ops', 'grafana', 'dashboards', 'trackflow.json'), 'utf8')) as { panels: unknown[] };
+  assert.ok(dashboard.panels.length >= 8);
 });

@@ -136,3 +136,14 @@ describe('reconcile equations', () => {
     assert.equal(isUnavailable(new Error('syntax error')), false);
   });
 });
+
+test('a failed batch is reported as failed with its file, not as still ingesting', () => {
+  const r = evaluate({
+    lake: lake({ batchesFailed: 1, failedBatches: [{ batch: 'b-bad', file: 'job.csv', failedAt: '2026-01-01T00:00:00.000Z' }] }),
+    stream: stream(),
+  });
+  assert.equal(r.stages.find((s) => s.key === 'batches_failed')?.value, 1);
+  const text = formatReconcile(r);
+  assert.match(text, /batch b-bad \(job\.csv\) FAILED to ingest at 2026-01-01T00:00:00\.000Z/);
+  assert.doesNotMatch(text, /batch\(es\) still ingesting/);
+});

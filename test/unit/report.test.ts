@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Report } from '../../lib/report/format';
-import { csvTable, derive, escapeHtml, formatCsv, formatHtml, formatText, svgBars, textTable, toJson } from '../../lib/report/format';
+import { csvTable, derive, escapeHtml, formatCsv, formatHtml, formatText, jobLabel, svgBars, textTable, toJson } from '../../lib/report/format';
+import { buildTrend } from '../../lib/report/trend';
 
 const t = (clicks: number, spend: string, conversions: number, qualified = 0, disqualified = 0) =>
   derive({ clicks, spend, conversions, qualified, disqualified });
@@ -71,10 +72,11 @@ describe('report formatting', () => {
     assert.equal(j['hourly']![1]!['spend'], '6.125');
   });
 
-  test('HTML is self-contained, escaped, with one SVG chart per section', () => {
+  test('HTML is self-contained, escaped: spend, rate and cost charts for companies, a chart per other section, three trend lines', () => {
     const html = formatHtml(report, { generatedAt: '2024-01-01T00:00:00.000Z' });
     assert.match(html, /^<!DOCTYPE html>/);
-    assert.equal(html.match(/<svg /g)?.length, 4);
+    assert.equal(html.match(/<svg /g)?.length, 3 + 1 + 1 + 3);
+    assert.equal(html.match(/<svg [^>]*class="chart line"/g)?.length, 3);
     assert.doesNotMatch(html, /<(script|link|img)\b/);
     assert.doesNotMatch(html, /(src|href)=/);
     assert.match(html, /Senior &quot;Data&quot; &lt;Engineer&gt;, remote/);
@@ -86,9 +88,61 @@ describe('report formatting', () => {
       { label: 'a', value: 10 },
       { label: 'b', value: 5 },
       { label: 'c', value: 0 },
-    ], { width: 410 });
+    ], { width: 490 });
     const widths = [...svg.matchAll(/<rect [^>]*width="(\d+)"/g)].map((m) => Number(m[1]));
-    assert.deepEqual(widths, [160, 80, 0]);
+    assert.deepEqual(widths, [200, 100, 0]);
     assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('report trend and labels', () => {
+  test('hourly buckets are continuous from the first to the last hour, an hour without events is zero', () => {
+    const trend = buildTrend([
+      { dates: '2022-07-08', hours: 22, ...t(10, '5.00', 1) },
+      { dates: '2022-07-09', hours: 1, ...t(4, '2.00', 0) },
+    ]);
+    assert.equal(trend.granularity, 'hour');
+    assert.deepEqual(trend.buckets.map((b) => [b.label, b.clicks]), [
+      ['2022-07-08 22:00', 10],
+      ['2022-07-08 23:00', 0],
+      ['2022-07-09 00:00', 0],
+      ['2022-07-09 01:00', 4],
+    ]);
+    assert.equal(trend.buckets[0]!.conversionRate, 0.1);
+    assert.equal(trend.buckets[0]!.costPerConversion, 5);
+    assert.equal(trend.buckets[1]!.conversionRate, null);
+    assert.equal(trend.buckets[3]!.costPerConversion, null);
+  });
+
+  test('beyond two weeks the trend is daily, summing the hours of each day', () => {
+    const trend = buildTrend([
+      { dates: '2022-07-01', hours: 3, ...t(1, '1.00', 0) },
+      { dates: '2022-07-01', hours: 20, ...t(2, '1.00', 1) },
+      { dates: '2022-07-20', hours: 0, ...t(5, '1.00', 0) },
+    ]);
+    assert.equal(trend.granularity, 'day');
+    assert.equal(trend.buckets.length, 20);
+    assert.deepEqual(trend.buckets[0], { label: '2022-07-01', clicks: 3, conversions: 1, spend: 2, conversionRate: 0.333333, costPerConversion: 2 });
+    assert.equal(trend.buckets[19]!.clicks, 5);
+  });
+
+  test('a job is labelled once: by its title, or by its id when it has none', () => {
+    assert.equal(jobLabel({ jobId: 644, title: 'Job 644' }), 'Job 644');
+    assert.equal(jobLabel({ jobId: 644, title: null }), 'job 644');
+    const html = formatHtml({ ...report, jobs: [{ jobId: 644, companyId: 1, title: 'Job 644', ...t(3, '1.00', 0) }] }, { generatedAt: 'x', sections: ['jobs'] });
+    assert.doesNotMatch(html, /job 644 Job 644/i);
+    assert.match(html, />Job 644</);
+  });
+
+  test('totals and the date range head the page, the text and the JSON', () => {
+    const withTotals = { ...report, totals: { from: '2022-07-08 09:00', to: '2022-07-08 10:00', ...t(120, '222.125', 4, 1, 2) } };
+    const html = formatHtml(withTotals, { generatedAt: 'x' });
+    assert.match(html, /Events from <b>2022-07-08 09:00<\/b> to <b>2022-07-08 10:00<\/b>/);
+    assert.match(html, /data-key="spend"><span>spend<\/span><b>222\.13<\/b>/);
+    assert.match(formatText(withTotals), /^Totals 2022-07-08 09:00 \.\. 2022-07-08 10:00 \(UTC\): 120 clicks, spend 222\.13, 4 conversions \(3\.33%, 55\.53 per conversion\)/);
+    assert.deepEqual((toJson(withTotals, ['jobs']) as Record<string, unknown>)['totals'], {
+      from: '2022-07-08 09:00', to: '2022-07-08 10:00', clicks: 120, spend: '222.125', conversions: 4, qualified: 1, disqualified: 2,
+      conversion_rate: 0.033333, cost_per_conversion: 55.53,
+    });
   });
 });

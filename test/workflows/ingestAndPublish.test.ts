@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PublishSummary } from '../../activities/types';
 import { TASK_QUEUES } from '../../lib/taskQueues';
 import { ingestAndPublish } from '../../workflows';
+import type { IngestAndPublishResult } from '../../workflows';
 import { ingestSummary } from './fakes';
 import { startTestEnv, withWorkers } from './support';
 
@@ -46,13 +48,25 @@ void test('retries a flaky file, reports a bad file, ingests the rest, then publ
     },
   };
 
-  const result = await withWorkers(env, activities, () =>
-    env.client.workflow.execute(ingestAndPublish, {
-      taskQueue: TASK_QUEUES.pipeline,
-      workflowId: 'ingest-test-mixed',
-      args: [{ landingDir: '/landing', maxEventsPerPublish: 500 }],
-    }),
+  const failure = await withWorkers(env, activities, () =>
+    env.client.workflow
+      .execute(ingestAndPublish, {
+        taskQueue: TASK_QUEUES.pipeline,
+        workflowId: 'ingest-test-mixed',
+        args: [{ landingDir: '/landing', maxEventsPerPublish: 500 }],
+      })
+      .then(
+        () => assert.fail('a run with a failed file must end failed'),
+        (err: unknown) => err,
+      ),
   );
+  // The run fails only after the other files and the publish are done; its failure carries the whole result.
+  assert.ok(failure instanceof WorkflowFailedError, String(failure));
+  const cause = failure.cause;
+  assert.ok(cause instanceof ApplicationFailure);
+  assert.equal(cause.type, 'IngestFilesFailed');
+  assert.match(cause.message, /^1 file\(s\) failed, 3 tracking file\(s\) ingested, 820 events published: bad\.csv: BadFileError: header row/);
+  const result = cause.details?.[0] as IngestAndPublishResult;
 
   assert.deepEqual(
     result.files.map((f) => [f.path, f.status]),
@@ -106,4 +120,43 @@ void test('explicit paths without publishing never discover or publish', { timeo
   assert.deepEqual(seen, ['x.csv', 'y.csv.gz']);
   assert.deepEqual(result.files.map((f) => f.status), ['ingested', 'ingested']);
   assert.equal(result.publish.rounds, 0);
+});
+
+void test('job exports found in landing load before the tracking files; other files are skipped, not failed', { timeout: 30_000 }, async () => {
+  const calls: string[] = [];
+  const result = await withWorkers(
+    env,
+    {
+      async discoverFiles() {
+        return {
+          newFiles: [{ path: '/l/tracking.csv', contentHash: 'h1', sizeBytes: 1 }],
+          alreadyIngested: [],
+          jobFiles: [{ path: '/l/job.csv', contentHash: 'h2', sizeBytes: 1 }],
+          skipped: [{ path: '/l/notes.csv', reason: 'not a tracking or job export' }],
+        };
+      },
+      async loadJobs({ path }: { path: string }) {
+        calls.push(`jobs ${path}`);
+        return { file: path, rowsRead: 3, upserted: 3, rejected: 0, warehouseRowsFixed: 0 };
+      },
+      async ingestFile({ path }: { path: string }) {
+        calls.push(`ingest ${path}`);
+        return ingestSummary(path);
+      },
+      async publishPending() {
+        calls.push('publish');
+        return { published: 10, batches: 1, quarantined: 0, ingestBatches: ['batch-/l/tracking.csv'], more: false, durationMs: 1 };
+      },
+    },
+    () =>
+      env.client.workflow.execute(ingestAndPublish, {
+        taskQueue: TASK_QUEUES.pipeline,
+        workflowId: 'ingest-test-jobs-first',
+        args: [{ landingDir: '/l' }],
+      }),
+  );
+  assert.deepEqual(calls, ['jobs /l/job.csv', 'ingest /l/tracking.csv', 'publish']);
+  assert.deepEqual(result.jobs?.map((j) => [j.path, j.status, j.summary?.upserted]), [['/l/job.csv', 'loaded', 3]]);
+  assert.deepEqual(result.ignored, [{ path: '/l/notes.csv', reason: 'not a tracking or job export' }]);
+  assert.deepEqual(result.files.map((f) => f.status), ['ingested']);
 });
