@@ -96,6 +96,20 @@ export const CATALOGUE: readonly MetricSpec[] = [
     help: 'Unix time of the last batch committed for a partition (age = time() - value)',
     labelNames: ['partition'],
   },
+  {
+    name: 'trackflow_stream_partition_stalled', worker: 'stream',
+    type: 'gauge',
+    help: 'Partition with lag whose stored offset has not moved for stallMs (1) or not (0)',
+    labelNames: ['partition'],
+  },
+  { name: 'trackflow_stream_data_errors_total', worker: 'stream', type: 'counter', help: 'Batch transactions MySQL refused for a value, split to isolate it' },
+  { name: 'trackflow_verify_differences', worker: 'pipeline', type: 'gauge', help: 'Warehouse rows that differ from the lake in the last verify run' },
+  { name: 'trackflow_verify_differing_hours', worker: 'pipeline', type: 'gauge', help: 'Hours that differ from the lake in the last verify run' },
+  {
+    name: 'trackflow_verify_last_verified_hour_seconds', worker: 'pipeline',
+    type: 'gauge',
+    help: 'Start (Unix seconds) of the latest hour verify found equal to the lake (0 until one has)',
+  },
 ];
 
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;

@@ -200,7 +200,7 @@ void test('a partition that does not move while it has lag is flagged: gauge, he
   });
   const end = Date.now() + 6000;
   while (Date.now() < end && !beats.some((b) => b.stalled.length)) await new Promise((r) => setTimeout(r, 100));
-  gaugeWhileBlocked = s.deps.metrics.render();
+  gaugeWhileBlocked = await s.deps.metrics.render();
   await blocker.rollback();
   blocker.release();
   const summary = await running;
@@ -210,6 +210,6 @@ void test('a partition that does not move while it has lag is flagged: gauge, he
   assert.match(gaugeWhileBlocked, /trackflow_stream_partition_stalled\{partition="0"\} 1/);
   assert.equal(beats[beats.length - 1]!.status, 'ok');
   assert.equal(summary.status, 'ok');
-  assert.match(s.deps.metrics.render(), /trackflow_stream_partition_stalled\{partition="0"\} 0/);
+  assert.match(await s.deps.metrics.render(), /trackflow_stream_partition_stalled\{partition="0"\} 0/);
   assert.deepEqual([(await totals(s)).counted], [2]);
 });

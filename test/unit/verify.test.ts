@@ -144,11 +144,11 @@ void test('recordVerifyOutcome exposes the differences and the last verified hou
   const metrics = new Metrics();
   const { recordVerifyOutcome } = createVerifyActivities({ metrics } as unknown as ActivityDeps);
   await recordVerifyOutcome({ differences: 3, differingHours: 2, lastVerifiedHour: '2022-07-08T09' });
-  const text = metrics.render();
+  const text = await metrics.render();
   assert.match(text, /^trackflow_verify_differences 3$/m);
   assert.match(text, /^trackflow_verify_differing_hours 2$/m);
   assert.match(text, new RegExp(`^trackflow_verify_last_verified_hour_seconds ${JULY_8_09 / 1000}$`, 'm'));
   await recordVerifyOutcome({ differences: 0, differingHours: 0 });
-  assert.match(metrics.render(), /^trackflow_verify_differences 0$/m);
-  assert.match(metrics.render(), new RegExp(`^trackflow_verify_last_verified_hour_seconds ${JULY_8_09 / 1000}$`, 'm'), 'kept when no hour verified');
+  assert.match(await metrics.render(), /^trackflow_verify_differences 0$/m);
+  assert.match(await metrics.render(), new RegExp(`^trackflow_verify_last_verified_hour_seconds ${JULY_8_09 / 1000}$`, 'm'), 'kept when no hour verified');
 });
