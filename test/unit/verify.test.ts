@@ -81,7 +81,7 @@ void test('a lake event takes the stream path: filtered, unattributed, dead-lett
   assert.equal(classifyLakeEvent(lakeEvent({ create_time: 'not-a-uuid' })).kind, 'publishQuarantined');
   const c = classifyLakeEvent(lakeEvent({ bid: 1.25, group_id: null }));
   assert.equal(c.kind, 'countable');
-  assert.deepEqual(c.kind === 'countable' && [c.event.jobId, c.event.dates, c.event.hours, c.event.groupId, c.event.bidMicros], [98, '2022-07-08', 9, 0, 1_250_000]);
+  assert.deepEqual(c.kind === 'countable' && [c.event.jobId, c.event.dates, c.event.hours, c.event.groupId, c.event.bidMicros], [98, '2022-07-08', 9, 0, 1_250_000n]);
 });
 
 function workedExampleHour(extra: LakeEvent[] = []) {
