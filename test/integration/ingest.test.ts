@@ -117,8 +117,10 @@ void test('the sample lands typed: 57 rows, hand-checked values, queued once, ba
     discovered.alreadyIngested.map((f) => path.basename(f.path)),
     ['tracking_sample.csv'],
   );
+  // The job export beside it is recognised by its header: loaded as jobs, never ingested as tracking.
+  assert.deepEqual(discovered.newFiles, []);
   assert.deepEqual(
-    discovered.newFiles.map((f) => path.basename(f.path)),
+    discovered.jobFiles?.map((f) => path.basename(f.path)),
     ['job_sample.csv'],
   );
 });

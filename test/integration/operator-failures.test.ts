@@ -27,9 +27,13 @@ after(async () => {
 });
 
 async function trackflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return trackflowWith({}, ...args);
+}
+
+async function trackflowWith(extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin', 'trackflow'), ...args], {
-      env: isolatedEnv(stack.config),
+      env: { ...isolatedEnv(stack.config), ...extraEnv },
       timeout: 120_000,
       maxBuffer: 64 << 20,
     });
@@ -116,10 +120,24 @@ test('a failed file fails the run after the others, and a pause-on-failure sched
       const d = await schedule.describe();
       assert.ok(paused, `pause-on-failure paused the schedule: ${JSON.stringify({ state: d.state, info: d.info, policies: d.policies })}`);
       assert.match(d.state.note ?? '', /paused due to workflow failure: .*1 file\(s\) failed/);
+
+      // The same through the CLI: the summary of each file, the failure, exit 1.
+      const empty = path.join(tmp, 'good', 'empty.csv');
+      fs.writeFileSync(empty, '');
+      const other = await writeDataset(path.join(tmp, 'other'), { events: 50, seed: 4 });
+      const cli = await trackflowWith({ TRACKFLOW_TASK_QUEUE_PIPELINE: taskQueue }, 'ingest', empty, other.trackingFile, '--wait');
+      assert.equal(cli.code, 1, cli.stdout + cli.stderr);
+      assert.match(cli.stdout, /empty\.csv\s+failed\s+InvalidHeader: .*empty file/);
+      assert.match(cli.stdout, /other\/tracking\.csv\s+ingested\s+batch \S+, rows 50, written 50/);
+      assert.match(cli.stdout, /failed: 1 file\(s\) failed, 1 tracking file\(s\) ingested/);
+      assert.doesNotMatch(cli.stderr, /^\s+at /m);
     });
 
     const reconciled = await trackflow('reconcile');
-    assert.match(reconciled.stdout, /batches failed\s+0/, 'a missing file never got a batch');
+    // The missing file never got a batch; the empty one did, and it failed.
+    assert.match(reconciled.stdout, /batches failed\s+1\n/);
+    assert.match(reconciled.stdout, /note: batch \S+ \(empty\.csv\) FAILED to ingest at \d{4}-/);
+    assert.doesNotMatch(reconciled.stdout, /still ingesting: not counted/);
   } finally {
     await schedule.delete().catch(() => undefined);
     await connection.close();
