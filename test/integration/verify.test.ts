@@ -10,7 +10,7 @@ import { createActivities } from '../../activities';
 import { createMysqlAdminPool } from '../../lib/clients/mysql';
 import { REPO_ROOT } from '../../lib/config';
 import { generateJobs, generateTracking } from '../../lib/domain/generator';
-import { listLakeHours } from '../../lib/lake/hours';
+import { listLakeHours, reindexLakeHours } from '../../lib/lake/hours';
 import { reconcile } from '../../lib/reconcile/gather';
 import type { HourVerdict } from '../../lib/verify/judge';
 import { TopicLagReader } from '../../lib/verify/lag';
@@ -96,6 +96,16 @@ void describe('verify and rebuild against the real stack', { timeout: 300_000 },
     const exp = expectedFrom(files, jobs);
     assert.equal(vs.reduce((n, v) => n + v.countable, 0), exp.counted);
     assert.equal(vs.reduce((n, v) => n + v.deadLettered, 0), exp.poison);
+  });
+
+  void test('the hour index lists every hour that holds an event, and --reindex rebuilds it from the lake', async () => {
+    const ks = s.config.cassandra.keyspace;
+    const hours = await listLakeHours(s.deps.cassandra, ks);
+    assert.deepEqual(hours, Array.from({ length: 24 }, (_, h) => `${DAY}T${String(h).padStart(2, '0')}`));
+    await s.deps.cassandra.execute(`TRUNCATE ${ks}.lake_hours`);
+    assert.deepEqual(await listLakeHours(s.deps.cassandra, ks), []);
+    assert.equal(await reindexLakeHours(s.deps.cassandra, ks), 24);
+    assert.deepEqual(await listLakeHours(s.deps.cassandra, ks), hours);
   });
 
   void test('a row changed by hand as admin is reported with both values and repaired by rebuild', async () => {
