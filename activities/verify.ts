@@ -8,6 +8,7 @@ import type { RebuildHourResult } from '../lib/verify/rebuild';
 import { rebuildHour } from '../lib/verify/rebuild';
 import type { VerifyDeps } from '../lib/verify/verify';
 import { verifyHour } from '../lib/verify/verify';
+import { mapHoursInOrder } from '../lib/verify/run';
 
 export type { HourVerdict } from '../lib/verify/judge';
 export type { RebuildHourResult } from '../lib/verify/rebuild';
@@ -69,33 +70,44 @@ function killAtHourFromEnv(): string | undefined {
   return process.env['TRACKFLOW_FAULT_REBUILD_KILL_AT_HOUR'] || undefined;
 }
 
+/** Hours of one chunk in flight at once: verify only reads; rebuild transactions queue on the offset locks anyway. */
+export const VERIFY_CONCURRENCY = 4;
+export const REBUILD_CONCURRENCY = 2;
+
 /**
- * Runs `each` over the chunk's hours, heartbeating the results after every hour (and during long reads), and
- * skipping the hours a previous attempt already heartbeated.
+ * Runs `each` over the chunk's hours (`concurrency` at a time), heartbeating the results of the finished prefix
+ * (and during long reads), and skipping the hours a previous attempt already heartbeated.
  */
 export async function runChunk<R extends { hour: string }>(
   deps: ActivityDeps,
   hours: string[],
   each: (d: VerifyDeps, lag: TopicLagReader, hour: string, keepAlive: () => void) => Promise<R>,
-  afterHour?: (doneThisAttempt: number, hour: string) => void,
+  /** afterHour runs once an hour is done and heartbeated (fault injection). */
+  opts: { concurrency?: number; afterHour?: (doneThisAttempt: number, hour: string) => void } = {},
 ): Promise<ChunkResult<R>> {
   const ctx = currentActivityContext();
-  const done = resumeFrom<R>(ctx?.info.heartbeatDetails, hours);
-  const resumed = done.length;
+  const resumed = resumeFrom<R>(ctx?.info.heartbeatDetails, hours);
   const d = verifyDeps(deps);
   const lag = new TopicLagReader(deps.kafka, d.topic);
+  let done: R[] = resumed;
   const progress = (): ChunkProgress<R> => ({ hours, done });
   const keepAlive = () => ctx?.heartbeat(progress());
   try {
-    for (let i = done.length; i < hours.length; i++) {
-      done.push(await each(d, lag, hours[i]!, keepAlive));
-      ctx?.heartbeat(progress());
-      afterHour?.(done.length - resumed, hours[i]!);
-    }
+    const rest = await mapHoursInOrder(
+      hours.slice(resumed.length),
+      opts.concurrency ?? 1,
+      (hour) => each(d, lag, hour, keepAlive),
+      (prefix) => {
+        const before = done.length - resumed.length;
+        done = [...resumed, ...prefix];
+        ctx?.heartbeat(progress());
+        for (let n = before + 1; n <= prefix.length; n++) opts.afterHour?.(n, prefix[n - 1]!.hour);
+      },
+    );
+    return { results: [...resumed, ...rest], resumedFrom: resumed.length };
   } finally {
     await lag.close();
   }
-  return { results: done, resumedFrom: resumed };
 }
 
 export function createVerifyActivities(deps: ActivityDeps) {
@@ -108,7 +120,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
     },
 
     async verifyHours(input: HoursChunkInput): Promise<ChunkResult<HourVerdict>> {
-      return runChunk(deps, input.hours, (d, lag, hour, keepAlive) => verifyHour(d, lag, hour, keepAlive));
+      return runChunk(deps, input.hours, (d, lag, hour, keepAlive) => verifyHour(d, lag, hour, keepAlive), { concurrency: VERIFY_CONCURRENCY });
     },
 
     async rebuildHours(input: RebuildChunkInput): Promise<ChunkResult<RebuildHourResult>> {
@@ -118,7 +130,10 @@ export function createVerifyActivities(deps: ActivityDeps) {
         deps,
         input.hours,
         (d, lag, hour, keepAlive) => rebuildHour(d, lag, hour, { dryRun: input.dryRun, keepAlive }),
-        killAt === undefined ? undefined : (_n, hour) => hour === killAt && process.kill(process.pid, 'SIGKILL'),
+        {
+          concurrency: REBUILD_CONCURRENCY,
+          afterHour: killAt === undefined ? undefined : (_n, hour) => hour === killAt && process.kill(process.pid, 'SIGKILL'),
+        },
       );
     },
 

@@ -10,6 +10,7 @@ import type { RebuildHourResult } from '../verify/rebuild';
 import { rebuildHour } from '../verify/rebuild';
 import type { VerifyDeps } from '../verify/verify';
 import { verifyHour } from '../verify/verify';
+import { mapHoursInOrder } from '../verify/run';
 import type { Dataset, StageResult } from './pipeline';
 import type { Log } from './platform';
 import { measureStage } from './resources';
@@ -28,12 +29,14 @@ export interface VerifyBenchResult {
 
 const rate = (items: number, seconds: number): number => Math.round(items / seconds);
 
-async function eachHour<R>(deps: VerifyDeps, hours: string[], fn: (lag: TopicLagReader, hour: string) => Promise<R>): Promise<R[]> {
+/** The activities' concurrency (activities/verify.ts): lib/ does not import activities. */
+const VERIFY_CONCURRENCY = 4;
+const REBUILD_CONCURRENCY = 2;
+
+async function eachHour<R>(deps: VerifyDeps, hours: string[], concurrency: number, fn: (lag: TopicLagReader, hour: string) => Promise<R>): Promise<R[]> {
   const lag = new TopicLagReader(deps.kafka, deps.topic);
   try {
-    const out: R[] = [];
-    for (const h of hours) out.push(await fn(lag, h));
-    return out;
+    return await mapHoursInOrder(hours, concurrency, (h) => fn(lag, h));
   } finally {
     await lag.close();
   }
@@ -61,7 +64,7 @@ export async function runVerifyBench(data: Dataset, opts: { log: Log }): Promise
     const hours = await listLakeHours(deps.cassandra, cfg.cassandra.keyspace);
 
     let done = 0;
-    const v = await measureStage(`verify ${hours.length} hours`, () => eachHour(vd, hours, (lag, h) => verifyHour(vd, lag, h).finally(() => done++)), {
+    const v = await measureStage(`verify ${hours.length} hours`, () => eachHour(vd, hours, VERIFY_CONCURRENCY, (lag, h) => verifyHour(vd, lag, h).finally(() => done++)), {
       log, progress: () => `${done} hours`,
     });
     const verdicts: HourVerdict[] = v.result;
@@ -71,12 +74,12 @@ export async function runVerifyBench(data: Dataset, opts: { log: Log }): Promise
 
     await deps.mysql.query('DELETE FROM events');
     done = 0;
-    const r = await measureStage(`rebuild ${hours.length} hours`, () => eachHour(vd, hours, (lag, h) => rebuildHour(vd, lag, h).finally(() => done++)), {
+    const r = await measureStage(`rebuild ${hours.length} hours`, () => eachHour(vd, hours, REBUILD_CONCURRENCY, (lag, h) => rebuildHour(vd, lag, h).finally(() => done++)), {
       log, progress: () => `${done} hours`,
     });
     const rebuilt: RebuildHourResult[] = r.result;
     log(`  rebuild: ${lakeEvents} lake events, ${hours.length} hours in ${r.usage.seconds.toFixed(1)} s = ${rate(lakeEvents, r.usage.seconds)} events/s`);
-    const after = await eachHour(vd, hours, (lag, h) => verifyHour(vd, lag, h));
+    const after = await eachHour(vd, hours, VERIFY_CONCURRENCY, (lag, h) => verifyHour(vd, lag, h));
     return {
       events: data.events,
       hours: hours.length,

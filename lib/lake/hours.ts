@@ -9,15 +9,15 @@ function yearOf(hour: string): number {
  * Lists hours in the lake's hour index (migration 004). Idempotent upserts; called by ingest before it writes a
  * chunk's events, so every hour that holds an event is listed.
  */
-export async function recordLakeHours(client: Client, keyspace: string, hours: Iterable<string>): Promise<void> {
+export async function recordLakeHours(client: Client, keyspace: string, hours: Iterable<string>, opts: { again?: boolean } = {}): Promise<void> {
   const query = `INSERT INTO ${keyspace}.lake_hours (year, hour) VALUES (?, ?)`;
-  const fresh = [...new Set(hours)].filter((h) => !recorded.has(`${keyspace}|${h}`));
+  const fresh = [...new Set(hours)].filter((h) => opts.again || !recorded.has(`${keyspace}|${h}`));
   await Promise.all(fresh.map((h) => client.execute(query, [yearOf(h), h], { prepare: true })));
   if (recorded.size > 100_000) recorded.clear();
   for (const h of fresh) recorded.add(`${keyspace}|${h}`);
 }
 
-/** Hours this process already listed: a chunk spans the same few hours as the previous one. */
+/** Hours this process already listed: a chunk spans the same few hours as the previous one. A reindex writes again. */
 const recorded = new Set<string>();
 
 /** Every hour the lake holds, in order: one small partition per year, no scan of the events. */
@@ -44,11 +44,11 @@ export async function reindexLakeHours(client: Client, keyspace: string, keepAli
   for await (const r of rs) {
     batch.push(String(r['hour']));
     if (batch.length >= 500) {
-      await recordLakeHours(client, keyspace, batch.splice(0));
+      await recordLakeHours(client, keyspace, batch.splice(0), { again: true });
       keepAlive?.();
     }
     n += 1;
   }
-  await recordLakeHours(client, keyspace, batch);
+  await recordLakeHours(client, keyspace, batch, { again: true });
   return n;
 }

@@ -1,33 +1,45 @@
 import type { Admin, Kafka } from 'kafkajs';
 
 /**
- * Consumer lag against stored offsets, with one admin connection for a whole run of hours. A partition with no
- * stored offset lags by what the topic retains; a topic that does not exist has nothing in flight.
+ * Consumer lag against stored offsets, with one admin connection for a whole run of hours (callers may overlap).
+ * A partition with no stored offset lags by what the topic retains; a topic that does not exist has nothing in
+ * flight.
  */
 export class TopicLagReader {
-  private admin: Admin | undefined;
+  private admin: Promise<Admin> | undefined;
+  private topicSeen = false;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly topic: string,
   ) {}
 
-  async lag(stored: Map<number, string>): Promise<number> {
-    if (!this.admin) {
+  private connect(): Promise<Admin> {
+    this.admin ??= (async () => {
       const admin = this.kafka.admin();
       await admin.connect();
-      this.admin = admin;
+      return admin;
+    })();
+    this.admin.catch(() => (this.admin = undefined));
+    return this.admin;
+  }
+
+  async lag(stored: Map<number, string>): Promise<number> {
+    const admin = await this.connect();
+    // A topic, once there, stays: only its absence is asked again.
+    if (!this.topicSeen) {
+      if (!(await admin.listTopics()).includes(this.topic)) return 0;
+      this.topicSeen = true;
     }
-    const topics = await this.admin.listTopics();
-    if (!topics.includes(this.topic)) return 0;
-    const offsets = await this.admin.fetchTopicOffsets(this.topic);
+    const offsets = await admin.fetchTopicOffsets(this.topic);
     let lag = 0;
     for (const o of offsets) lag += Math.max(0, Number(o.high) - Number(stored.get(o.partition) ?? o.low));
     return lag;
   }
 
   async close(): Promise<void> {
-    await this.admin?.disconnect().catch(() => undefined);
+    const admin = this.admin;
     this.admin = undefined;
+    if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => undefined);
   }
 }

@@ -48,8 +48,10 @@ void test('13. kill -9 of the pipeline worker in the middle of a rebuild of 48 h
   assert.equal(result.doneHours, 48);
   // The worker's heartbeats are throttled: the retry resumes after the last one the server got (at least the first
   // hour of the chunk), and redoes the hours after it, which the dead attempt had already made exact.
-  assert.ok(result.resumedHours >= 1 && result.resumedHours <= 4, `resumed after ${result.resumedHours} hours`);
-  assert.equal(result.changedHours, 48 - (4 - result.resumedHours), 'every damaged hour replaced once; redone hours already exact');
+  // Two hours run at once, so the dead attempt finished four or five hours of the chunk.
+  assert.ok(result.resumedHours >= 1 && result.resumedHours <= 5, `resumed after ${result.resumedHours} hours`);
+  const redone = 48 - result.changedHours;
+  assert.ok(redone >= 4 - result.resumedHours && redone <= 5 - result.resumedHours, `every damaged hour replaced once; ${redone} redone hours were already exact`);
 
   await assertExact(s, '13 pipeline worker kill -9 mid-rebuild', expectedFrom([tracking], jobs));
   const verified = (await client.workflow.execute('verifyWarehouse', {

@@ -6,6 +6,7 @@ import { makeTimeUuid } from '../../lib/domain/timeuuid';
 import { Metrics } from '../../lib/metrics';
 import { eventIdKey } from '../../lib/stream/commit';
 import { hoursBetween, lastHours, parseHour, previousDayHours } from '../../lib/verify/hours';
+import { mapHoursInOrder } from '../../lib/verify/run';
 import { formatVerdict, judgeHour } from '../../lib/verify/judge';
 import { eventIdOfKey, ledgerKeyRange } from '../../lib/verify/read';
 import type { LakeEvent, WarehouseRow } from '../../lib/verify/recompute';
@@ -151,4 +152,40 @@ void test('recordVerifyOutcome exposes the differences and the last verified hou
   await recordVerifyOutcome({ differences: 0, differingHours: 0 });
   assert.match(await metrics.render(), /^trackflow_verify_differences 0$/m);
   assert.match(await metrics.render(), new RegExp(`^trackflow_verify_last_verified_hour_seconds ${JULY_8_09 / 1000}$`, 'm'), 'kept when no hour verified');
+});
+
+void test('mapHoursInOrder: results in hour order, the finished prefix reported as it grows, the first error thrown', async () => {
+  const hours = ['h0', 'h1', 'h2', 'h3', 'h4'];
+  const release = new Map<string, () => void>();
+  const prefixes: string[][] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const run = mapHoursInOrder(hours, 2, async (h) => {
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    await new Promise<void>((r) => release.set(h, r));
+    inFlight -= 1;
+    return h.toUpperCase();
+  }, (done) => prefixes.push([...done]));
+  const tick = () => new Promise((r) => setImmediate(r));
+  await tick();
+  // h1 finishes first, then h2 (started in its place): nothing is reported until h0 is done.
+  release.get('h1')!();
+  await tick();
+  release.get('h2')!();
+  await tick();
+  assert.deepEqual(prefixes, []);
+  release.get('h0')!();
+  await tick();
+  assert.deepEqual(prefixes, [['H0', 'H1', 'H2']]);
+  for (const h of ['h3', 'h4']) {
+    release.get(h)!();
+    await tick();
+  }
+  assert.deepEqual(await run, ['H0', 'H1', 'H2', 'H3', 'H4']);
+  assert.equal(maxInFlight, 2);
+  assert.deepEqual(prefixes.at(-1), ['H0', 'H1', 'H2', 'H3', 'H4']);
+  await assert.rejects(mapHoursInOrder(hours, 3, async (h) => {
+    if (h === 'h1') throw new Error('boom');
+    return h;
+  }), /boom/);
 });

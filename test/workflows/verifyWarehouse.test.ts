@@ -127,8 +127,10 @@ function resumableRebuild() {
       return runChunk(deps, input.hours, async (_d, _lag, hour) => {
         calls.push({ attempt, hour });
         return rebuilt(hour, input.dryRun === true, hour.endsWith('T01'));
-      }, (n) => {
-        if (attempt === 1 && input.hours[0] === '2022-07-08T04' && n === 2) throw new Error('worker died');
+      }, {
+        afterHour: (n) => {
+          if (attempt === 1 && input.hours[0] === '2022-07-08T04' && n === 2) throw new Error('worker died');
+        },
       });
     },
   };
