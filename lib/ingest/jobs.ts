@@ -11,7 +11,7 @@ export interface LoadJobsOptions {
   /** Record size, decompressed size and reject caps, shared with the tracking ingest. */
   limits?: IngestLimits;
   log?: (msg: string, fields: Record<string, unknown>) => void;
-  /** Called after each upserted batch (heartbeat). */
+  /** Called after each upserted batch, and every `limits.heartbeatMs` whatever the rows do (heartbeat). */
   onProgress?: (rowsRead: number) => void;
 }
 
@@ -133,21 +133,31 @@ export async function loadJobsCore(pool: Pool, input: { path: string }, opts: Lo
     batch = [];
     opts.onProgress?.(rowsRead);
   };
-  for await (const rec of readCsvRecords(file, { limits })) {
-    if (header && !rec.parseError) {
-      header = false;
-      const err = checkJobHeader(rec.fields);
-      if (err) throw ApplicationFailure.nonRetryable(`${name}: ${err}`, 'InvalidHeader');
-      continue;
-    }
-    rowsRead++;
-    const check = rec.parseError ? { ok: false as const, reason: rec.parseError } : checkJobRecord(rec.fields);
-    if (!check.ok) reject(rec.line, check.reason);
-    else batch.push({ line: rec.line, row: check.row });
-    checkJobRejectCaps(limits, name, rejected, rowsRead);
-    if (batch.length >= batchRows) await flush();
+  const timer = setInterval(() => opts.onProgress?.(rowsRead), limits.heartbeatMs);
+  timer.unref();
+  try {
+    await readAll();
+  } finally {
+    clearInterval(timer);
   }
-  await flush();
   const warehouseRowsFixed = await fixWarehouseCompanies(pool);
   return { file, rowsRead, upserted, rejected, warehouseRowsFixed };
+
+  async function readAll(): Promise<void> {
+    for await (const rec of readCsvRecords(file, { limits })) {
+      if (header && !rec.parseError) {
+        header = false;
+        const err = checkJobHeader(rec.fields);
+        if (err) throw ApplicationFailure.nonRetryable(`${name}: ${err}`, 'InvalidHeader');
+        continue;
+      }
+      rowsRead++;
+      const check = rec.parseError ? { ok: false as const, reason: rec.parseError } : checkJobRecord(rec.fields);
+      if (!check.ok) reject(rec.line, check.reason);
+      else batch.push({ line: rec.line, row: check.row });
+      checkJobRejectCaps(limits, name, rejected, rowsRead);
+      if (batch.length >= batchRows) await flush();
+    }
+    await flush();
+  }
 }

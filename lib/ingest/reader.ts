@@ -128,7 +128,7 @@ function unreadable(file: string, err: unknown): Error {
 
 /** The file's bytes (gunzipped for .gz) with the BOM dropped; the raw bytes are hashed on the way. */
 async function* decodedBytes(file: string, hash: crypto.Hash, limits: ReadLimits, size?: number): AsyncGenerator<Buffer> {
-  const source = fs.createReadStream(file, { highWaterMark: 256 << 10, ...(size === undefined ? {} : { end: Math.max(0, size - 1) }) });
+  const source = fs.createReadStream(file, { highWaterMark: 64 << 10, ...(size === undefined ? {} : { end: Math.max(0, size - 1) }) });
   const hashed = async function* (): AsyncGenerator<Buffer> {
     if (size === 0) return;
     for await (const chunk of source) {
@@ -140,7 +140,7 @@ async function* decodedBytes(file: string, hash: crypto.Hash, limits: ReadLimits
   let total = 0;
   let head = true;
   try {
-    const stream = gz ? Readable.from(hashed()).pipe(zlib.createGunzip({ chunkSize: 256 << 10 })) : hashed();
+    const stream = gz ? Readable.from(hashed()).pipe(zlib.createGunzip({ chunkSize: 64 << 10 })) : hashed();
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       total += chunk.length;
       if (total > limits.maxDecompressedBytes) {

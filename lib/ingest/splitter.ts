@@ -121,6 +121,8 @@ interface Skip {
   quotePending: boolean;
   /** The text resumes at a line start inside the quote that has not been tried as a resync point yet. */
   checkAtStart: boolean;
+  /** The last char seen outside quotes was a CR: a CR LF terminator is not part of the record. */
+  prevCr: boolean;
   head: string;
 }
 
@@ -182,7 +184,7 @@ export class RecordSplitter {
       const bytes = r.bodyEnd - pos;
       if (bytes > maxRecordBytes || r.tooManyFields) {
         const what = r.tooManyFields ? `more than ${maxRecordFields} fields` : `${bytes} bytes, over the ${maxRecordBytes}-byte limit`;
-        this.reject(out, first, endLine, `record_too_large: ${what}`, s.slice(pos, pos + RAW_SHOWN));
+        this.reject(out, first, endLine, `record_too_large: ${what}`, s.slice(pos, Math.min(r.bodyEnd, pos + RAW_SHOWN)));
       } else if (r.badQuote) {
         this.reject(out, first, endLine, 'unparsable: a closing quote is followed by data', s.slice(pos, r.bodyEnd));
       } else if (!(bytes === 0 && r.fields.length === 1)) {
@@ -222,7 +224,7 @@ export class RecordSplitter {
   }
 
   private startSkip(s: string, pos: number, out: Piece[], final: boolean): void {
-    this.skip = { firstLine: this.line, bytes: 0, inQuote: false, fieldStart: true, quotePending: false, checkAtStart: false, head: s.slice(pos, pos + RAW_SHOWN) };
+    this.skip = { firstLine: this.line, bytes: 0, inQuote: false, fieldStart: true, quotePending: false, checkAtStart: false, prevCr: false, head: s.slice(pos, pos + RAW_SHOWN) };
     const resumeAt = this.skipThrough(s.slice(pos), out, final);
     if (resumeAt === -1) return;
     this.split(s.slice(pos).slice(resumeAt), out, final);
@@ -273,12 +275,15 @@ export class RecordSplitter {
         }
         continue;
       }
+      const prevCr = k.prevCr;
+      k.prevCr = c === CR;
       if (c === QUOTE && k.fieldStart) {
         k.inQuote = true;
         k.fieldStart = false;
       } else if (c === COMMA) k.fieldStart = true;
       else if (c === LF) {
-        this.endSkip(out, this.line, `record_too_large: ${k.bytes + i} bytes, over the ${this.limits.maxRecordBytes}-byte limit`);
+        const bytes = k.bytes + i - (prevCr ? 1 : 0);
+        this.endSkip(out, this.line, `record_too_large: ${bytes} bytes, over the ${this.limits.maxRecordBytes}-byte limit`);
         this.line++;
         return i + 1;
       } else k.fieldStart = false;

@@ -10,6 +10,7 @@ import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
 import { migrateMysql } from '../../lib/migrate/mysql';
 import { loadJobsCore } from '../../lib/ingest/jobs';
 import { JOB_COLUMNS } from '../../lib/domain/jobs';
+import { DEFAULT_INGEST_LIMITS } from '../../lib/ingest/ingest';
 
 const cfg = isolatedConfig('jobshostile');
 let admin: Pool;
@@ -93,4 +94,20 @@ void test('case 10: a corrupt .gz fails the load without retry, as ingest does, 
     assert.equal(err.nonRetryable, true);
     return true;
   });
+});
+
+void test('the job loader heartbeats on a timer through a long run of blank lines', async () => {
+  const file = path.join(tmp, 'blank-jobs.csv');
+  fs.writeFileSync(file, `${JOB_COLUMNS.join(',')}\n${'\n'.repeat(10_000_000)}${jobLine(1)}\n`);
+  let beats = 0;
+  const started = Date.now();
+  const res = await loadJobsCore(pool, { path: file }, {
+    limits: { ...DEFAULT_INGEST_LIMITS, heartbeatMs: 100 },
+    log: () => undefined,
+    onProgress: () => beats++,
+  });
+  const ms = Date.now() - started;
+  assert.equal(res.upserted, 1);
+  assert.ok(ms > 400, `the run took ${ms} ms, too short to tell`);
+  assert.ok(beats >= Math.floor(ms / 100) / 3, `${beats} heartbeats in ${ms} ms`);
 });
