@@ -4,7 +4,15 @@ import type { ActivityOptions } from '@temporalio/workflow';
  * Error types an activity may throw that retrying cannot fix (a malformed export, a bad config).
  * Activities can also throw `ApplicationFailure.nonRetryable(...)`, which is honoured whatever its type.
  */
-export const NON_RETRYABLE_ERROR_TYPES = ['BadFileError', 'InvalidFileError', 'ConfigError', 'SchemaMismatchError'];
+export const NON_RETRYABLE_ERROR_TYPES = [
+  'BadFileError',
+  'InvalidFileError',
+  'ConfigError',
+  'SchemaMismatchError',
+  'PathOutsideInputDirs',
+  'SymlinkRefused',
+  'PathNotRegular',
+];
 
 /** Big exports take a while; the heartbeat, not startToClose, is what notices a dead worker. */
 export const INGEST_ACTIVITY: ActivityOptions = {

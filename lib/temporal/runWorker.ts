@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type http from 'node:http';
 import { Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
@@ -6,7 +7,7 @@ import { createActivities } from '../../activities';
 import { createCassandraClient } from '../clients/cassandra';
 import { createKafka } from '../clients/kafka';
 import { createMysqlPool } from '../clients/mysql';
-import { config } from '../config';
+import { config, kafkaFor } from '../config';
 import { Metrics } from '../metrics';
 import { bundleWorkflowsInChild } from './bundle';
 import { connectWorker } from './connection';
@@ -37,7 +38,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   const cfg = config();
   const metrics = new Metrics();
   const cassandra = createCassandraClient(cfg.cassandra);
-  const kafka = createKafka(cfg.kafka, `worker-${opts.name}`);
+  // Each worker signs in as its own Kafka user: the pipeline's may only publish, the stream's only consume.
+  const kafka = createKafka(kafkaFor(cfg.kafka, opts.name === 'pipeline' ? 'publisher' : 'stream'), `worker-${opts.name}`);
   const mysql = createMysqlPool(cfg.mysql);
   let server: http.Server | undefined;
   let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
@@ -72,7 +74,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       });
     } finally {
       // Worker.create has read the bundle by now (or failed); the file is not needed any more.
-      if (bundlePath) fs.rmSync(bundlePath, { force: true });
+      if (bundlePath) fs.rmSync(path.dirname(bundlePath), { recursive: true, force: true });
     }
     const w = worker;
     server = await metrics.serve(opts.metricsPort, () => ({

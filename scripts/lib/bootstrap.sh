@@ -10,10 +10,6 @@ elif [ -n "$(find patches -name '*.patch' -newer node_modules/.package-lock.json
   npx --no-install patch-package --error-on-fail && touch node_modules/.package-lock.json
 fi
 
-if [ ! -f .env ]; then
-  step "creating .env from .env.example"
-  cp .env.example .env
-fi
-
+# `stack up` creates .env from .env.example on first run, with random passwords (mode 0600).
 step "bringing the local stack up (Cassandra, Kafka, MariaDB, Temporal); first run downloads the servers"
 npx --no-install tsx scripts/stack.ts up
