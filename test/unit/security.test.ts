@@ -8,6 +8,8 @@ import { ConfigError, loadConfig } from '../../lib/config';
 import { ensureDotEnv, fillSecrets } from '../../lib/dotenv';
 import { confineInputPath } from '../../lib/security/paths';
 import { grantDatabase } from '../../lib/migrate/mysql';
+import { sha256File, verifyJars } from '../../lib/stack/provision';
+import { CHECKSUMS, VERSIONS } from '../../lib/stack/versions';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trackflow-security-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -144,4 +146,29 @@ test('a MySQL grant names exactly one database: GRANT wildcards are escaped', ()
   assert.equal(grantDatabase('trackflow_t_a1'), '`trackflow\\_t\\_a1`');
   assert.equal(grantDatabase('trackflow'), '`trackflow`');
   assert.throws(() => grantDatabase('trackflow%'), ConfigError);
+});
+
+test('a jar whose sha256 is not the recorded one, an unrecorded jar, or a missing one stops the stack', () => {
+  const lib = fs.mkdtempSync(path.join(tmp, 'lib-'));
+  fs.writeFileSync(path.join(lib, 'a-1.0.jar'), 'original');
+  const sums = { 'a-1.0.jar': sha256File(path.join(lib, 'a-1.0.jar')) };
+  verifyJars(lib, sums);
+  fs.writeFileSync(path.join(lib, 'a-1.0.jar'), 'tampered');
+  assert.throws(() => verifyJars(lib, sums), /a-1\.0\.jar: sha256 [0-9a-f]{64} differs from the recorded/);
+  fs.writeFileSync(path.join(lib, 'a-1.0.jar'), 'original');
+  fs.writeFileSync(path.join(lib, 'extra-2.0.jar'), 'x');
+  assert.throws(() => verifyJars(lib, sums), /extra-2\.0\.jar: not a recorded artifact/);
+  fs.rmSync(path.join(lib, 'extra-2.0.jar'));
+  fs.rmSync(path.join(lib, 'a-1.0.jar'));
+  assert.throws(() => verifyJars(lib, sums), /recorded jar\(s\) missing \(a-1\.0\.jar\)/);
+});
+
+test('every server artifact has a recorded sha256', () => {
+  assert.ok(Object.keys(CHECKSUMS.cassandra).length > 50);
+  assert.ok(Object.keys(CHECKSUMS.kafka).length > 50);
+  for (const sum of [...Object.values(CHECKSUMS.cassandra), ...Object.values(CHECKSUMS.kafka), CHECKSUMS.temporalBinary, CHECKSUMS.temporalWheel.sha256]) {
+    assert.match(sum, /^[0-9a-f]{64}$/);
+  }
+  assert.ok(CHECKSUMS.cassandra[`cassandra-all-${VERSIONS.cassandra}.jar` as keyof typeof CHECKSUMS.cassandra]);
+  assert.ok(CHECKSUMS.kafka[`kafka_2.13-${VERSIONS.kafka}.jar` as keyof typeof CHECKSUMS.kafka]);
 });
