@@ -19,7 +19,8 @@ ingest-and-publish, then waits until the warehouse has caught up and prints the 
 Without --tracking it generates a realistic sample (deterministic per seed) into the landing directory.
   --once             exit (stopping the workers it started) once the warehouse has caught up
   --jobs FILE        a job export to load (required with --tracking)
-  --tracking PATH    a tracking export, or a directory of them (*.csv, *.csv.gz)
+  --tracking PATH    a tracking export, or a directory of them (*.csv, *.csv.gz); the workers read only
+                     files inside the landing directory or TRACKFLOW_INPUT_DIRS
   --events N         size of the generated sample (default 20000)
   --seed S           seed of the generated sample (default 42)`;
 
