@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import { stateDir } from './paths';
 import { javaBinary, provisionCassandra, provisionKafka, provisionMariadb, provisionTemporal } from './provision';
 import { checkCassandra, checkKafka, checkMysql, checkTemporal } from './health';
+import { stackCerts } from './tls';
 import { cassandraSuperuser, kafkaBrokerLogin, kafkaScramUsers, quoteLiteral, setupCassandraRoles, setupKafkaAcls } from './security';
 import { assertIdentifier } from '../config';
 import { grantDatabase } from '../migrate/mysql';
@@ -111,6 +112,8 @@ function javaArgFile(file: string, args: string[]): string {
  * and takes only the broker's own PLAIN login. The StandardAuthorizer denies whatever no ACL allows.
  */
 function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: number; logs: string }): string {
+  const tlsPort = envPort('TRACKFLOW_STACK_KAFKA_TLS_PORT', o.port + 2);
+  const keystore = stackCerts().keystore;
   const broker = kafkaBrokerLogin();
   const jaasValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   const scramJaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${jaasValue(broker.username)}" password="${jaasValue(broker.password)}";`;
@@ -121,16 +124,21 @@ function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: n
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
-    `listeners=CLIENT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
-    `advertised.listeners=CLIENT://127.0.0.1:${o.port}`,
+    `listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort},CONTROLLER://127.0.0.1:${o.controllerPort}`,
+    `advertised.listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=CLIENT',
-    'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT,CLIENT_TLS:SASL_SSL',
     'sasl.enabled.mechanisms=SCRAM-SHA-512',
     'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
     'sasl.mechanism.controller.protocol=PLAIN',
     'listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512',
     `listener.name.client.scram-sha-512.sasl.jaas.config=${scramJaas}`,
+    // SASL_SSL beside it on TRACKFLOW_STACK_KAFKA_TLS_PORT (default client port + 2), the stack's certificate.
+    'listener.name.client_tls.sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'listener.name.client_tls.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.client_tls.ssl.keystore.type=PEM',
+    `listener.name.client_tls.ssl.keystore.location=${keystore}`,
     'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
     `listener.name.controller.plain.sasl.jaas.config=${plainJaas}`,
     'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
@@ -238,6 +246,14 @@ export function services(cfg: Config): Service[] {
           'authenticator: PasswordAuthenticator',
           'authorizer: CassandraAuthorizer',
           'role_manager: CassandraRoleManager',
+          // TLS offered on the same port (clients choose; `optional: false` would require it), PEM from stackCerts().
+          'client_encryption_options:',
+          '  enabled: true',
+          '  optional: true',
+          '  require_client_auth: false',
+          '  ssl_context_factory:',
+          '    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory',
+          `  keystore: ${stackCerts().keystore}`,
           'concurrent_reads: 16',
           'concurrent_writes: 32',
           'memtable_allocation_type: offheap_objects',
@@ -422,6 +438,10 @@ export function services(cfg: Config): Service[] {
           `--pid-file=${path.join(dir, 'mysqld.pid')}`,
           '--user=root',
           '--skip-name-resolve',
+          // TLS offered with the stack's certificate; clients that ask for it verify CA and host name.
+          `--ssl-ca=${stackCerts().ca}`,
+          `--ssl-cert=${stackCerts().cert}`,
+          `--ssl-key=${stackCerts().key}`,
           '--character-set-server=utf8mb4',
           '--collation-server=utf8mb4_unicode_ci',
           // The same strictness MySQL 8 applies by default, so SQL that passes here passes there.
