@@ -100,6 +100,17 @@ const CASSANDRA_JAVA17_FLAGS = [
   '-Dio.netty.allocator.maxOrder=11',
 ];
 
+/** Which SCRAM users (and passwords, hashed) a Kafka storage was formatted with. */
+export function scramFingerprint(users: Array<{ username: string; password: string }>): string {
+  const h = crypto.createHash('sha256');
+  for (const u of [...users].sort((a, b) => a.username.localeCompare(b.username))) h.update(`${u.username}\0${u.password}\0`);
+  return h.digest('hex');
+}
+
+function readMarker(file: string): string | undefined {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined;
+}
+
 /** A `java @file` argument file (0600): what it holds stays out of /proc/<pid>/cmdline. */
 function javaArgFile(file: string, args: string[]): string {
   const quoted = args.map((a) => `"${a.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join('\n');
@@ -359,14 +370,24 @@ export function services(cfg: Config): Service[] {
       );
       const classpath = `${kafkaLib}/*`;
       const java = javaBinary();
+      const marker = path.join(dir, 'scram-users');
+      const users = scramFingerprint(kafkaScramUsers(cfg));
+      if (fs.existsSync(path.join(logs, 'meta.properties')) && readMarker(marker) !== users) {
+        // Storage formatted by a stack without these SCRAM users (an older, unauthenticated stack, or changed
+        // passwords): SCRAM users can only be bootstrapped at format time, so the local broker starts afresh.
+        process.stderr.write(`  kafka: storage lacks the configured SCRAM users; re-formatting ${logs} (topics start empty)\n`);
+        fs.rmSync(logs, { recursive: true, force: true });
+        fs.mkdirSync(logs, { recursive: true });
+      }
       if (!fs.existsSync(path.join(logs, 'meta.properties'))) {
         // KRaft storage must be formatted once with a cluster id before the first start.
         // The SCRAM users are created here, in the metadata log; their passwords go through a 0600 argument file
-        // (`java @file`), so they never appear in a process's command line.
+        // (`java @file`), so they never appear in a process's command line. The id is base64url and may start
+        // with '-', hence --cluster-id=ID rather than -t ID.
         const clusterId = crypto.randomBytes(16).toString('base64url');
         const scram = kafkaScramUsers(cfg).flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]);
         const argFile = javaArgFile(path.join(dir, 'format.args'), [
-          '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, ...scram,
+          '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, ...scram,
         ]);
         let res;
         try {
@@ -377,6 +398,7 @@ export function services(cfg: Config): Service[] {
         fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
         fs.appendFileSync(this.logFile, `==== storage format\n${res.stdout}${res.stderr}\n`);
         if (res.status !== 0) throw new Error(`kafka storage format failed (exit ${res.status}); see ${this.logFile}`);
+        fs.writeFileSync(marker, users, { mode: 0o600 });
       }
       return {
         command: java,
