@@ -89,6 +89,11 @@ export async function setupCassandraRoles(cfg: Config): Promise<void> {
       await client.execute(`ALTER ROLE ${role} WITH PASSWORD = ${quoteLiteral(login.password)}`);
     }
     await client.execute(`GRANT CREATE ON ALL KEYSPACES TO ${c.admin.username}`);
+    // A lake keyspace made before authentication was on (by nobody) is handed to the migration role, which
+    // otherwise could neither alter it nor grant the app role on it.
+    const lake = assertIdentifier('TRACKFLOW_CASSANDRA_KEYSPACE', c.keyspace);
+    const exists = await client.execute('SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?', [lake], { prepare: true });
+    if (exists.rowLength) await client.execute(`GRANT ALL PERMISSIONS ON KEYSPACE ${lake} TO ${c.admin.username}`);
     await client.execute(`ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false`);
   } finally {
     await client.shutdown();
