@@ -7,4 +7,7 @@ COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production
+# Workers run as the image's unprivileged `node` user: the code is root-owned and read-only to it; it may
+# read the landing volume and write nothing but its temp directory.
+USER node
 CMD ["npx", "tsx", "workers/pipeline.ts"]

@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps';
 import type { DiscoverFilesInput, DiscoverFilesResult, IngestFileInput, IngestSummary } from './types';
 import { discoverFilesCore } from '../lib/ingest/discover';
 import { ingestFileCore, type IngestProgress } from '../lib/ingest/ingest';
+import { confineInputPath } from '../lib/security/paths';
 
 function isProgress(value: unknown): value is IngestProgress {
   if (typeof value !== 'object' || value === null) return false;
@@ -25,10 +26,12 @@ export function createIngestActivities(deps: ActivityDeps) {
   return {
     async discoverFiles(input: DiscoverFilesInput): Promise<DiscoverFilesResult> {
       const ctx = currentActivityContext();
+      confineInputPath(input.landingDir, deps.config.inputDirs, 'directory');
       return discoverFilesCore(deps.cassandra, deps.config.cassandra.keyspace, input.landingDir, () => ctx?.heartbeat());
     },
 
     async ingestFile(input: IngestFileInput): Promise<IngestSummary> {
+      confineInputPath(input.path, deps.config.inputDirs);
       const ctx = currentActivityContext();
       const details: unknown = ctx?.info.heartbeatDetails;
       const resumeFrom = isProgress(details) ? details : undefined;

@@ -2,10 +2,12 @@ import { currentActivityContext } from '../lib/temporal/activityContext';
 import type { ActivityDeps } from './deps';
 import type { LoadJobsInput, LoadJobsSummary } from './types';
 import { loadJobsCore } from '../lib/ingest/jobs';
+import { confineInputPath } from '../lib/security/paths';
 
 export function createJobActivities(deps: ActivityDeps) {
   return {
     async loadJobs(input: LoadJobsInput): Promise<LoadJobsSummary> {
+      confineInputPath(input.path, deps.config.inputDirs);
       const ctx = currentActivityContext();
       const summary = await loadJobsCore(deps.mysql, input, {
         limits: deps.config.ingest,

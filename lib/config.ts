@@ -12,7 +12,41 @@ export interface TlsConfig {
   certFile?: string;
   keyFile?: string;
   rejectUnauthorized: boolean;
+  /** Name the server certificate must carry when it differs from the host dialled (e.g. an IP contact point). */
+  servername?: string;
 }
+
+/** A login: user name and secret, both from the environment. */
+export interface Credential {
+  username: string;
+  password: string;
+}
+
+/**
+ * The one pattern every keyspace, database and table name must match before it reaches a CQL or SQL
+ * statement (they cannot be bound as parameters), and the one for Kafka topic and group names.
+ */
+export const SQL_IDENTIFIER = /^[a-z][a-z0-9_]{0,47}$/;
+export const KAFKA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/** Throws a one-line error when a name that is spliced into a statement is not a plain identifier. */
+export function assertIdentifier(what: string, value: string, pattern: RegExp = SQL_IDENTIFIER): string {
+  if (!pattern.test(value)) throw new ConfigError(`${what} "${value.slice(0, 80)}" is not a valid name (must match ${pattern.source})`);
+  return value;
+}
+
+/** Values of the committed example that must never protect a running server. */
+export const PLACEHOLDER_SECRET = /change-?me/i;
+
+/** Secrets only migrations and the stack need; workers never receive them. */
+export const ADMIN_SECRET_KEYS = [
+  'TRACKFLOW_MYSQL_ADMIN_PASSWORD',
+  'TRACKFLOW_CASSANDRA_ADMIN_PASSWORD',
+  'TRACKFLOW_KAFKA_ADMIN_PASSWORD',
+  'TRACKFLOW_KAFKA_BENCH_PASSWORD',
+  'TRACKFLOW_CASSANDRA_SUPERUSER_PASSWORD',
+  'TRACKFLOW_KAFKA_BROKER_PASSWORD',
+] as const;
 
 export interface CassandraConfig {
   contactPoints: string[];
@@ -21,8 +55,12 @@ export interface CassandraConfig {
   replicationFactor: number;
   username?: string;
   password?: string;
+  /** The migration role: creates keyspaces and tables and grants the app role on them. */
+  admin?: Credential;
   tls: TlsConfig;
 }
+
+export type KafkaRole = 'admin' | 'publisher' | 'stream' | 'bench';
 
 export interface KafkaConfig {
   brokers: string[];
@@ -32,6 +70,8 @@ export interface KafkaConfig {
   partitions: number;
   consumerGroup: string;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** Per-component SASL users (least privilege); a role without one falls back to `sasl`. */
+  users: Partial<Record<KafkaRole, Credential>>;
   tls: TlsConfig;
 }
 
@@ -42,7 +82,8 @@ export interface MysqlConfig {
   user: string;
   password: string;
   adminUser: string;
-  adminPassword: string;
+  /** Only migrations and the stack read it; absent in worker processes. */
+  adminPassword?: string;
   tls: TlsConfig;
 }
 
@@ -73,6 +114,10 @@ export interface Config {
   mysql: MysqlConfig;
   temporal: TemporalConfig;
   landingDir: string;
+  /** Directories activities may read from: the landing directory, its jobs/ and TRACKFLOW_INPUT_DIRS. */
+  inputDirs: string[];
+  /** TRACKFLOW_ENV=production: insecure switches are refused instead of warned about. */
+  production: boolean;
   stateDir: string;
   cacheDir: string;
   metrics: { pipelinePort: number; streamPort: number };
@@ -141,61 +186,120 @@ function list(env: Env, key: string, fallback: string): string[] {
     .filter(Boolean);
 }
 
-function tls(env: Env, prefix: string): TlsConfig {
+function tls(env: Env, prefix: string, production: boolean): TlsConfig {
+  const rejectUnauthorized = bool(env, `${prefix}_TLS_REJECT_UNAUTHORIZED`, true);
+  if (!rejectUnauthorized && production) {
+    throw new ConfigError(`${prefix}_TLS_REJECT_UNAUTHORIZED=false is refused with TRACKFLOW_ENV=production`);
+  }
   return {
     enabled: bool(env, `${prefix}_TLS`, false),
     caFile: optional(env, `${prefix}_TLS_CA_FILE`),
     certFile: optional(env, `${prefix}_TLS_CERT_FILE`),
     keyFile: optional(env, `${prefix}_TLS_KEY_FILE`),
-    rejectUnauthorized: bool(env, `${prefix}_TLS_REJECT_UNAUTHORIZED`, true),
+    rejectUnauthorized,
+    servername: optional(env, `${prefix}_TLS_SERVERNAME`),
   };
+}
+
+/** Refuses any TRACKFLOW_*PASSWORD that is still the committed example's placeholder. */
+function refusePlaceholderSecrets(env: Env): void {
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('TRACKFLOW_') || !key.endsWith('PASSWORD') || !value) continue;
+    if (PLACEHOLDER_SECRET.test(value)) {
+      throw new ConfigError(
+        `${key} is the example placeholder "${value.slice(0, 20)}"; remove the line from .env and run \`npm run stack -- up\` to generate a random one`,
+      );
+    }
+  }
+}
+
+function credential(env: Env, prefix: string, defaultUser: string): Credential | undefined {
+  const password = optional(env, `${prefix}_PASSWORD`);
+  return password ? { username: str(env, `${prefix}_USERNAME`, defaultUser), password } : undefined;
+}
+
+function kafkaUsers(env: Env): Partial<Record<KafkaRole, Credential>> {
+  const users: Partial<Record<KafkaRole, Credential>> = {};
+  const defaults: Record<KafkaRole, string> = {
+    admin: 'trackflow_kafka_admin',
+    publisher: 'trackflow_publisher',
+    stream: 'trackflow_stream',
+    bench: 'trackflow_bench',
+  };
+  for (const role of Object.keys(defaults) as KafkaRole[]) {
+    const c = credential(env, `TRACKFLOW_KAFKA_${role.toUpperCase()}`, defaults[role]);
+    if (c) users[role] = c;
+  }
+  return users;
+}
+
+function kafkaSasl(env: Env, users: Partial<Record<KafkaRole, Credential>>): KafkaConfig['sasl'] {
+  const mechanism = optional(env, 'TRACKFLOW_KAFKA_SASL_MECHANISM');
+  if (!mechanism) return undefined;
+  if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism)) {
+    throw new ConfigError(`TRACKFLOW_KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512`);
+  }
+  const m = mechanism as 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  const explicit = optional(env, 'TRACKFLOW_KAFKA_SASL_USERNAME');
+  if (!explicit && users.admin) return { mechanism: m, ...users.admin };
+  if (!explicit) return undefined;
+  return { mechanism: m, username: explicit, password: str(env, 'TRACKFLOW_KAFKA_SASL_PASSWORD') };
+}
+
+/** The Kafka settings of one component: its own SASL user when one is configured. */
+export function kafkaFor(cfg: KafkaConfig, role: KafkaRole): KafkaConfig {
+  const user = cfg.users[role];
+  const mechanism = cfg.sasl?.mechanism ?? 'scram-sha-512';
+  return user ? { ...cfg, sasl: { mechanism, ...user } } : cfg;
+}
+
+function inputDirs(env: Env, landingDir: string): string[] {
+  const extra = (optional(env, 'TRACKFLOW_INPUT_DIRS') ?? '').split(path.delimiter).filter(Boolean);
+  const jobsDir = optional(env, 'TRACKFLOW_JOBS_DIR');
+  return [landingDir, ...(jobsDir ? [jobsDir] : []), ...extra].map((d) => path.resolve(REPO_ROOT, d));
 }
 
 /** Reads and validates the whole configuration from an environment. Pure: no global state. */
 export function loadConfig(env: Env = process.env): Config {
-  const saslMechanism = optional(env, 'TRACKFLOW_KAFKA_SASL_MECHANISM');
-  if (saslMechanism && !['plain', 'scram-sha-256', 'scram-sha-512'].includes(saslMechanism)) {
-    throw new ConfigError(`TRACKFLOW_KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512`);
-  }
+  refusePlaceholderSecrets(env);
+  const production = (optional(env, 'TRACKFLOW_ENV') ?? '').toLowerCase() === 'production';
+  const users = kafkaUsers(env);
+  const landingDir = path.resolve(REPO_ROOT, str(env, 'TRACKFLOW_LANDING_DIR', 'landing'));
   const xdgCache = optional(env, 'XDG_CACHE_HOME') ?? path.join(os.homedir(), '.cache');
   const xdgState = optional(env, 'XDG_STATE_HOME') ?? path.join(os.homedir(), '.local', 'state');
-  const topic = str(env, 'TRACKFLOW_KAFKA_TOPIC', 'trackflow.events');
+  const topic = assertIdentifier('TRACKFLOW_KAFKA_TOPIC', str(env, 'TRACKFLOW_KAFKA_TOPIC', 'trackflow.events'), KAFKA_NAME);
   return {
     ingest: ingestLimits(env),
     cassandra: {
       contactPoints: list(env, 'TRACKFLOW_CASSANDRA_CONTACT_POINTS', '127.0.0.1:9042'),
       localDataCenter: str(env, 'TRACKFLOW_CASSANDRA_LOCAL_DC', 'datacenter1'),
-      keyspace: str(env, 'TRACKFLOW_CASSANDRA_KEYSPACE', 'trackflow'),
+      keyspace: assertIdentifier('TRACKFLOW_CASSANDRA_KEYSPACE', str(env, 'TRACKFLOW_CASSANDRA_KEYSPACE', 'trackflow')),
       replicationFactor: int(env, 'TRACKFLOW_CASSANDRA_REPLICATION_FACTOR', 1, 1, 7),
       username: optional(env, 'TRACKFLOW_CASSANDRA_USERNAME'),
       password: optional(env, 'TRACKFLOW_CASSANDRA_PASSWORD'),
-      tls: tls(env, 'TRACKFLOW_CASSANDRA'),
+      admin: credential(env, 'TRACKFLOW_CASSANDRA_ADMIN', 'trackflow_migrate'),
+      tls: tls(env, 'TRACKFLOW_CASSANDRA', production),
     },
     kafka: {
       brokers: list(env, 'TRACKFLOW_KAFKA_BROKERS', '127.0.0.1:9092'),
       clientId: str(env, 'TRACKFLOW_KAFKA_CLIENT_ID', 'trackflow'),
       topic,
-      deadLetterTopic: str(env, 'TRACKFLOW_KAFKA_DLQ_TOPIC', `${topic}.dlq`),
+      deadLetterTopic: assertIdentifier('TRACKFLOW_KAFKA_DLQ_TOPIC', str(env, 'TRACKFLOW_KAFKA_DLQ_TOPIC', `${topic}.dlq`), KAFKA_NAME),
       partitions: int(env, 'TRACKFLOW_KAFKA_PARTITIONS', 6, 1, 1000),
-      consumerGroup: str(env, 'TRACKFLOW_KAFKA_GROUP', 'trackflow-warehouse'),
-      sasl: saslMechanism
-        ? {
-            mechanism: saslMechanism as 'plain' | 'scram-sha-256' | 'scram-sha-512',
-            username: str(env, 'TRACKFLOW_KAFKA_SASL_USERNAME'),
-            password: str(env, 'TRACKFLOW_KAFKA_SASL_PASSWORD'),
-          }
-        : undefined,
-      tls: tls(env, 'TRACKFLOW_KAFKA'),
+      consumerGroup: assertIdentifier('TRACKFLOW_KAFKA_GROUP', str(env, 'TRACKFLOW_KAFKA_GROUP', 'trackflow-warehouse'), KAFKA_NAME),
+      sasl: kafkaSasl(env, users),
+      users,
+      tls: tls(env, 'TRACKFLOW_KAFKA', production),
     },
     mysql: {
       host: str(env, 'TRACKFLOW_MYSQL_HOST', '127.0.0.1'),
       port: int(env, 'TRACKFLOW_MYSQL_PORT', 3306, 1, 65535),
-      database: str(env, 'TRACKFLOW_MYSQL_DATABASE', 'trackflow'),
+      database: assertIdentifier('TRACKFLOW_MYSQL_DATABASE', str(env, 'TRACKFLOW_MYSQL_DATABASE', 'trackflow')),
       user: str(env, 'TRACKFLOW_MYSQL_USER', 'trackflow_app'),
       password: str(env, 'TRACKFLOW_MYSQL_PASSWORD'),
       adminUser: str(env, 'TRACKFLOW_MYSQL_ADMIN_USER', 'trackflow_admin'),
-      adminPassword: str(env, 'TRACKFLOW_MYSQL_ADMIN_PASSWORD'),
-      tls: tls(env, 'TRACKFLOW_MYSQL'),
+      adminPassword: optional(env, 'TRACKFLOW_MYSQL_ADMIN_PASSWORD'),
+      tls: tls(env, 'TRACKFLOW_MYSQL', production),
     },
     temporal: {
       address: str(env, 'TRACKFLOW_TEMPORAL_ADDRESS', '127.0.0.1:7233'),
@@ -205,9 +309,11 @@ export function loadConfig(env: Env = process.env): Config {
         pipeline: str(env, 'TRACKFLOW_TASK_QUEUE_PIPELINE', TASK_QUEUES.pipeline),
         stream: str(env, 'TRACKFLOW_TASK_QUEUE_STREAM', TASK_QUEUES.stream),
       },
-      tls: tls(env, 'TRACKFLOW_TEMPORAL'),
+      tls: tls(env, 'TRACKFLOW_TEMPORAL', production),
     },
-    landingDir: path.resolve(REPO_ROOT, str(env, 'TRACKFLOW_LANDING_DIR', 'landing')),
+    landingDir,
+    inputDirs: inputDirs(env, landingDir),
+    production,
     stateDir: path.resolve(str(env, 'TRACKFLOW_STATE_DIR', path.join(xdgState, 'trackflow'))),
     cacheDir: path.resolve(str(env, 'TRACKFLOW_CACHE_DIR', path.join(xdgCache, 'trackflow'))),
     metrics: {
@@ -217,16 +323,28 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-/** Loads `.env` from the repository root into process.env (variables already set win). */
-export function loadDotEnv(file = path.join(REPO_ROOT, '.env')): void {
+/** Loads `.env` from the repository root into process.env (variables already set win); `skip` keys are not read. */
+export function loadDotEnv(file = path.join(REPO_ROOT, '.env'), skip: readonly string[] = []): void {
   if (!fs.existsSync(file)) return;
   for (const line of fs.readFileSync(file, 'utf8').split(/\r?\n/)) {
     const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/.exec(line);
     if (!match || line.trimStart().startsWith('#')) continue;
     const [, key, rawValue] = match as unknown as [string, string, string];
+    if (skip.includes(key)) continue;
     const value = rawValue.replace(/^(['"])(.*)\1$/, '$2');
     if (process.env[key] === undefined) process.env[key] = value;
   }
+}
+
+/**
+ * A worker process's configuration: like config(), but the admin secrets are neither read from `.env` nor kept
+ * in the environment, so a compromised activity cannot reach them through this process.
+ */
+export function workerConfig(): Config {
+  for (const key of ADMIN_SECRET_KEYS) delete process.env[key];
+  loadDotEnv(undefined, ADMIN_SECRET_KEYS);
+  cached ??= loadConfig(process.env);
+  return cached;
 }
 
 let cached: Config | undefined;

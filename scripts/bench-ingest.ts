@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   }
   const cfg = config();
   const keyspace = `trackflow_bench_${process.pid}`;
-  const client = createCassandraClient(cfg.cassandra);
+  // The benchmark's scratch keyspace is created and written by the migration role that owns it.
+  const client = createCassandraClient(cfg.cassandra, { as: 'admin' });
   await client.connect();
   await migrateCassandra(client, keyspace);
   let peakRss = process.memoryUsage().rss;

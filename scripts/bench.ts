@@ -102,7 +102,7 @@ async function platformLimits(main: PipelineResult, stressOps: number): Promise<
     await admin.disconnect();
   }
 
-  const cassandra = createCassandraClient(cfg.cassandra);
+  const cassandra = createCassandraClient(cfg.cassandra, { as: 'admin' });
   await cassandra.connect();
   try {
     const [host, port] = (cfg.cassandra.contactPoints[0] ?? '127.0.0.1:9042').split(':');

@@ -4,14 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { config, REPO_ROOT } from '../lib/config';
-import { createCassandraClient } from '../lib/clients/cassandra';
-import { createMysqlAdminPool } from '../lib/clients/mysql';
+import { ADMIN_SECRET_KEYS, config, REPO_ROOT } from '../lib/config';
 import { connectTemporal } from '../lib/clients/temporal';
 import { writeDataset } from '../lib/domain/generator';
 import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
-import { migrateCassandra } from '../lib/migrate/cassandra';
-import { migrateMysql } from '../lib/migrate/mysql';
+import { migrateAll } from '../lib/migrate/run';
 import { ingestWorkflowId, jobsWorkflowId, streamWorkflowId } from '../lib/temporal/ids';
 import type { IngestAndPublishResult } from '../workflows';
 
@@ -22,7 +19,8 @@ ingest-and-publish, then waits until the warehouse has caught up and prints the 
 Without --tracking it generates a realistic sample (deterministic per seed) into the landing directory.
   --once             exit (stopping the workers it started) once the warehouse has caught up
   --jobs FILE        a job export to load (required with --tracking)
-  --tracking PATH    a tracking export, or a directory of them (*.csv, *.csv.gz)
+  --tracking PATH    a tracking export, or a directory of them (*.csv, *.csv.gz); the workers read only
+                     files inside the landing directory or TRACKFLOW_INPUT_DIRS
   --events N         size of the generated sample (default 20000)
   --seed S           seed of the generated sample (default 42)`;
 
@@ -49,7 +47,7 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${name}.ts`)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, out],
-    env: process.env,
+    env: workerEnv(),
     // Own process group: Ctrl-C reaches only this script, which then sends each worker exactly one SIGTERM.
     // A worker that got the terminal's SIGINT as well would take our SIGTERM as a second, impatient signal.
     detached: true,
@@ -66,6 +64,13 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
   }
   child.kill('SIGTERM');
   throw new Error(`${name} worker did not become healthy in 90s; see ${logFile}`);
+}
+
+/** Workers get everything but the admin secrets (they re-read .env without them, too). */
+function workerEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of ADMIN_SECRET_KEYS) delete env[key];
+  return env;
 }
 
 function trackflow(args: string[]): Promise<number> {
@@ -107,18 +112,11 @@ async function main(): Promise<number> {
   }
   const cfg = config();
   const started = Date.now();
+  // Worker logs and the generated sample are this user's only.
+  process.umask(0o077);
 
   say('applying migrations (Cassandra lake, MySQL warehouse)');
-  const cassandra = createCassandraClient(cfg.cassandra);
-  const admin = createMysqlAdminPool(cfg.mysql);
-  try {
-    const replication = `{'class': 'SimpleStrategy', 'replication_factor': ${cfg.cassandra.replicationFactor}}`;
-    await migrateCassandra(cassandra, cfg.cassandra.keyspace, replication);
-    await migrateMysql(admin, cfg.mysql.database);
-  } finally {
-    await cassandra.shutdown();
-    await admin.end();
-  }
+  await migrateAll(cfg);
 
   const owned: ChildProcess[] = [];
   const stopWorkers = async () => {

@@ -1,4 +1,4 @@
-import { config } from '../lib/config';
+import { workerConfig as config } from '../lib/config';
 import { runWorker } from '../lib/temporal/runWorker';
 
 /** Every workflow, plus ingest, publish and job activities. consumeLease lives on the stream queue. */

@@ -1,4 +1,4 @@
-import { config } from '../lib/config';
+import { workerConfig as config } from '../lib/config';
 import { runWorker } from '../lib/temporal/runWorker';
 
 /** Only the long-lived Kafka consumption: scaled and restarted independently of ingest. */

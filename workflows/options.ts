@@ -15,6 +15,9 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'InvalidHourRange',
   'WarehouseDiffers',
   'IngestFilesFailed',
+  'PathOutsideInputDirs',
+  'SymlinkRefused',
+  'PathNotRegular',
 ];
 
 /** The ApplicationFailure type of an ingest run that ended with failed files; its details hold the run's result. */

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
+import { config, kafkaFor } from '../config';
+import { javaClientProperties } from '../clients/kafka';
 import { cacheDir } from '../stack/paths';
 import { VERSIONS } from '../stack/versions';
 
@@ -68,13 +70,15 @@ export async function producerPerformance(
   opts: { topic: string; records: number; recordSize: number; bootstrap: string },
   log: Log,
 ): Promise<ProducerPerfResult> {
+  // The benchmark's own Kafka user (trackflow.bench.* topics), from a 0600 file, not the command line.
+  const client = javaClientProperties(kafkaFor(config().kafka, 'bench'));
   const args = [
     '-cp', `${kafkaLibDir()}/*`, 'org.apache.kafka.tools.ProducerPerformance',
     '--topic', opts.topic, '--num-records', String(opts.records), '--record-size', String(opts.recordSize),
-    '--throughput', '-1',
+    '--throughput', '-1', '--producer.config', client.file,
     '--producer-props', `bootstrap.servers=${opts.bootstrap}`, 'compression.type=gzip', 'acks=all',
   ];
-  const res = await run('java', args, { log, echo: (l) => /records sent/.test(l), timeoutMs: 30 * 60_000 });
+  const res = await run('java', args, { log, echo: (l) => /records sent/.test(l), timeoutMs: 30 * 60_000 }).finally(() => client.dispose());
   const re =
     /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency(?:, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th)?/g;
   const last = [...res.stdout.matchAll(re)].pop();
@@ -111,12 +115,14 @@ export async function consumerPerformance(
   opts: { topic: string; messages: number; bootstrap: string },
   log: Log,
 ): Promise<ConsumerPerfResult> {
+  const client = javaClientProperties(kafkaFor(config().kafka, 'bench'));
   const args = [
     '-cp', `${kafkaLibDir()}/*`, 'org.apache.kafka.tools.ConsumerPerformance',
     '--bootstrap-server', opts.bootstrap, '--topic', opts.topic, '--messages', String(opts.messages),
     '--group', `trackflow-bench-perf-${crypto.randomBytes(4).toString('hex')}`, '--timeout', '60000',
+    '--consumer.config', client.file,
   ];
-  const res = await run('java', args, { log, timeoutMs: 30 * 60_000 });
+  const res = await run('java', args, { log, timeoutMs: 30 * 60_000 }).finally(() => client.dispose());
   // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
   const row = res.stdout
     .split('\n')

@@ -1,16 +1,22 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig as KafkaJsConfig } from 'kafkajs';
 
 // kafkajs warns about its v2 partitioner change on every producer; trackflow never used v1.
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
 import type { KafkaConfig } from '../config';
-import { tlsOptions } from './tls';
+import { hostOf, tlsOptions } from './tls';
 
 export function createKafka(cfg: KafkaConfig, clientSuffix = '', overrides: Partial<KafkaJsConfig> = {}): Kafka {
+  if (cfg.sasl?.mechanism === 'plain' && !cfg.tls.enabled) {
+    throw new Error('TRACKFLOW_KAFKA_SASL_MECHANISM=plain sends the password in clear: enable TRACKFLOW_KAFKA_TLS or use scram-sha-512');
+  }
   return new Kafka({
     clientId: clientSuffix ? `${cfg.clientId}-${clientSuffix}` : cfg.clientId,
     brokers: cfg.brokers,
-    ssl: tlsOptions(cfg.tls),
+    ssl: tlsOptions(cfg.tls, 'kafka', hostOf(cfg.brokers[0])),
     sasl: cfg.sasl as never,
     connectionTimeout: 5000,
     requestTimeout: 30000,
@@ -18,4 +24,29 @@ export function createKafka(cfg: KafkaConfig, clientSuffix = '', overrides: Part
     retry: { initialRetryTime: 300, retries: 8 },
     ...overrides,
   });
+}
+
+/**
+ * A client properties file for Kafka's own Java tools (the benchmark's ProducerPerformance and
+ * ConsumerPerformance) signing in as `sasl`: written 0600 into a private temp directory, so the password
+ * never goes on the tools' command line. The caller removes the directory.
+ */
+export function javaClientProperties(cfg: KafkaConfig): { file: string; dispose(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trackflow-kafka-client-'));
+  const file = path.join(dir, 'client.properties');
+  const lines: string[] = [];
+  if (cfg.sasl) {
+    const q = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+    const module = cfg.sasl.mechanism === 'plain' ? 'plain.PlainLoginModule' : 'scram.ScramLoginModule';
+    lines.push(
+      `security.protocol=${cfg.tls.enabled ? 'SASL_SSL' : 'SASL_PLAINTEXT'}`,
+      `sasl.mechanism=${cfg.sasl.mechanism.toUpperCase()}`,
+      `sasl.jaas.config=org.apache.kafka.common.security.${module} required username="${q(cfg.sasl.username)}" password="${q(cfg.sasl.password)}";`,
+    );
+  } else if (cfg.tls.enabled) {
+    lines.push('security.protocol=SSL');
+  }
+  if (cfg.tls.enabled && cfg.tls.caFile) lines.push('ssl.truststore.type=PEM', `ssl.truststore.location=${cfg.tls.caFile}`);
+  fs.writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+  return { file, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

@@ -6,7 +6,10 @@ import type { TemporalConfig } from '../config';
 /** TLS for both the client and the worker connection (mTLS when a client certificate is configured). */
 export function temporalTls(cfg: TemporalConfig): TLSConfig | undefined {
   if (!cfg.tls.enabled) return undefined;
+  // The Temporal SDK cannot skip verification; saying so beats silently verifying anyway.
+  if (!cfg.tls.rejectUnauthorized) throw new Error('TRACKFLOW_TEMPORAL_TLS_REJECT_UNAUTHORIZED=false is not supported: give TRACKFLOW_TEMPORAL_TLS_CA_FILE instead');
   return {
+    serverNameOverride: cfg.tls.servername,
     serverRootCACertificate: cfg.tls.caFile ? fs.readFileSync(cfg.tls.caFile) : undefined,
     clientCertPair:
       cfg.tls.certFile && cfg.tls.keyFile

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
-import { REPO_ROOT } from '../config';
+import { REPO_ROOT, assertIdentifier } from '../config';
 
 export const CASSANDRA_MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations', 'cassandra');
 
@@ -25,9 +25,11 @@ export async function migrateCassandra(
   client: Client,
   keyspace: string,
   replication = `{'class': 'SimpleStrategy', 'replication_factor': 1}`,
+  opts: { appRole?: string } = {},
 ): Promise<string[]> {
-  if (!/^[a-z][a-z0-9_]{0,47}$/.test(keyspace)) throw new Error(`invalid keyspace name "${keyspace}"`);
+  assertIdentifier('keyspace', keyspace);
   await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replication}`);
+  if (opts.appRole) await grantCassandraApp(client, keyspace, opts.appRole);
   await client.execute(
     `CREATE TABLE IF NOT EXISTS ${keyspace}.schema_migrations (version text PRIMARY KEY, applied_at timestamp)`,
   );
@@ -48,4 +50,12 @@ export async function migrateCassandra(
     done.push(version);
   }
   return done;
+}
+
+/** The app role reads and writes rows of the keyspace and nothing else (no CREATE, ALTER, DROP, AUTHORIZE). */
+export async function grantCassandraApp(client: Client, keyspace: string, appRole: string): Promise<void> {
+  assertIdentifier('keyspace', keyspace);
+  assertIdentifier('Cassandra app role', appRole);
+  await client.execute(`GRANT SELECT ON KEYSPACE ${keyspace} TO ${appRole}`);
+  await client.execute(`GRANT MODIFY ON KEYSPACE ${keyspace} TO ${appRole}`);
 }

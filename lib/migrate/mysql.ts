@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'mysql2/promise';
-import { REPO_ROOT } from '../config';
+import { REPO_ROOT, assertIdentifier } from '../config';
 
 export const MYSQL_MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations', 'mysql');
 
@@ -19,9 +19,10 @@ export function sqlStatements(text: string): string[] {
  * Applies migrations/mysql/NNN_name.sql in order with the admin pool. The database itself must exist
  * (the stack creates it; tests create theirs). SQL is kept to what MySQL 8 and MariaDB 10.11 share.
  */
-export async function migrateMysql(admin: Pool, database: string): Promise<string[]> {
-  if (!/^[A-Za-z0-9_]{1,64}$/.test(database)) throw new Error(`invalid database name "${database}"`);
+export async function migrateMysql(admin: Pool, database: string, opts: { appUser?: string } = {}): Promise<string[]> {
+  assertIdentifier('database', database);
   await admin.query(`CREATE DATABASE IF NOT EXISTS \`${database}\``);
+  if (opts.appUser) await grantMysqlApp(admin, database, opts.appUser);
   const conn = await admin.getConnection();
   try {
     await conn.query(`USE \`${database}\``);
@@ -45,4 +46,25 @@ export async function migrateMysql(admin: Pool, database: string): Promise<strin
   } finally {
     conn.release();
   }
+}
+
+/** Where the app user connects from: the stack creates it at '127.0.0.1' only. */
+export const MYSQL_APP_HOST = '127.0.0.1';
+
+/**
+ * A database name as GRANT reads it: `_` and `%` are wildcards there, so `trackflow_t1` unescaped would also
+ * cover `trackflowXt1`. Escaped, the grant names exactly one database.
+ */
+export function grantDatabase(database: string): string {
+  return `\`${assertIdentifier('database', database).replace(/[_%]/g, '\\$&')}\``;
+}
+
+/** The app user reads and writes rows of exactly this database (no DDL, no other database). */
+export async function grantMysqlApp(admin: Pool, database: string, appUser: string): Promise<void> {
+  await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${grantDatabase(database)}.* TO ?@?`, [appUser, MYSQL_APP_HOST]);
+}
+
+/** Takes the app user's rights on a database away again (test databases are dropped after use). */
+export async function revokeMysqlApp(admin: Pool, database: string, appUser: string): Promise<void> {
+  await admin.query(`REVOKE SELECT, INSERT, UPDATE, DELETE ON ${grantDatabase(database)}.* FROM ?@?`, [appUser, MYSQL_APP_HOST]);
 }

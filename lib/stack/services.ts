@@ -6,6 +6,10 @@ import type { Config } from '../config';
 import { stateDir } from './paths';
 import { javaBinary, provisionCassandra, provisionKafka, provisionMariadb, provisionTemporal } from './provision';
 import { checkCassandra, checkKafka, checkMysql, checkTemporal } from './health';
+import { stackCerts } from './tls';
+import { cassandraSuperuser, kafkaBrokerLogin, kafkaScramUsers, quoteLiteral, setupCassandraRoles, setupKafkaAcls } from './security';
+import { assertIdentifier } from '../config';
+import { grantDatabase } from '../migrate/mysql';
 
 export type ServiceName = 'cassandra' | 'kafka' | 'mariadb' | 'temporal';
 
@@ -96,6 +100,108 @@ const CASSANDRA_JAVA17_FLAGS = [
   '-Dio.netty.allocator.maxOrder=11',
 ];
 
+/** Which SCRAM users (and passwords, hashed) a Kafka storage was formatted with. */
+export function scramFingerprint(users: Array<{ username: string; password: string }>): string {
+  const h = crypto.createHash('sha256');
+  for (const u of [...users].sort((a, b) => a.username.localeCompare(b.username))) h.update(`${u.username}\0${u.password}\0`);
+  return h.digest('hex');
+}
+
+function readMarker(file: string): string | undefined {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined;
+}
+
+/** A `java @file` argument file (0600): what it holds stays out of /proc/<pid>/cmdline. */
+function javaArgFile(file: string, args: string[]): string {
+  const quoted = args.map((a) => `"${a.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join('\n');
+  fs.writeFileSync(file, quoted + '\n', { mode: 0o600 });
+  return file;
+}
+
+/**
+ * KRaft broker+controller. The client listener takes SASL/SCRAM-SHA-512 only; the controller listener is separate
+ * and takes only the broker's own PLAIN login. The StandardAuthorizer denies whatever no ACL allows.
+ */
+function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: number; logs: string }): string {
+  const tlsPort = envPort('TRACKFLOW_STACK_KAFKA_TLS_PORT', o.port + 2);
+  const keystore = stackCerts().keystore;
+  const broker = kafkaBrokerLogin();
+  const jaasValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  const scramJaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${jaasValue(broker.username)}" password="${jaasValue(broker.password)}";`;
+  const plainJaas =
+    `org.apache.kafka.common.security.plain.PlainLoginModule required username="${jaasValue(broker.username)}" ` +
+    `password="${jaasValue(broker.password)}" user_${broker.username}="${jaasValue(broker.password)}";`;
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
+    `listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort},CONTROLLER://127.0.0.1:${o.controllerPort}`,
+    `advertised.listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=CLIENT',
+    'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT,CLIENT_TLS:SASL_SSL',
+    'sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
+    'sasl.mechanism.controller.protocol=PLAIN',
+    'listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512',
+    `listener.name.client.scram-sha-512.sasl.jaas.config=${scramJaas}`,
+    // SASL_SSL beside it on TRACKFLOW_STACK_KAFKA_TLS_PORT (default client port + 2), the stack's certificate.
+    'listener.name.client_tls.sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'listener.name.client_tls.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.client_tls.ssl.keystore.type=PEM',
+    `listener.name.client_tls.ssl.keystore.location=${keystore}`,
+    'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
+    `listener.name.controller.plain.sasl.jaas.config=${plainJaas}`,
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    `super.users=User:${broker.username}`,
+    'allow.everyone.if.no.acl.found=false',
+    `log.dirs=${o.logs}`,
+    `num.partitions=${o.cfg.kafka.partitions}`,
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=6',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=6',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    // Topics are created by trackflow with an explicit partition count, never by accident.
+    'auto.create.topics.enable=false',
+    'delete.topic.enable=true',
+    'log.retention.hours=168',
+    '',
+  ].join('\n');
+}
+
+/** Test databases (`trackflow_t_*`), which only the admin may create, then grant the app user on. */
+export const MYSQL_TEST_DATABASE_PATTERN = 'trackflow\\_t\\_%';
+
+/**
+ * The warehouse users, from 127.0.0.1 only: the app user gets rows of exactly one database; the admin runs
+ * migrations there and on the test databases, and may grant the app user on them. Users at '%' from older
+ * stacks are dropped.
+ */
+export function mariadbUsersSql(c: Config): string {
+  const db = assertIdentifier('TRACKFLOW_MYSQL_DATABASE', c.mysql.database);
+  const app = assertIdentifier('TRACKFLOW_MYSQL_USER', c.mysql.user);
+  const admin = assertIdentifier('TRACKFLOW_MYSQL_ADMIN_USER', c.mysql.adminUser);
+  if (!c.mysql.adminPassword) throw new Error('TRACKFLOW_MYSQL_ADMIN_PASSWORD is not set');
+  const at = (user: string) => `'${user}'@'127.0.0.1'`;
+  return [
+    `CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4`,
+    `DROP USER IF EXISTS '${app}'@'%', '${admin}'@'%'`,
+    `CREATE USER IF NOT EXISTS ${at(admin)} IDENTIFIED BY ${quoteLiteral(c.mysql.adminPassword)}`,
+    `ALTER USER ${at(admin)} IDENTIFIED BY ${quoteLiteral(c.mysql.adminPassword)}`,
+    `CREATE USER IF NOT EXISTS ${at(app)} IDENTIFIED BY ${quoteLiteral(c.mysql.password)}`,
+    `ALTER USER ${at(app)} IDENTIFIED BY ${quoteLiteral(c.mysql.password)}`,
+    `GRANT ALL PRIVILEGES ON ${grantDatabase(db)}.* TO ${at(admin)} WITH GRANT OPTION`,
+    `GRANT ALL PRIVILEGES ON \`${MYSQL_TEST_DATABASE_PATTERN}\`.* TO ${at(admin)} WITH GRANT OPTION`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ${grantDatabase(db)}.* TO ${at(app)}`,
+    'FLUSH PRIVILEGES',
+    '',
+  ].join(';\n');
+}
+
 export function services(cfg: Config): Service[] {
   let cassandraLib = '';
   let kafkaLib = '';
@@ -147,9 +253,18 @@ export function services(cfg: Config): Service[] {
           `native_transport_port: ${cassandraPort}`,
           'start_native_transport: true',
           'endpoint_snitch: SimpleSnitch',
-          // Loopback-only development node; production clusters set PasswordAuthenticator and TLS.
-          'authenticator: AllowAllAuthenticator',
-          'authorizer: AllowAllAuthorizer',
+          // Every client signs in, and each role is limited to what it was granted (see afterStart).
+          'authenticator: PasswordAuthenticator',
+          'authorizer: CassandraAuthorizer',
+          'role_manager: CassandraRoleManager',
+          // TLS offered on the same port (clients choose; `optional: false` would require it), PEM from stackCerts().
+          'client_encryption_options:',
+          '  enabled: true',
+          '  optional: true',
+          '  require_client_auth: false',
+          '  ssl_context_factory:',
+          '    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory',
+          `  keystore: ${stackCerts().keystore}`,
           'concurrent_reads: 16',
           'concurrent_writes: 32',
           'memtable_allocation_type: offheap_objects',
@@ -192,7 +307,7 @@ export function services(cfg: Config): Service[] {
           `-Dlogback.configurationFile=${path.join(conf, 'logback.xml')}`,
           `-Dcassandra.storagedir=${dir}`,
           `-Dcassandra.logdir=${path.dirname(this.logFile)}`,
-          `-Dcassandra.jmx.local.port=${envPort('TRACKFLOW_STACK_CASSANDRA_JMX_PORT', 7199)}`,
+          // No jmx port property: JMX stays off (an unauthenticated JMX port would bypass every role).
           '-Dcassandra-foreground=yes',
           '-Dcassandra.skip_wait_for_gossip_to_settle=0',
           '-Dcassandra.superuser_setup_delay_ms=0',
@@ -203,6 +318,17 @@ export function services(cfg: Config): Service[] {
       };
     },
     health: (c) => checkCassandra(c),
+    // Before the roles exist only the superuser can sign in; the app role's check follows afterStart.
+    ready: async (c) => {
+      const client = await cassandraSuperuser(c);
+      try {
+        const rs = await client.execute('SELECT release_version FROM system.local');
+        return `Cassandra ${String(rs.first()?.['release_version'])}`;
+      } finally {
+        await client.shutdown();
+      }
+    },
+    afterStart: (c) => setupCassandraRoles(c),
   };
 
   const kafka: Service = {
@@ -221,34 +347,9 @@ export function services(cfg: Config): Service[] {
       fs.mkdirSync(logs, { recursive: true });
       const controllerPort = envPort('TRACKFLOW_STACK_KAFKA_CONTROLLER_PORT', 9093);
       const props = path.join(dir, 'server.properties');
-      fs.writeFileSync(
-        props,
-        [
-          'process.roles=broker,controller',
-          'node.id=1',
-          `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-          `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-          `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}`,
-          'controller.listener.names=CONTROLLER',
-          'inter.broker.listener.name=PLAINTEXT',
-          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-          `log.dirs=${logs}`,
-          `num.partitions=${cfg.kafka.partitions}`,
-          'offsets.topic.replication.factor=1',
-          'offsets.topic.num.partitions=6',
-          'transaction.state.log.replication.factor=1',
-          'transaction.state.log.min.isr=1',
-          'transaction.state.log.num.partitions=6',
-          'share.coordinator.state.topic.replication.factor=1',
-          'share.coordinator.state.topic.min.isr=1',
-          'group.initial.rebalance.delay.ms=0',
-          // Topics are created by trackflow with an explicit partition count, never by accident.
-          'auto.create.topics.enable=false',
-          'delete.topic.enable=true',
-          'log.retention.hours=168',
-          '',
-        ].join('\n'),
-      );
+      // Holds the broker's own passwords (JAAS): private to the stack's user.
+      fs.writeFileSync(props, kafkaServerProperties({ cfg, port: kafkaPort, controllerPort, logs }), { mode: 0o600 });
+      fs.chmodSync(props, 0o600);
       const log4j = path.join(dir, 'log4j2.yaml');
       fs.writeFileSync(
         log4j,
@@ -269,17 +370,35 @@ export function services(cfg: Config): Service[] {
       );
       const classpath = `${kafkaLib}/*`;
       const java = javaBinary();
+      const marker = path.join(dir, 'scram-users');
+      const users = scramFingerprint(kafkaScramUsers(cfg));
+      if (fs.existsSync(path.join(logs, 'meta.properties')) && readMarker(marker) !== users) {
+        // Storage formatted by a stack without these SCRAM users (an older, unauthenticated stack, or changed
+        // passwords): SCRAM users can only be bootstrapped at format time, so the local broker starts afresh.
+        process.stderr.write(`  kafka: storage lacks the configured SCRAM users; re-formatting ${logs} (topics start empty)\n`);
+        fs.rmSync(logs, { recursive: true, force: true });
+        fs.mkdirSync(logs, { recursive: true });
+      }
       if (!fs.existsSync(path.join(logs, 'meta.properties'))) {
         // KRaft storage must be formatted once with a cluster id before the first start.
+        // The SCRAM users are created here, in the metadata log; their passwords go through a 0600 argument file
+        // (`java @file`), so they never appear in a process's command line. The id is base64url and may start
+        // with '-', hence --cluster-id=ID rather than -t ID.
         const clusterId = crypto.randomBytes(16).toString('base64url');
-        const res = spawnSync(
-          java,
-          ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
-          { encoding: 'utf8' },
-        );
+        const scram = kafkaScramUsers(cfg).flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]);
+        const argFile = javaArgFile(path.join(dir, 'format.args'), [
+          '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, ...scram,
+        ]);
+        let res;
+        try {
+          res = spawnSync(java, [`@${argFile}`], { encoding: 'utf8' });
+        } finally {
+          fs.rmSync(argFile, { force: true });
+        }
         fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
         fs.appendFileSync(this.logFile, `==== storage format\n${res.stdout}${res.stderr}\n`);
         if (res.status !== 0) throw new Error(`kafka storage format failed (exit ${res.status}); see ${this.logFile}`);
+        fs.writeFileSync(marker, users, { mode: 0o600 });
       }
       return {
         command: java,
@@ -300,6 +419,8 @@ export function services(cfg: Config): Service[] {
       };
     },
     health: (c) => checkKafka(c),
+    ready: (c) => checkKafka({ ...c, kafka: { ...c.kafka, sasl: { mechanism: 'scram-sha-512', ...kafkaBrokerLogin() } } }),
+    afterStart: (c) => setupKafkaAcls(c),
   };
 
   const mariadbService: Service = {
@@ -339,6 +460,10 @@ export function services(cfg: Config): Service[] {
           `--pid-file=${path.join(dir, 'mysqld.pid')}`,
           '--user=root',
           '--skip-name-resolve',
+          // TLS offered with the stack's certificate; clients that ask for it verify CA and host name.
+          `--ssl-ca=${stackCerts().ca}`,
+          `--ssl-cert=${stackCerts().cert}`,
+          `--ssl-key=${stackCerts().key}`,
           '--character-set-server=utf8mb4',
           '--collation-server=utf8mb4_unicode_ci',
           // The same strictness MySQL 8 applies by default, so SQL that passes here passes there.
@@ -364,24 +489,11 @@ export function services(cfg: Config): Service[] {
     },
     async afterStart(c) {
       if (!mariadb) throw new Error('mariadb not provisioned');
-      const q = (s: string) => s.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-      const db = c.mysql.database.replace(/`/g, '');
-      // Wildcard grants cover the main database and the per-test `trackflow_*` databases.
-      const sql = `
-        CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4;
-        CREATE USER IF NOT EXISTS '${q(c.mysql.adminUser)}'@'%' IDENTIFIED BY '${q(c.mysql.adminPassword)}';
-        ALTER USER '${q(c.mysql.adminUser)}'@'%' IDENTIFIED BY '${q(c.mysql.adminPassword)}';
-        CREATE USER IF NOT EXISTS '${q(c.mysql.user)}'@'%' IDENTIFIED BY '${q(c.mysql.password)}';
-        ALTER USER '${q(c.mysql.user)}'@'%' IDENTIFIED BY '${q(c.mysql.password)}';
-        GRANT ALL PRIVILEGES ON \`trackflow%\`.* TO '${q(c.mysql.adminUser)}'@'%';
-        GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${q(c.mysql.adminUser)}'@'%';
-        GRANT SELECT, INSERT, UPDATE, DELETE ON \`trackflow%\`.* TO '${q(c.mysql.user)}'@'%';
-        GRANT SELECT, INSERT, UPDATE, DELETE ON \`${db}\`.* TO '${q(c.mysql.user)}'@'%';
-        FLUSH PRIVILEGES;`;
+      // The SQL (passwords included) goes through stdin; root signs in over the socket, so no secret is in argv.
       const res = spawnSync(
         mariadb.client,
-        ['--no-defaults', '-uroot', `--socket=${path.join(this.dataDir, 'mysqld.sock')}`, '-e', sql],
-        { encoding: 'utf8' },
+        ['--no-defaults', '-uroot', `--socket=${path.join(this.dataDir, 'mysqld.sock')}`],
+        { encoding: 'utf8', input: mariadbUsersSql(c) },
       );
       if (res.status !== 0) throw new Error(`creating MariaDB users failed: ${res.stderr.trim()}`);
     },
@@ -405,7 +517,11 @@ export function services(cfg: Config): Service[] {
         args: [
           'server',
           'start-dev',
+          // Frontend, HTTP API and Web UI on loopback only: the dev server has no authentication of its own
+          // (production: mTLS and an authorizer, docs/deploy.md).
           '--ip',
+          '127.0.0.1',
+          '--ui-ip',
           '127.0.0.1',
           '--port',
           String(temporalPort),

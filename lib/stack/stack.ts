@@ -111,7 +111,18 @@ async function bringUp(service: Service, cfg: Config): Promise<string> {
 }
 
 /** Provisions and starts every service (in parallel), waiting for real health. Idempotent. */
+/**
+ * The state directory holds data, logs, pid files and the stack's own secrets: 0700, and every file the
+ * stack or its servers create in it 0600 (the umask is inherited by the servers).
+ */
+export function privateStateDir(): void {
+  process.umask(0o077);
+  fs.mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
+  fs.chmodSync(stateDir(), 0o700);
+}
+
 export async function up(cfg: Config, only?: ServiceName[]): Promise<void> {
+  privateStateDir();
   const selected = services(cfg).filter((s) => !only || only.includes(s.name));
   log(`trackflow stack: state in ${stateDir()}, downloads cached in ${cfg.cacheDir}`);
   const started = Date.now();

@@ -13,14 +13,16 @@ const run = promisify(execFile);
  * life; the child gives it back when it exits. The caller removes the file once the worker has loaded it.
  */
 export async function bundleWorkflowsInChild(workflowsPath: string): Promise<string> {
-  const out = path.join(os.tmpdir(), `trackflow-workflows-${process.pid}-${Date.now()}.js`);
+  // A private directory (0700, unpredictable name): nobody else can swap the code the worker is about to load.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trackflow-workflows-'));
+  const out = path.join(dir, 'workflows.js');
   try {
     await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'bundle-workflows.ts'), out, workflowsPath], {
       cwd: REPO_ROOT,
       maxBuffer: 16 << 20,
     });
   } catch (err) {
-    fs.rmSync(out, { force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
     const e = err as Error & { stderr?: string };
     throw new Error(`bundling the workflows failed: ${e.stderr?.trim() || e.message}`);
   }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type http from 'node:http';
 import { Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
@@ -6,7 +7,7 @@ import { createActivities } from '../../activities';
 import { createCassandraClient } from '../clients/cassandra';
 import { createKafka } from '../clients/kafka';
 import { createMysqlPool } from '../clients/mysql';
-import { config } from '../config';
+import { config, kafkaFor } from '../config';
 import { Metrics, fetchMetricsText } from '../metrics';
 import { activityMetricsInterceptor } from './activityMetrics';
 import { connectTemporal } from '../clients/temporal';
@@ -59,7 +60,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   const metrics = new Metrics({ processMetrics: true, worker: opts.name });
   if (sdkPort) metrics.appendFrom(() => fetchMetricsText(`http://127.0.0.1:${sdkPort}/metrics`));
   const cassandra = createCassandraClient(cfg.cassandra);
-  const kafka = createKafka(cfg.kafka, `worker-${opts.name}`);
+  // Each worker signs in as its own Kafka user: the pipeline's may only publish, the stream's only consume.
+  const kafka = createKafka(kafkaFor(cfg.kafka, opts.name === 'pipeline' ? 'publisher' : 'stream'), `worker-${opts.name}`);
   const mysql = createMysqlPool(cfg.mysql);
   let server: http.Server | undefined;
   let connection: Awaited<ReturnType<typeof connectWorker>> | undefined;
@@ -95,7 +97,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       });
     } finally {
       // Worker.create has read the bundle by now (or failed); the file is not needed any more.
-      if (bundlePath) fs.rmSync(bundlePath, { force: true });
+      if (bundlePath) fs.rmSync(path.dirname(bundlePath), { recursive: true, force: true });
     }
     const w = worker;
     server = await metrics.serve(opts.metricsPort, () => ({

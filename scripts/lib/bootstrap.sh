@@ -18,10 +18,6 @@ if { ! command -v promtool >/dev/null || ! command -v chromium >/dev/null; } && 
     || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus chromium >/dev/null; }
 fi
 
-if [ ! -f .env ]; then
-  step "creating .env from .env.example"
-  cp .env.example .env
-fi
-
+# `stack up` creates .env from .env.example on first run, with random passwords (mode 0600).
 step "bringing the local stack up (Cassandra, Kafka, MariaDB, Temporal); first run downloads the servers"
 npx --no-install tsx scripts/stack.ts up

@@ -1,10 +1,11 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import os from 'node:os';
 import type { Pool } from 'mysql2/promise';
 import { isolatedConfig } from '../support/env';
 import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
-import { migrateMysql } from '../../lib/migrate/mysql';
+import { migrateMysql, revokeMysqlApp } from '../../lib/migrate/mysql';
 import { Metrics } from '../../lib/metrics';
 import { createJobActivities } from '../../activities/jobs';
 import type { ActivityDeps } from '../../activities/deps';
@@ -19,13 +20,14 @@ let activities: ReturnType<typeof createJobActivities>;
 
 before(async () => {
   admin = createMysqlAdminPool(cfg.mysql);
-  await migrateMysql(admin, cfg.mysql.database);
+  await migrateMysql(admin, cfg.mysql.database, { appUser: cfg.mysql.user });
   pool = createMysqlPool(cfg.mysql);
   activities = createJobActivities({ mysql: pool, config: cfg, metrics: new Metrics() } as unknown as ActivityDeps);
 });
 
 after(async () => {
   await pool?.end();
+  if (admin) await revokeMysqlApp(admin, cfg.mysql.database, cfg.mysql.user).catch(() => undefined);
   await admin?.query(`DROP DATABASE IF EXISTS \`${cfg.mysql.database}\``);
   await admin?.end();
 });
@@ -64,7 +66,7 @@ void test('loading the job sample twice is idempotent, and late warehouse rows g
 });
 
 void test('a missing job file fails without retry', async () => {
-  await assert.rejects(activities.loadJobs({ path: '/nonexistent/job.csv' }), (err: Error & { type?: string; nonRetryable?: boolean }) => {
+  await assert.rejects(activities.loadJobs({ path: path.join(os.tmpdir(), 'trackflow-nonexistent', 'job.csv') }), (err: Error & { type?: string; nonRetryable?: boolean }) => {
     assert.equal(err.type, 'FileNotFound');
     assert.equal(err.nonRetryable, true);
     return true;

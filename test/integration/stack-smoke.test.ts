@@ -9,6 +9,7 @@ import { createCassandraClient } from '../../lib/clients/cassandra';
 import { createKafka } from '../../lib/clients/kafka';
 import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
 import { connectTemporal } from '../../lib/clients/temporal';
+import { grantMysqlApp, revokeMysqlApp } from '../../lib/migrate/mysql';
 import { randomSuffix } from '../support/env';
 
 // One round trip per server of the local stack, each through the same client code the product uses.
@@ -17,7 +18,8 @@ const cfg = config();
 const id = randomSuffix();
 
 test('Cassandra: a CQL write and read back', async () => {
-  const client = createCassandraClient(cfg.cassandra);
+  // Schema changes need the migration role; the app role only reads and writes rows.
+  const client = createCassandraClient(cfg.cassandra, { as: 'admin' });
   const keyspace = `trackflow_smoke_${id}`;
   try {
     await client.execute(`CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
@@ -66,10 +68,11 @@ test('Kafka: produce a message and consume it back', async () => {
 });
 
 test('MySQL: the app user reads and writes rows but cannot change the schema', async () => {
-  const database = `trackflow_smoke_${id}`;
+  const database = `trackflow_t_smoke_${id}`;
   const admin = createMysqlAdminPool(cfg.mysql);
   await admin.query(`CREATE DATABASE \`${database}\``);
   await admin.query(`CREATE TABLE \`${database}\`.t (k VARCHAR(16) PRIMARY KEY, n INT NOT NULL)`);
+  await grantMysqlApp(admin, database, cfg.mysql.user);
   const app = createMysqlPool(cfg.mysql, { database });
   try {
     await app.execute('INSERT INTO t (k, n) VALUES (?, ?)', ['smoke', 42]);
@@ -79,6 +82,7 @@ test('MySQL: the app user reads and writes rows but cannot change the schema', a
     await assert.rejects(app.query('DROP TABLE t'), /denied/i);
   } finally {
     await app.end();
+    await revokeMysqlApp(admin, database, cfg.mysql.user);
     await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await admin.end();
   }

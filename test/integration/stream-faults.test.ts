@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../../lib/config';
 import { encodeMessage, messageKey } from '../../lib/domain/message';
 import type { TrackingMessageV1 } from '../../lib/domain/message';
 import { makeTimeUuid } from '../../lib/domain/timeuuid';
-import { migrateMysql } from '../../lib/migrate/mysql';
+import { migrateMysql, revokeMysqlApp } from '../../lib/migrate/mysql';
 import { readStreamTotals } from '../../lib/stream/commit';
 import { isolatedConfig, isolatedEnv } from '../support/env';
 
@@ -43,6 +43,7 @@ function runChild(env: Record<string, string>) {
 
 after(async () => {
   await mysql.end();
+  await revokeMysqlApp(admin, cfg.mysql.database, cfg.mysql.user).catch(() => undefined);
   await admin.query(`DROP DATABASE IF EXISTS \`${cfg.mysql.database}\``);
   await admin.end();
   const a = kafka.admin();
@@ -52,7 +53,7 @@ after(async () => {
 });
 
 void test('SIGKILL before and after a batch commit: the next lease finishes with exact totals', { timeout: 240_000 }, async () => {
-  await migrateMysql(admin, cfg.mysql.database);
+  await migrateMysql(admin, cfg.mysql.database, { appUser: cfg.mysql.user });
   const a = kafka.admin();
   await a.connect();
   await a.createTopics({ topics: [{ topic: cfg.kafka.topic, numPartitions: 6 }], waitForLeaders: true });

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { ConfigError, REPO_ROOT, loadConfig } from '../../lib/config';
 import { VERSIONS } from '../../lib/stack/versions';
+import { fillSecrets } from '../../lib/dotenv';
 
 interface ComposeService {
   image?: string;
@@ -21,14 +22,15 @@ const compose = parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml')
 };
 const services = compose.services;
 
-/** Compose interpolation as the Docker CLI does it, with .env.example as the .env file. */
+/** Compose interpolation as the Docker CLI does it, with the .env the first run makes from .env.example. */
 function interpolate(value: string, env: Record<string, string>): string {
   return value.replace(/\$\{([A-Z0-9_]+)(?::?[-?]([^}]*))?\}/g, (_, key: string, fallback?: string) => env[key] ?? fallback ?? '');
 }
 
 function exampleEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const line of fs.readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8').split('\n')) {
+  const example = fs.readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8');
+  for (const line of fillSecrets(example, example).text.split('\n')) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) env[m[1] as string] = m[2] as string;
   }
