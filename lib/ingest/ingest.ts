@@ -324,6 +324,11 @@ async function finishBatch(
   );
 }
 
+/** The error as stored with the batch: type and message, bounded (messages name paths and rules, never file content). */
+function describeFailure(err: ApplicationFailure): string {
+  return `${err.type ?? 'Error'}: ${err.message}`.slice(0, 500);
+}
+
 /**
  * A file that cannot go on (bad gzip, a cap, a changed file). Rows already stored stay and are published: the
  * checkpointed counts are final. A file that failed before any data row (header) is only marked failed.
@@ -338,12 +343,14 @@ async function closeFailed(
   const { cassandra: client, keyspace: ks } = ctx.deps;
   try {
     if (headerSeen && progress.rowsRead > 0) {
-      await finishBatch(ctx, progress, Math.floor(progress.line / QUEUE_CHUNK_LINES), file, `${err.type ?? 'Error'}: ${err.message}`.slice(0, 500));
+      await finishBatch(ctx, progress, Math.floor(progress.line / QUEUE_CHUNK_LINES), file, describeFailure(err));
       return;
     }
-    await client.execute(`UPDATE ${ks}.ingest_batches SET status = 'failed', finished_at = ? WHERE ingest_batch = ?`, [new Date(), ctx.batch], {
-      prepare: true,
-    });
+    await client.execute(
+      `UPDATE ${ks}.ingest_batches SET status = 'failed', finished_at = ?, error = ? WHERE ingest_batch = ?`,
+      [new Date(), describeFailure(err), ctx.batch],
+      { prepare: true },
+    );
   } catch {
     // The batch stays 'ingesting': a retry of the same file resumes it; the original error is what matters.
   }

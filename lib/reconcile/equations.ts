@@ -12,6 +12,8 @@ export interface LakeStages {
   /** Batches whose file failed to ingest for good (status 'failed'): never counted. */
   batchesFailed?: number;
   failedBatches?: FailedBatch[];
+  /** Batches whose file stopped part-way: what they stored is counted and published (docs/reliability.md). */
+  stoppedBatches?: Array<FailedBatch & { rowsRead: number }>;
   rowsRead: number;
   rejected: number;
   alreadyPresent: number;
@@ -37,6 +39,8 @@ export interface FailedBatch {
   batch: string;
   file: string;
   failedAt: string | null;
+  /** The ingest error, as stored with the batch (older batches have none). */
+  error?: string | null;
 }
 
 /** Stream-side counts: committed totals of the consumer group on the topic, and the warehouse. */
@@ -122,7 +126,14 @@ export function evaluate(input: ReconcileInput): ReconcileResult {
   }
   for (const f of lake.failedBatches ?? []) {
     notes.push(
-      `batch ${f.batch} (${f.file}) FAILED to ingest${f.failedAt ? ` at ${f.failedAt}` : ''}: not counted; the error is in that ingest run (trackflow ingest --wait, Web UI)`,
+      `batch ${f.batch} (${f.file}) FAILED to ingest${f.failedAt ? ` at ${f.failedAt}` : ''}: not counted; ` +
+        (f.error ? `error: ${f.error}` : 'the error is in that ingest run (trackflow ingest --wait, Web UI)'),
+    );
+  }
+  for (const f of lake.stoppedBatches ?? []) {
+    notes.push(
+      `batch ${f.batch} (${f.file}) stopped part-way${f.failedAt ? ` at ${f.failedAt}` : ''} after ${f.rowsRead} rows, ` +
+        `which are counted and published; error: ${f.error}`,
     );
   }
 

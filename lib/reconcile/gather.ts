@@ -26,6 +26,8 @@ interface BatchRow {
   written: number;
   alreadyPresent: number;
   rejected: number;
+  /** Why the file stopped before its end (set for failed batches and for batches that stopped part-way). */
+  error: string | null;
 }
 
 interface ProgressRow {
@@ -37,7 +39,7 @@ interface ProgressRow {
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
 async function readBatches(cassandra: Client, ks: string, batch?: string): Promise<BatchRow[]> {
-  const cols = 'ingest_batch, status, source_file, finished_at, rows_read, written, already_present, rejected';
+  const cols = 'ingest_batch, status, source_file, finished_at, rows_read, written, already_present, rejected, error';
   const rs =
     batch === undefined
       ? await cassandra.execute(`SELECT ${cols} FROM ${ks}.ingest_batches`, [], { prepare: true, fetchSize: 5000 })
@@ -54,6 +56,7 @@ async function readBatches(cassandra: Client, ks: string, batch?: string): Promi
       written: n(r['written']),
       alreadyPresent: n(r['already_present']),
       rejected: n(r['rejected']),
+      error: typeof r['error'] === 'string' ? r['error'] : null,
     });
   }
   return rows;
@@ -88,6 +91,7 @@ export async function gatherLake(cassandra: Client, keyspace: string, batch?: st
     batchesIngesting: 0,
     batchesFailed: 0,
     failedBatches: [],
+    stoppedBatches: [],
     rowsRead: 0,
     rejected: 0,
     alreadyPresent: 0,
@@ -106,7 +110,10 @@ export async function gatherLake(cassandra: Client, keyspace: string, batch?: st
   lake.batchesIngested = ingested.length;
   const failed = batches.filter((b) => b.status === 'failed');
   lake.batchesFailed = failed.length;
-  lake.failedBatches = failed.map((b) => ({ batch: b.batch, file: b.sourceFile, failedAt: b.finishedAt?.toISOString() ?? null }));
+  lake.failedBatches = failed.map((b) => ({ batch: b.batch, file: b.sourceFile, failedAt: b.finishedAt?.toISOString() ?? null, error: b.error }));
+  lake.stoppedBatches = ingested
+    .filter((b) => b.error !== null)
+    .map((b) => ({ batch: b.batch, file: b.sourceFile, failedAt: b.finishedAt?.toISOString() ?? null, error: b.error, rowsRead: b.rowsRead }));
   lake.batchesIngesting = batches.length - ingested.length - failed.length;
   const quarantine = await Promise.all(
     ingested.map(async (b) => [await countQuarantine(cassandra, keyspace, b.batch, 'ingest'), await countQuarantine(cassandra, keyspace, b.batch, 'publish')]),

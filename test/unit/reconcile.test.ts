@@ -147,3 +147,17 @@ test('a failed batch is reported as failed with its file, not as still ingesting
   assert.match(text, /batch b-bad \(job\.csv\) FAILED to ingest at 2026-01-01T00:00:00\.000Z/);
   assert.doesNotMatch(text, /batch\(es\) still ingesting/);
 });
+
+test('a failed batch shows its stored error, and a batch that stopped part-way is reported with its rows', () => {
+  const r = evaluate({
+    lake: lake({
+      batchesFailed: 1,
+      failedBatches: [{ batch: 'b-hdr', file: 'a.csv', failedAt: null, error: 'InvalidHeader: a.csv: missing columns bid' }],
+      stoppedBatches: [{ batch: 'b-gz', file: 'b.csv.gz', failedAt: null, error: 'FileUnreadable: unexpected end of file', rowsRead: 1200 }],
+    }),
+    stream: stream(),
+  });
+  const text = formatReconcile(r);
+  assert.match(text, /batch b-hdr \(a\.csv\) FAILED to ingest: not counted; error: InvalidHeader: a\.csv: missing columns bid/);
+  assert.match(text, /batch b-gz \(b\.csv\.gz\) stopped part-way after 1200 rows, which are counted and published; error: FileUnreadable: unexpected end of file/);
+});
