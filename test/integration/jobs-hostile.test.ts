@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import type { Pool } from 'mysql2/promise';
 import { isolatedConfig } from '../support/env';
 import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
-import { migrateMysql } from '../../lib/migrate/mysql';
+import { migrateMysql, revokeMysqlApp } from '../../lib/migrate/mysql';
 import { loadJobsCore } from '../../lib/ingest/jobs';
 import { JOB_COLUMNS } from '../../lib/domain/jobs';
 import { DEFAULT_INGEST_LIMITS } from '../../lib/ingest/ingest';
@@ -19,13 +19,14 @@ let tmp: string;
 
 before(async () => {
   admin = createMysqlAdminPool(cfg.mysql);
-  await migrateMysql(admin, cfg.mysql.database);
+  await migrateMysql(admin, cfg.mysql.database, { appUser: cfg.mysql.user });
   pool = createMysqlPool(cfg.mysql);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trackflow-jobs-'));
 });
 
 after(async () => {
   await pool?.end();
+  if (admin) await revokeMysqlApp(admin, cfg.mysql.database, cfg.mysql.user).catch(() => undefined);
   await admin?.query(`DROP DATABASE IF EXISTS \`${cfg.mysql.database}\``);
   await admin?.end();
   fs.rmSync(tmp, { recursive: true, force: true });
