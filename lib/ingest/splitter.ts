@@ -183,7 +183,9 @@ export class RecordSplitter {
       this.line += lines;
       const bytes = r.bodyEnd - pos;
       if (bytes > maxRecordBytes || r.tooManyFields) {
-        const what = r.tooManyFields ? `more than ${maxRecordFields} fields` : `${bytes} bytes, over the ${maxRecordBytes}-byte limit`;
+        // Bytes first: a record over the byte limit that arrives across a read boundary is skipped before its
+        // fields are counted, so the reason must not depend on where the chunks were cut.
+        const what = bytes > maxRecordBytes ? `${bytes} bytes, over the ${maxRecordBytes}-byte limit` : `more than ${maxRecordFields} fields`;
         this.reject(out, first, endLine, `record_too_large: ${what}`, s.slice(pos, Math.min(r.bodyEnd, pos + RAW_SHOWN)));
       } else if (r.badQuote) {
         this.reject(out, first, endLine, 'unparsable: a closing quote is followed by data', s.slice(pos, r.bodyEnd));

@@ -33,6 +33,15 @@ void test('property: where the chunks are cut never changes the records, rejects
   );
 });
 
+void test('a record over both limits gives the same reason wherever the read is cut', () => {
+  const text = 'h1,h2,h3\n,,,,,,,,,,' + 'x'.repeat(240) + '\n';
+  const reasons = [split(text, []), split(text, [220])].map((out) => out.filter((p) => p.kind === 'reject').map((p) => p.reason));
+  assert.deepEqual(reasons, [
+    ['record_too_large: 250 bytes, over the 210-byte limit, line 2'],
+    ['record_too_large: 250 bytes, over the 210-byte limit, line 2'],
+  ]);
+});
+
 void test('property: records the splitter accepts are the reference reader records, with the same fields and lines', () => {
   fc.assert(
     fc.property(csvText, (text) => {
