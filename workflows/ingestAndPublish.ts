@@ -21,6 +21,8 @@ const { loadJobs } = proxyActivities<Activities>(LOAD_JOBS_ACTIVITY);
 /** patched() markers: job exports in landing are loaded first; a failed file fails the run once the others are done. */
 export const PATCH_LOAD_JOB_EXPORTS = 'load-job-exports-from-landing';
 export const PATCH_FAIL_ON_FAILED_FILES = 'fail-run-on-failed-files';
+/** patched() marker: up to maxConcurrentFiles ingest activities at once, spread over the pipeline workers. */
+export const PATCH_CONCURRENT_FILES = 'ingest-concurrent-files';
 
 export interface IngestAndPublishInput {
   /** Scan this directory for new exports (already-ingested content is skipped by the activity). */
@@ -31,6 +33,8 @@ export interface IngestAndPublishInput {
   publish?: boolean;
   /** Cap per publishPending call; the workflow loops while the activity reports `more`. */
   maxEventsPerPublish?: number;
+  /** Files ingested at once (default 1); the CLI sends TRACKFLOW_INGEST_MAX_CONCURRENT_FILES. */
+  maxConcurrentFiles?: number;
 }
 
 export interface FileResult {
@@ -68,6 +72,8 @@ export interface IngestProgress {
   total: number;
   done: number;
   current?: string;
+  /** Files being ingested right now (several with maxConcurrentFiles > 1). */
+  inFlight?: string[];
   files: FileResult[];
   jobs?: JobFileResult[];
   ignored?: SkippedFile[];
@@ -107,23 +113,57 @@ async function loadJobExports(files: DiscoveredFile[], progress: IngestProgress)
   return results;
 }
 
+/** One file's ingest; a failed file is a result, so the others go on. */
+async function ingestOne(path: string): Promise<FileResult> {
+  try {
+    const summary = await ingestFile({ path });
+    return { path, status: summary.status, summary };
+  } catch (err) {
+    // Cancelling the workflow must stop it, not be recorded as one bad file.
+    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+    const error = describeFailure(err);
+    log.warn('File failed to ingest; continuing with the others', { path, error });
+    return { path, status: 'failed', error };
+  }
+}
+
 async function ingestFiles(paths: string[], progress: IngestProgress): Promise<void> {
   progress.phase = 'ingesting';
   progress.total = paths.length;
   for (const path of paths) {
     progress.current = path;
-    try {
-      const summary = await ingestFile({ path });
-      progress.files.push({ path, status: summary.status, summary });
-    } catch (err) {
-      // Cancelling the workflow must stop it, not be recorded as one bad file.
-      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-      const error = describeFailure(err);
-      log.warn('File failed to ingest; continuing with the others', { path, error });
-      progress.files.push({ path, status: 'failed', error });
-    }
+    progress.files.push(await ingestOne(path));
     progress.done += 1;
   }
+  progress.current = undefined;
+}
+
+/**
+ * Up to `lanes` files at once: each lane takes the next file when its last one is done. Progress lists the
+ * files in flight; the results keep the order of `paths`, whatever order they finish in.
+ */
+async function ingestFilesConcurrently(paths: string[], progress: IngestProgress, lanes: number): Promise<void> {
+  progress.phase = 'ingesting';
+  progress.total = paths.length;
+  const inFlight: string[] = [];
+  progress.inFlight = inFlight;
+  const results: Array<FileResult | undefined> = paths.map(() => undefined);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < paths.length) {
+      const i = next++;
+      const path = paths[i] as string;
+      inFlight.push(path);
+      progress.current = path;
+      const r = await ingestOne(path);
+      inFlight.splice(inFlight.indexOf(path), 1);
+      results[i] = r;
+      progress.files.push(r);
+      progress.done += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, paths.length) }, lane));
+  progress.files = results.filter((r): r is FileResult => r !== undefined);
   progress.current = undefined;
 }
 
@@ -172,7 +212,9 @@ export async function ingestAndPublish(input: IngestAndPublishInput): Promise<In
     if (found.jobFiles?.length && patched(PATCH_LOAD_JOB_EXPORTS)) jobs = await loadJobExports(found.jobFiles, progress);
   }
 
-  await ingestFiles(paths, progress);
+  const lanes = Math.max(1, Math.floor(input.maxConcurrentFiles ?? 1));
+  if (lanes > 1 && patched(PATCH_CONCURRENT_FILES)) await ingestFilesConcurrently(paths, progress, lanes);
+  else await ingestFiles(paths, progress);
 
   if (input.publish !== false) {
     progress.phase = 'publishing';
