@@ -52,6 +52,8 @@ export interface IngestSummary {
 export interface PublishInput {
   /** Optional cap per activity run; the workflow calls again while `more` is true. */
   maxEvents?: number;
+  /** Publish only the pending batches of this share (batch hash mod count = index), for P activities at once. */
+  share?: { index: number; count: number };
 }
 
 export interface PublishSummary {

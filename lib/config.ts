@@ -72,6 +72,8 @@ export interface ScaleConfig {
   maxConsumers: number;
   /** Files one ingest run ingests at once. */
   maxConcurrentFiles: number;
+  /** publishPending activities one ingest run runs at once, each over its share of the pending batches. */
+  maxConcurrentPublishes: number;
   /** maxConcurrentActivityTaskExecutions of a stream worker (consumer leases it runs at once). */
   streamWorkerActivities: number;
   /** maxConcurrentActivityTaskExecutions of a pipeline worker. */
@@ -143,6 +145,7 @@ function scaleLimits(env: Env): ScaleConfig {
   return {
     maxConsumers: int(env, 'TRACKFLOW_STREAM_MAX_CONSUMERS', 6, 1, 256),
     maxConcurrentFiles: int(env, 'TRACKFLOW_INGEST_MAX_CONCURRENT_FILES', 2, 1, 64),
+    maxConcurrentPublishes: int(env, 'TRACKFLOW_PUBLISH_MAX_CONCURRENT', 2, 1, 64),
     streamWorkerActivities: int(env, 'TRACKFLOW_STREAM_WORKER_ACTIVITIES', 6, 1, 256),
     pipelineWorkerActivities: int(env, 'TRACKFLOW_PIPELINE_WORKER_ACTIVITIES', 4, 1, 256),
   };

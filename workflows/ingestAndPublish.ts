@@ -23,6 +23,8 @@ export const PATCH_LOAD_JOB_EXPORTS = 'load-job-exports-from-landing';
 export const PATCH_FAIL_ON_FAILED_FILES = 'fail-run-on-failed-files';
 /** patched() marker: up to maxConcurrentFiles ingest activities at once, spread over the pipeline workers. */
 export const PATCH_CONCURRENT_FILES = 'ingest-concurrent-files';
+/** patched() marker: up to maxConcurrentPublishes publishPending activities at once, each over its share of batches. */
+export const PATCH_CONCURRENT_PUBLISH = 'publish-concurrent-shares';
 
 export interface IngestAndPublishInput {
   /** Scan this directory for new exports (already-ingested content is skipped by the activity). */
@@ -35,6 +37,8 @@ export interface IngestAndPublishInput {
   maxEventsPerPublish?: number;
   /** Files ingested at once (default 1); the CLI sends TRACKFLOW_INGEST_MAX_CONCURRENT_FILES. */
   maxConcurrentFiles?: number;
+  /** publishPending activities at once (default 1), each over the batches of its share. */
+  maxConcurrentPublishes?: number;
 }
 
 export interface FileResult {
@@ -168,16 +172,36 @@ async function ingestFilesConcurrently(paths: string[], progress: IngestProgress
 }
 
 async function publishAll(input: IngestAndPublishInput, totals: PublishTotals): Promise<void> {
+  const lanes = Math.max(1, Math.floor(input.maxConcurrentPublishes ?? 1));
+  if (lanes > 1 && patched(PATCH_CONCURRENT_PUBLISH)) {
+    await Promise.all(Array.from({ length: lanes }, (_, index) => publishShare(input, totals, { index, count: lanes })));
+    totals.more = false;
+    return;
+  }
   do {
     const round = await publishPending(input.maxEventsPerPublish ? { maxEvents: input.maxEventsPerPublish } : {});
-    totals.rounds += 1;
-    totals.published += round.published;
-    totals.batches += round.batches;
-    totals.quarantined += round.quarantined;
-    totals.durationMs += round.durationMs;
-    for (const b of round.ingestBatches) if (!totals.ingestBatches.includes(b)) totals.ingestBatches.push(b);
-    totals.more = round.more;
+    addRound(totals, round);
   } while (totals.more);
+}
+
+/** One lane of a concurrent publish: its share of the pending batches, round after round until none is left. */
+async function publishShare(input: IngestAndPublishInput, totals: PublishTotals, share: { index: number; count: number }): Promise<void> {
+  let more: boolean;
+  do {
+    const round = await publishPending({ ...(input.maxEventsPerPublish ? { maxEvents: input.maxEventsPerPublish } : {}), share });
+    addRound(totals, round);
+    more = round.more;
+  } while (more);
+}
+
+function addRound(totals: PublishTotals, round: PublishSummary): void {
+  totals.rounds += 1;
+  totals.published += round.published;
+  totals.batches += round.batches;
+  totals.quarantined += round.quarantined;
+  totals.durationMs += round.durationMs;
+  for (const b of round.ingestBatches) if (!totals.ingestBatches.includes(b)) totals.ingestBatches.push(b);
+  totals.more = round.more;
 }
 
 /** One line naming what failed, for the Web UI's failure message; the full result is in the failure's details. */

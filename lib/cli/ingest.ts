@@ -137,6 +137,7 @@ async function run(argv: string[]): Promise<number> {
   const json = values.json ?? false;
   const input: IngestAndPublishInput = {
     paths: paths.length ? paths : undefined, landingDir, publish: !values['no-publish'], maxConcurrentFiles: config().scale.maxConcurrentFiles,
+    maxConcurrentPublishes: config().scale.maxConcurrentPublishes,
   };
   const workflowId = ingestWorkflowId(input);
 

@@ -91,9 +91,9 @@ void test('3 stream + 2 pipeline workers, C = 6, kill -9 of one of each mid-run:
   await Promise.all(s.workers.map((w) => w.ready));
   const started = Date.now();
   const stream = await startStream(s, { consumers: 6, stopWhenCaughtUp: false, leaseMs: 60_000 });
-  const ingest = await startIngest(s, { landingDir: landing });
+  const ingest = await startIngest(s, { landingDir: landing, maxConcurrentFiles: 2 });
 
-  // The pipeline worker running the ingest activity dies; the other one takes the retry.
+  // A pipeline worker running an ingest activity dies; the other one takes the retry.
   const busy = await waitFor('an ingest activity heartbeating', 300_000, async () => {
     const a = (await ingest.describe()).raw.pendingActivities?.find((x) => (x.heartbeatDetails?.payloads?.length ?? 0) > 0);
     return a?.lastWorkerIdentity ? a.lastWorkerIdentity : undefined;

@@ -57,3 +57,37 @@ void test('maxConcurrentFiles: that many files in flight at once, a failed one d
     ['a.csv', 'ingested'], ['b.csv', 'ingested'], ['bad.csv', 'failed'], ['d.csv', 'ingested'], ['e.csv', 'ingested'],
   ]);
 });
+
+void test('maxConcurrentPublishes: P publish activities at once, each over its own share until it has no more', { timeout: 60_000 }, async () => {
+  const calls: Array<{ index?: number; count?: number }> = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const roundsLeft = new Map([[0, 2], [1, 1], [2, 3]]);
+  const activities = {
+    async ingestFile({ path }: { path: string }) {
+      return ingestSummary(path);
+    },
+    async publishPending(input: { share?: { index: number; count: number } }) {
+      calls.push({ ...input.share });
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 150));
+      inFlight -= 1;
+      const i = input.share?.index ?? -1;
+      const left = (roundsLeft.get(i) ?? 0) - 1;
+      roundsLeft.set(i, left);
+      return { published: 10, batches: 1, quarantined: 0, ingestBatches: [`b${i}`], more: left > 0, durationMs: 1 };
+    },
+  };
+  const result = await withWorkers(env, activities, () =>
+    env.client.workflow.execute(ingestAndPublish, {
+      taskQueue: TASK_QUEUES.pipeline, workflowId: 'publish-concurrent', args: [{ paths: ['x.csv'], maxConcurrentPublishes: 3 }],
+    }),
+  );
+  assert.equal(maxInFlight, 3);
+  assert.deepEqual(calls.map((c) => `${c.index}/${c.count}`).sort(), ['0/3', '0/3', '1/3', '2/3', '2/3', '2/3']);
+  assert.equal(result.publish.rounds, 6);
+  assert.equal(result.publish.published, 60);
+  assert.deepEqual([...result.publish.ingestBatches].sort(), ['b0', 'b1', 'b2']);
+  assert.equal(result.publish.more, false);
+});
