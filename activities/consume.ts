@@ -14,6 +14,7 @@ export function createConsumeActivities(deps: ActivityDeps) {
       const summary = await runConsumeLease(deps, {
         leaseMs: input.leaseMs,
         stopWhenCaughtUp: input.stopWhenCaughtUp,
+        consumer: input.consumer,
         heartbeat: ctx ? (details) => ctx.heartbeat(details) : undefined,
         signal: ctx?.cancellationSignal,
         log: ctx ? (msg, fields) => ctx.log.info(msg, fields) : undefined,

@@ -47,6 +47,8 @@ export function createIngestActivities(deps: ActivityDeps) {
           keepAlive: (p) => ctx?.heartbeat(p ?? resumeFrom),
           warn: (message) => ctx?.log.warn(message),
           crashAfterRows,
+          // Retries of this run's activity hold the same claim; another run waits for it (lib/ingest/claim.ts).
+          claimOwner: ctx?.info.workflowExecution ? `wf:${ctx.info.workflowExecution.workflowId}` : undefined,
         },
       );
     },

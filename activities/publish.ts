@@ -30,6 +30,7 @@ export function createPublishActivities(deps: ActivityDeps) {
         },
         {
           maxEvents: input.maxEvents,
+          share: input.share,
           onProgress: (p) => ctx?.heartbeat(p),
           log: (msg, fields) => ctx?.log.info(msg, fields),
           afterSend:

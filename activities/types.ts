@@ -52,6 +52,8 @@ export interface IngestSummary {
 export interface PublishInput {
   /** Optional cap per activity run; the workflow calls again while `more` is true. */
   maxEvents?: number;
+  /** Publish only the pending batches of this share (batch hash mod count = index), for P activities at once. */
+  share?: { index: number; count: number };
 }
 
 export interface PublishSummary {
@@ -68,6 +70,20 @@ export interface ConsumeLeaseInput {
   leaseMs: number;
   /** Return early once every partition is caught up (used by tests and `--once`). */
   stopWhenCaughtUp?: boolean;
+  /** This lease is consumer `index` of `count`: it owns the partitions p with p mod count = index. Absent: all. */
+  consumer?: ConsumerSlot;
+}
+
+export interface ConsumerSlot {
+  index: number;
+  count: number;
+}
+
+/** Who ran a lease of one consumer slot and what it owned (summary and heartbeat details). */
+export interface ConsumerIdentity extends ConsumerSlot {
+  /** `host:pid` of the stream worker process that ran the lease. */
+  worker: string;
+  partitions: number[];
 }
 
 export interface PartitionProgress {
@@ -97,6 +113,8 @@ export interface ConsumeLeaseSummary {
   endReason: 'lease-expired' | 'caught-up' | 'cancelled';
   lastError?: string;
   durationMs: number;
+  /** Set when the lease ran as one of several consumers; `partitions` then lists only its own. */
+  consumer?: ConsumerIdentity;
 }
 
 export interface LoadJobsInput {

@@ -107,8 +107,23 @@ export interface IngestLimitsConfig {
   heartbeatMs: number;
 }
 
+/** Horizontal scale: consumers, concurrency and worker capacity (docs/scaling.md). */
+export interface ScaleConfig {
+  /** Cap on the default stream consumer count, which is the partition count capped by this. */
+  maxConsumers: number;
+  /** Files one ingest run ingests at once. */
+  maxConcurrentFiles: number;
+  /** publishPending activities one ingest run runs at once, each over its share of the pending batches. */
+  maxConcurrentPublishes: number;
+  /** maxConcurrentActivityTaskExecutions of a stream worker (consumer leases it runs at once). */
+  streamWorkerActivities: number;
+  /** maxConcurrentActivityTaskExecutions of a pipeline worker. */
+  pipelineWorkerActivities: number;
+}
+
 export interface Config {
   ingest: IngestLimitsConfig;
+  scale: ScaleConfig;
   cassandra: CassandraConfig;
   kafka: KafkaConfig;
   mysql: MysqlConfig;
@@ -169,6 +184,21 @@ function ingestLimits(env: Env): IngestLimitsConfig {
     rejectRatioMinRecords: int(env, 'TRACKFLOW_INGEST_REJECT_RATIO_MIN_RECORDS', 1000, 1),
     heartbeatMs: int(env, 'TRACKFLOW_INGEST_HEARTBEAT_MS', 5000, 100, 60_000),
   };
+}
+
+function scaleLimits(env: Env): ScaleConfig {
+  return {
+    maxConsumers: int(env, 'TRACKFLOW_STREAM_MAX_CONSUMERS', 6, 1, 256),
+    maxConcurrentFiles: int(env, 'TRACKFLOW_INGEST_MAX_CONCURRENT_FILES', 2, 1, 64),
+    maxConcurrentPublishes: int(env, 'TRACKFLOW_PUBLISH_MAX_CONCURRENT', 2, 1, 64),
+    streamWorkerActivities: int(env, 'TRACKFLOW_STREAM_WORKER_ACTIVITIES', 6, 1, 256),
+    pipelineWorkerActivities: int(env, 'TRACKFLOW_PIPELINE_WORKER_ACTIVITIES', 4, 1, 256),
+  };
+}
+
+/** The stream's consumer count when none is asked for: one per partition, at most scale.maxConsumers. */
+export function defaultConsumers(cfg: Pick<Config, 'kafka' | 'scale'>): number {
+  return Math.max(1, Math.min(cfg.kafka.partitions, cfg.scale.maxConsumers));
 }
 
 function bool(env: Env, key: string, fallback: boolean): boolean {
@@ -270,6 +300,7 @@ export function loadConfig(env: Env = process.env): Config {
   const topic = assertIdentifier('TRACKFLOW_KAFKA_TOPIC', str(env, 'TRACKFLOW_KAFKA_TOPIC', 'trackflow.events'), KAFKA_NAME);
   return {
     ingest: ingestLimits(env),
+    scale: scaleLimits(env),
     cassandra: {
       contactPoints: list(env, 'TRACKFLOW_CASSANDRA_CONTACT_POINTS', '127.0.0.1:9042'),
       localDataCenter: str(env, 'TRACKFLOW_CASSANDRA_LOCAL_DC', 'datacenter1'),

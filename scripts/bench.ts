@@ -5,6 +5,7 @@
  *                    [--stress-ops 200000] [--flat-factor 4] [--skip-flatness] [--skip-latency] [--skip-e2e]
  *                    [--skip-platform] [--skip-verify]
  *   npm run bench -- --only verify [--events 200000] [--seed 1]   (verify and rebuild throughput alone)
+ *   npm run bench -- --workers 1,2,3 [--events 200000] [--files 6] [--seed 1]   (scale-out: n stream + n pipeline workers)
  *
  * Each pipeline size runs in a child process so its CPU and RSS are its own (a process's RSS rarely shrinks,
  * and a small run would otherwise inherit the heap of a big one, or the other way round).
@@ -30,6 +31,7 @@ import { cassandraStressWrite, nodeInsertBaseline, producerPerformance } from '.
 import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
 import type { VerifyBenchResult } from '../lib/bench/verify';
 import { runVerifyBench, verifySummary } from '../lib/bench/verify';
+import { runScaleOutOnce, scaleOutSummary, type ScaleOutRun } from '../lib/bench/scaleOut';
 
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -133,7 +135,31 @@ async function verifyOnly(): Promise<void> {
   process.stdout.write(`\n${verifySummary(result)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
 }
 
+/** `--workers 1,2,3`: end-to-end throughput with n pipeline and n stream worker processes, for each n. */
+async function workersOnly(): Promise<void> {
+  const counts = arg('workers', '').split(',').map(Number);
+  if (!counts.length || counts.some((n) => !Number.isInteger(n) || n < 1 || n > 8)) throw new Error('--workers takes a list of counts from 1 to 8, e.g. 1,2,3');
+  const events = Math.round(positive('events', 200_000));
+  const files = Math.round(positive('files', 6));
+  const seed = Math.round(positive('seed', 1));
+  const started = new Date();
+  const loadAvgAtStart = os.loadavg();
+  log(`trackflow bench --workers ${counts.join(',')}: ${events} events in ${files} files; ${os.cpus().length} CPUs, load ${loadAvgAtStart.map((x) => x.toFixed(1)).join(' ')} (shared, noisy)`);
+  const runs: ScaleOutRun[] = [];
+  for (const n of counts) {
+    log(`== ${n} stream + ${n} pipeline worker(s)`);
+    runs.push(await runScaleOutOnce(n, { events, files, seed, log }));
+  }
+  const dir = path.join(__dirname, '..', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}-workers.json`);
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  fs.writeFileSync(file, JSON.stringify({ startedAt: started.toISOString(), command, cpus: os.cpus().length, loadAvgAtStart, loadAvgAtEnd: os.loadavg(), runs }, null, 2) + '\n');
+  process.stdout.write(`\n${scaleOutSummary(runs)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
+}
+
 async function main(): Promise<void> {
+  if (arg('workers', '') !== '') return workersOnly();
   if (arg('only', '') === 'verify') return verifyOnly();
   if (arg('only', '') !== '') throw new Error('--only takes: verify');
   const events = Math.round(positive('events', 1_000_000));

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { ADMIN_SECRET_KEYS, config, REPO_ROOT } from '../lib/config';
+import { ADMIN_SECRET_KEYS, config, defaultConsumers, REPO_ROOT } from '../lib/config';
 import { connectTemporal } from '../lib/clients/temporal';
 import { writeDataset } from '../lib/domain/generator';
 import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
@@ -22,7 +22,9 @@ Without --tracking it generates a realistic sample (deterministic per seed) into
   --tracking PATH    a tracking export, or a directory of them (*.csv, *.csv.gz); the workers read only
                      files inside the landing directory or TRACKFLOW_INPUT_DIRS
   --events N         size of the generated sample (default 20000)
-  --seed S           seed of the generated sample (default 42)`;
+  --seed S           seed of the generated sample (default 42)
+  --stream-workers N    stream worker processes to start (default 1; docs/scaling.md)
+  --pipeline-workers M  pipeline worker processes to start (default 1)`;
 
 const say = (line: string) => process.stdout.write(`\x1b[1m==>\x1b[0m ${line}\n`);
 
@@ -73,6 +75,36 @@ function workerEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+function workerCount(flag: string, raw: string | undefined): number | undefined {
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1 && n <= 16) return n;
+  process.stderr.write(`${flag} must be an integer from 1 to 16, got "${raw}"\n`);
+  return undefined;
+}
+
+/** One more worker of a kind: metrics off (the first one owns the port), ready once its log says so. */
+async function startExtraWorker(name: 'pipeline' | 'stream', n: number, logDir: string): Promise<ChildProcess> {
+  const logFile = path.join(logDir, `worker-${name}-${n}.log`);
+  fs.writeFileSync(logFile, '');
+  const out = fs.openSync(logFile, 'a');
+  const portVar = name === 'stream' ? 'TRACKFLOW_STREAM_METRICS_PORT' : 'TRACKFLOW_PIPELINE_METRICS_PORT';
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${name}.ts`)], {
+    cwd: REPO_ROOT, stdio: ['ignore', out, out], env: { ...workerEnv(), [portVar]: '0' }, detached: true,
+  });
+  fs.closeSync(out);
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} worker ${n} exited with ${child.exitCode}; see ${logFile}`);
+    if (fs.readFileSync(logFile, 'utf8').includes('Worker started')) {
+      say(`${name} worker ${n} started (pid ${child.pid}, log ${logFile})`);
+      return child;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`${name} worker ${n} did not start in 90s; see ${logFile}`);
+}
+
 function trackflow(args: string[]): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'trackflow'), ...args], { stdio: 'inherit' });
@@ -99,6 +131,8 @@ async function main(): Promise<number> {
       tracking: { type: 'string' },
       events: { type: 'string', default: '20000' },
       seed: { type: 'string', default: '42' },
+      'stream-workers': { type: 'string', default: '1' },
+      'pipeline-workers': { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -110,6 +144,10 @@ async function main(): Promise<number> {
     process.stderr.write('--jobs and --tracking go together\n\n' + HELP + '\n');
     return 2;
   }
+  const streamWorkers = workerCount('--stream-workers', values['stream-workers']);
+  const pipelineWorkers = workerCount('--pipeline-workers', values['pipeline-workers']);
+  if (!streamWorkers || !pipelineWorkers) return 2;
+  const counts = { stream: streamWorkers, pipeline: pipelineWorkers };
   const cfg = config();
   const started = Date.now();
   // Worker logs and the generated sample are this user's only.
@@ -129,6 +167,7 @@ async function main(): Promise<number> {
     for (const [name, port] of [['pipeline', cfg.metrics.pipelinePort], ['stream', cfg.metrics.streamPort]] as const) {
       const child = await startWorker(name, port, logDir);
       if (child) owned.push(child);
+      for (let n = 2; n <= counts[name]; n++) owned.push(await startExtraWorker(name, n, logDir));
     }
 
     let jobsFile: string;
@@ -171,7 +210,7 @@ async function main(): Promise<number> {
         taskQueue: cfg.temporal.taskQueues.pipeline,
         workflowId: streamId,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        args: [{ streamTaskQueue: cfg.temporal.taskQueues.stream }],
+        args: [{ streamTaskQueue: cfg.temporal.taskQueues.stream, consumers: defaultConsumers(cfg) }],
       });
       say(`stream started: workflow ${streamId}`);
     } catch (err) {

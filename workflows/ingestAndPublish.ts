@@ -21,6 +21,10 @@ const { loadJobs } = proxyActivities<Activities>(LOAD_JOBS_ACTIVITY);
 /** patched() markers: job exports in landing are loaded first; a failed file fails the run once the others are done. */
 export const PATCH_LOAD_JOB_EXPORTS = 'load-job-exports-from-landing';
 export const PATCH_FAIL_ON_FAILED_FILES = 'fail-run-on-failed-files';
+/** patched() marker: up to maxConcurrentFiles ingest activities at once, spread over the pipeline workers. */
+export const PATCH_CONCURRENT_FILES = 'ingest-concurrent-files';
+/** patched() marker: up to maxConcurrentPublishes publishPending activities at once, each over its share of batches. */
+export const PATCH_CONCURRENT_PUBLISH = 'publish-concurrent-shares';
 
 export interface IngestAndPublishInput {
   /** Scan this directory for new exports (already-ingested content is skipped by the activity). */
@@ -31,6 +35,10 @@ export interface IngestAndPublishInput {
   publish?: boolean;
   /** Cap per publishPending call; the workflow loops while the activity reports `more`. */
   maxEventsPerPublish?: number;
+  /** Files ingested at once (default 1); the CLI sends TRACKFLOW_INGEST_MAX_CONCURRENT_FILES. */
+  maxConcurrentFiles?: number;
+  /** publishPending activities at once (default 1), each over the batches of its share. */
+  maxConcurrentPublishes?: number;
 }
 
 export interface FileResult {
@@ -68,6 +76,8 @@ export interface IngestProgress {
   total: number;
   done: number;
   current?: string;
+  /** Files being ingested right now (several with maxConcurrentFiles > 1). */
+  inFlight?: string[];
   files: FileResult[];
   jobs?: JobFileResult[];
   ignored?: SkippedFile[];
@@ -107,37 +117,91 @@ async function loadJobExports(files: DiscoveredFile[], progress: IngestProgress)
   return results;
 }
 
+/** One file's ingest; a failed file is a result, so the others go on. */
+async function ingestOne(path: string): Promise<FileResult> {
+  try {
+    const summary = await ingestFile({ path });
+    return { path, status: summary.status, summary };
+  } catch (err) {
+    // Cancelling the workflow must stop it, not be recorded as one bad file.
+    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+    const error = describeFailure(err);
+    log.warn('File failed to ingest; continuing with the others', { path, error });
+    return { path, status: 'failed', error };
+  }
+}
+
 async function ingestFiles(paths: string[], progress: IngestProgress): Promise<void> {
   progress.phase = 'ingesting';
   progress.total = paths.length;
   for (const path of paths) {
     progress.current = path;
-    try {
-      const summary = await ingestFile({ path });
-      progress.files.push({ path, status: summary.status, summary });
-    } catch (err) {
-      // Cancelling the workflow must stop it, not be recorded as one bad file.
-      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-      const error = describeFailure(err);
-      log.warn('File failed to ingest; continuing with the others', { path, error });
-      progress.files.push({ path, status: 'failed', error });
-    }
+    progress.files.push(await ingestOne(path));
     progress.done += 1;
   }
   progress.current = undefined;
 }
 
+/**
+ * Up to `lanes` files at once: each lane takes the next file when its last one is done. Progress lists the
+ * files in flight; the results keep the order of `paths`, whatever order they finish in.
+ */
+async function ingestFilesConcurrently(paths: string[], progress: IngestProgress, lanes: number): Promise<void> {
+  progress.phase = 'ingesting';
+  progress.total = paths.length;
+  const inFlight: string[] = [];
+  progress.inFlight = inFlight;
+  const results: Array<FileResult | undefined> = paths.map(() => undefined);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < paths.length) {
+      const i = next++;
+      const path = paths[i] as string;
+      inFlight.push(path);
+      progress.current = path;
+      const r = await ingestOne(path);
+      inFlight.splice(inFlight.indexOf(path), 1);
+      results[i] = r;
+      progress.files.push(r);
+      progress.done += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, paths.length) }, lane));
+  progress.files = results.filter((r): r is FileResult => r !== undefined);
+  progress.current = undefined;
+}
+
 async function publishAll(input: IngestAndPublishInput, totals: PublishTotals): Promise<void> {
+  const lanes = Math.max(1, Math.floor(input.maxConcurrentPublishes ?? 1));
+  if (lanes > 1 && patched(PATCH_CONCURRENT_PUBLISH)) {
+    await Promise.all(Array.from({ length: lanes }, (_, index) => publishShare(input, totals, { index, count: lanes })));
+    totals.more = false;
+    return;
+  }
   do {
     const round = await publishPending(input.maxEventsPerPublish ? { maxEvents: input.maxEventsPerPublish } : {});
-    totals.rounds += 1;
-    totals.published += round.published;
-    totals.batches += round.batches;
-    totals.quarantined += round.quarantined;
-    totals.durationMs += round.durationMs;
-    for (const b of round.ingestBatches) if (!totals.ingestBatches.includes(b)) totals.ingestBatches.push(b);
-    totals.more = round.more;
+    addRound(totals, round);
   } while (totals.more);
+}
+
+/** One lane of a concurrent publish: its share of the pending batches, round after round until none is left. */
+async function publishShare(input: IngestAndPublishInput, totals: PublishTotals, share: { index: number; count: number }): Promise<void> {
+  let more: boolean;
+  do {
+    const round = await publishPending({ ...(input.maxEventsPerPublish ? { maxEvents: input.maxEventsPerPublish } : {}), share });
+    addRound(totals, round);
+    more = round.more;
+  } while (more);
+}
+
+function addRound(totals: PublishTotals, round: PublishSummary): void {
+  totals.rounds += 1;
+  totals.published += round.published;
+  totals.batches += round.batches;
+  totals.quarantined += round.quarantined;
+  totals.durationMs += round.durationMs;
+  for (const b of round.ingestBatches) if (!totals.ingestBatches.includes(b)) totals.ingestBatches.push(b);
+  totals.more = round.more;
 }
 
 /** One line naming what failed, for the Web UI's failure message; the full result is in the failure's details. */
@@ -172,7 +236,9 @@ export async function ingestAndPublish(input: IngestAndPublishInput): Promise<In
     if (found.jobFiles?.length && patched(PATCH_LOAD_JOB_EXPORTS)) jobs = await loadJobExports(found.jobFiles, progress);
   }
 
-  await ingestFiles(paths, progress);
+  const lanes = Math.max(1, Math.floor(input.maxConcurrentFiles ?? 1));
+  if (lanes > 1 && patched(PATCH_CONCURRENT_FILES)) await ingestFilesConcurrently(paths, progress, lanes);
+  else await ingestFiles(paths, progress);
 
   if (input.publish !== false) {
     progress.phase = 'publishing';

@@ -32,7 +32,7 @@ export interface OrchestratedResult {
 // Linux reports process CPU in clock ticks; USER_HZ is 100 on every mainstream kernel configuration.
 const TICKS_PER_SECOND = 100;
 
-function readProc(pid: number): { cpuSeconds: number; rssMb: number } | undefined {
+export function readProc(pid: number): { cpuSeconds: number; rssMb: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces) start after the last ')'.
@@ -46,7 +46,7 @@ function readProc(pid: number): { cpuSeconds: number; rssMb: number } | undefine
   }
 }
 
-function sampleWorker(w: WorkerProc): { stop(): WorkerUsage } {
+export function sampleWorker(w: Pick<WorkerProc, 'pid'>): { stop(): WorkerUsage } {
   const first = readProc(w.pid) ?? { cpuSeconds: 0, rssMb: 0 };
   let last = first;
   let peak = first.rssMb;

@@ -135,7 +135,10 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--landing ${values.landing} is not a directory`);
   }
   const json = values.json ?? false;
-  const input: IngestAndPublishInput = { paths: paths.length ? paths : undefined, landingDir, publish: !values['no-publish'] };
+  const input: IngestAndPublishInput = {
+    paths: paths.length ? paths : undefined, landingDir, publish: !values['no-publish'], maxConcurrentFiles: config().scale.maxConcurrentFiles,
+    maxConcurrentPublishes: config().scale.maxConcurrentPublishes,
+  };
   const workflowId = ingestWorkflowId(input);
 
   return withTemporal(async (client) => {

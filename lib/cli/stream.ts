@@ -1,22 +1,28 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { liveStatus, renderStatus, type LeaseHeartbeat } from './streamStatus';
-import { config } from '../config';
+import { liveStatus, mergeHeartbeats, renderConsumers, renderStatus, type LeaseHeartbeat } from './streamStatus';
+import { config, defaultConsumers } from '../config';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
 import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
 import { streamWorkflowId } from '../temporal/ids';
+import { scaleSignal } from '../../workflows/streamToWarehouse';
 import type { StreamStatus } from '../../workflows';
 
-const HELP = `Usage: trackflow stream <start|stop|status|pause|resume|drain> [--json]
+const HELP = `Usage: trackflow stream <start|stop|status|pause|resume|drain|scale> [--json]
 
 Controls the streamToWarehouse workflow (Kafka -> MySQL), one per topic and consumer group,
 with workflow id stream-<topic>-<group>. The stream worker (npm run worker:stream) does the work.
 
-  start [--lease-ms N] [--max-leases N]
-          Start the stream; says so and exits 0 if it is already running.
-  status  Leases, live totals (finished leases plus the one in flight, from its heartbeat), lag
+  start [--lease-ms N] [--max-leases N] [--consumers C]
+          Start the stream; says so and exits 0 if it is already running. C consumers lease at once,
+          consumer i owning the partitions p with p mod C = i (default: the partition count, at most
+          TRACKFLOW_STREAM_MAX_CONSUMERS).
+  scale --consumers C
+          Change the consumer count of the running stream (signal "scale"): the leases in flight
+          commit or roll back, then C new ones start. Nothing is lost: offsets live in MySQL.
+  status  Consumers (partitions, offsets, lag, worker, last error of each), leases, live totals (finished leases plus the one in flight, from its heartbeat), lag
           per partition now, and the last error with its age, marked CURRENT or resolved (a lease
           ended cleanly after it).
   pause   Finish the in-flight lease, then hold (signal "pause").
@@ -26,7 +32,7 @@ with workflow id stream-<topic>-<group>. The stream worker (npm run worker:strea
           return the totals (signal "drain"); --wait prints them.
   stop    Cancel the workflow (the lease is cancelled the same clean way, but no totals are returned).`;
 
-const SUBS = ['start', 'stop', 'status', 'pause', 'resume', 'drain'] as const;
+const SUBS = ['start', 'stop', 'status', 'pause', 'resume', 'drain', 'scale'] as const;
 type Sub = (typeof SUBS)[number];
 
 function positiveInt(flag: string, value: string | undefined): number | undefined {
@@ -36,13 +42,16 @@ function positiveInt(flag: string, value: string | undefined): number | undefine
   return n;
 }
 
-/** The running lease's last heartbeat: its counts so far and the lag per partition now. */
-async function leaseHeartbeat(handle: WorkflowHandle): Promise<LeaseHeartbeat | undefined> {
+/** The running leases' last heartbeats (one per consumer in flight): counts so far, lag per partition now. */
+async function leaseHeartbeats(handle: WorkflowHandle): Promise<LeaseHeartbeat[]> {
   const d = await handle.describe();
-  const payload = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'consumeLease')?.heartbeatDetails?.payloads?.[0];
-  if (!payload) return undefined;
-  const v = defaultPayloadConverter.fromPayload<LeaseHeartbeat>(payload);
-  return v && Array.isArray(v.partitions) ? v : undefined;
+  const beats: LeaseHeartbeat[] = [];
+  for (const a of d.raw.pendingActivities ?? []) {
+    const payload = a.activityType?.name === 'consumeLease' ? a.heartbeatDetails?.payloads?.[0] : undefined;
+    const v = payload ? defaultPayloadConverter.fromPayload<LeaseHeartbeat>(payload) : undefined;
+    if (v && Array.isArray(v.partitions)) beats.push(v);
+  }
+  return beats;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -57,11 +66,16 @@ async function run(argv: string[]): Promise<number> {
     wait: { type: 'boolean' },
     'lease-ms': { type: 'string' },
     'max-leases': { type: 'string' },
+    consumers: { type: 'string' },
   });
   const json = values.json ?? false;
   const leaseMs = positiveInt('--lease-ms', values['lease-ms']);
   const maxLeasesPerRun = positiveInt('--max-leases', values['max-leases']);
   const cfg = config();
+  const consumers = positiveInt('--consumers', values.consumers);
+  if (consumers !== undefined && consumers > cfg.kafka.partitions) {
+    throw new UsageError(`--consumers ${consumers} is more than the ${cfg.kafka.partitions} partitions; the extra consumers would only idle`);
+  }
   const workflowId = streamWorkflowId(cfg.kafka.topic, cfg.kafka.consumerGroup);
 
   return withTemporal(async (client) => {
@@ -73,7 +87,7 @@ async function run(argv: string[]): Promise<number> {
             const started = await client.workflow.start('streamToWarehouse', {
               taskQueue: cfg.temporal.taskQueues.pipeline,
               workflowId,
-              args: [{ leaseMs, maxLeasesPerRun, streamTaskQueue: cfg.temporal.taskQueues.stream }],
+              args: [{ leaseMs, maxLeasesPerRun, streamTaskQueue: cfg.temporal.taskQueues.stream, consumers: consumers ?? defaultConsumers(cfg) }],
               // A drained or stopped stream can be started again under the same id; a running one cannot.
               workflowIdReusePolicy: 'ALLOW_DUPLICATE',
               workflowIdConflictPolicy: 'FAIL',
@@ -102,9 +116,11 @@ async function run(argv: string[]): Promise<number> {
               return EXIT.unavailable;
             }
           }
-          const hb = d.status.name === 'RUNNING' ? await leaseHeartbeat(handle).catch(() => undefined) : undefined;
+          const beats = d.status.name === 'RUNNING' ? await leaseHeartbeats(handle).catch(() => []) : [];
+          const hb = mergeHeartbeats(beats);
           const live = status ? liveStatus(status, hb) : undefined;
-          output(json, { workflowId, runId: d.runId, workflowStatus: d.status.name, status, live }, () => renderStatus(workflowId, d.status.name, status, hb));
+          output(json, { workflowId, runId: d.runId, workflowStatus: d.status.name, status, live, inFlight: beats }, () =>
+            [renderStatus(workflowId, d.status.name, status, hb), ...renderConsumers(status, beats)].join('\n'));
           return EXIT.ok;
         }
         case 'pause':
@@ -112,6 +128,12 @@ async function run(argv: string[]): Promise<number> {
           await handle.signal(sub);
           output(json, { workflowId, signalled: sub }, () => `Sent ${sub} to ${workflowId}.`);
           return EXIT.ok;
+        case 'scale': {
+          if (consumers === undefined) throw new UsageError('stream scale needs --consumers C');
+          await handle.signal(scaleSignal, consumers);
+          output(json, { workflowId, signalled: 'scale', consumers }, () => `Scaling ${workflowId} to ${consumers} consumer(s).`);
+          return EXIT.ok;
+        }
         case 'drain': {
           await handle.signal('drain');
           if (!values.wait) {

@@ -1,4 +1,4 @@
-import type { ConsumeCounts, PartitionProgress } from '../../activities/types';
+import type { ConsumeCounts, ConsumerIdentity, PartitionProgress } from '../../activities/types';
 import type { StreamStatus } from '../../workflows';
 import { formatDuration } from './ingestProgress';
 
@@ -7,6 +7,34 @@ export interface LeaseHeartbeat {
   partitions: PartitionProgress[];
   counts: Partial<ConsumeCounts>;
   lag: number;
+  /** Set when the lease is one of several consumers. */
+  consumer?: ConsumerIdentity;
+  lastError?: string;
+}
+
+/** The heartbeats of the consumers in flight as one: their partitions side by side, counts and lag summed. */
+export function mergeHeartbeats(beats: LeaseHeartbeat[]): LeaseHeartbeat | undefined {
+  if (beats.length <= 1) return beats[0];
+  const counts: Record<string, number> = {};
+  for (const b of beats) for (const [k, v] of Object.entries(b.counts)) if (typeof v === 'number') counts[k] = (counts[k] ?? 0) + v;
+  const partitions = beats.flatMap((b) => b.partitions).sort((x, y) => x.partition - y.partition);
+  return { partitions, counts: counts as Partial<ConsumeCounts>, lag: beats.reduce((s, b) => s + b.lag, 0) };
+}
+
+/** One line per consumer slot: its partitions, offsets, lag, worker and last error, live from its heartbeat if in flight. */
+export function renderConsumers(s: StreamStatus | undefined, beats: LeaseHeartbeat[]): string[] {
+  if (!s?.consumerStatus?.length) return [];
+  const lines = [`  consumers ${s.consumers ?? s.consumerStatus.length}:`];
+  for (const c of s.consumerStatus) {
+    const hb = beats.find((b) => b.consumer?.index === c.index && b.consumer.count === c.of);
+    const offsets = (hb?.partitions ?? c.offsets).map((p) => `${p.partition}@${p.nextOffset}`).join(' ');
+    const lag = hb ? hb.lag : c.lag;
+    const worker = hb?.consumer?.worker ?? c.worker ?? '?';
+    const err = hb?.lastError ?? c.lastError?.message;
+    lines.push(`    consumer ${c.index}/${c.of} ${c.state}${hb ? ' (in flight)' : ''}: partitions [${(hb?.consumer?.partitions ?? c.partitions).join(',')}], ` +
+      `offsets ${offsets || '-'}, lag ${lag ?? '?'}, worker ${worker}, leases ${c.leases}${err ? `, last error: ${err}` : ''}`);
+  }
+  return lines;
 }
 
 export interface LiveStatus {

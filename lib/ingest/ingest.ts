@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { ApplicationFailure } from '@temporalio/common';
@@ -14,6 +15,7 @@ import {
 } from '../domain/tracking';
 import { DEFAULT_READ_LIMITS, batchIdFor, hashFile, readCsvRecords, statOrFail, type ReadLimits } from './reader';
 import { recordLakeHours } from '../lake/hours';
+import { registerFile, refreshClaim, releaseClaim, waitForClaim, type ClaimKey } from './claim';
 
 /** Checkpoint of an ingest: every record up to `line` is durably handled. Sent as heartbeat details. */
 export interface IngestProgress {
@@ -61,6 +63,8 @@ export interface IngestCoreOptions {
   crashAfterRows?: number;
   chunkRows?: number;
   concurrency?: number;
+  /** Who claims the content hash (lib/ingest/claim.ts); the activity passes its workflow id. Default: unique per call. */
+  claimOwner?: string;
 }
 
 export interface IngestDeps {
@@ -145,6 +149,8 @@ interface Reject {
 }
 
 export interface IngestContext {
+  /** The content-hash claim this ingest holds (lib/ingest/claim.ts). */
+  claim: ClaimKey;
   deps: IngestDeps;
   file: string;
   sourceFile: string;
@@ -317,11 +323,7 @@ async function finishBatch(
     prepare: true,
   });
   if (error !== undefined) return;
-  await client.execute(
-    `INSERT INTO ${ks}.file_registry (content_hash, ingest_batch, source_file, size_bytes, status, registered_at) VALUES (?, ?, ?, ?, 'ingested', ?)`,
-    [file.hash, ctx.batch, ctx.sourceFile, file.size, finished],
-    { prepare: true },
-  );
+  await registerFile(client, ctx.claim, { sourceFile: ctx.sourceFile, size: file.size, at: finished });
 }
 
 /** The error as stored with the batch: type and message, bounded (messages name paths and rules, never file content). */
@@ -377,10 +379,10 @@ export async function ingestFileCore(
   const sourceFile = path.basename(file);
   const base = { file, contentHash: hash, ingestBatch: batch };
 
-  const reg = await client.execute(`SELECT status FROM ${ks}.file_registry WHERE content_hash = ?`, [hash], {
-    prepare: true,
-  });
-  if (reg.rows[0]?.['status'] === 'ingested') {
+  const claim: ClaimKey = { keyspace: ks, hash, batch, owner: opts.claimOwner ?? `call:${crypto.randomUUID()}` };
+  // A resumed attempt carries on its own earlier claim, whoever the claimant was.
+  const takeOver = opts.resumeFrom?.ingestBatch === batch;
+  if ((await waitForClaim(client, claim, { takeOver, keepAlive: () => opts.keepAlive?.(opts.resumeFrom) })) === 'ingested') {
     return {
       ...base,
       status: 'duplicate-file',
@@ -417,6 +419,7 @@ export async function ingestFileCore(
     sourceFile,
     batch,
     st: statements(ks),
+    claim,
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
   };
   const chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
@@ -471,7 +474,10 @@ export async function ingestFileCore(
 
   let seenRecords = progress.rowsRead;
   let seenRejects = progress.rejected;
-  const timer = setInterval(() => opts.keepAlive?.({ ...progress }), limits.heartbeatMs);
+  const timer = setInterval(() => {
+    opts.keepAlive?.({ ...progress });
+    refreshClaim(client, claim).catch(() => undefined);
+  }, limits.heartbeatMs);
   timer.unref();
   try {
     for await (const rec of readCsvRecords(file, { limits, snapshot: { size, hash } })) {
@@ -514,7 +520,10 @@ export async function ingestFileCore(
   } catch (err) {
     clearInterval(timer);
     await writing?.catch(() => undefined);
-    if (err instanceof ApplicationFailure && err.nonRetryable) await closeFailed(ctx, progress, { hash, size }, headerSeen, err);
+    if (err instanceof ApplicationFailure && err.nonRetryable) {
+      await closeFailed(ctx, progress, { hash, size }, headerSeen, err);
+      await releaseClaim(client, claim).catch(() => undefined);
+    }
     throw err;
   }
   clearInterval(timer);

@@ -35,6 +35,15 @@ export interface PublishOptions {
   /** Fault injection for tests: runs after Kafka acknowledged a page and before its progress is recorded. */
   afterSend?: (pagesSent: number) => void;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Only the pending batches whose share is `index` of `count` (docs/publish.md, "Several publishers"). */
+  share?: { index: number; count: number };
+}
+
+/** Which of `count` concurrent publishers owns an ingest batch: FNV-1a of its id, mod count. */
+export function publishShareOf(ingestBatch: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < ingestBatch.length; i++) h = Math.imul(h ^ ingestBatch.charCodeAt(i), 0x01000193) >>> 0;
+  return h % count;
 }
 
 export class PublishCrash extends Error {
@@ -161,7 +170,10 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
     });
 
   try {
-    const pending = (await deps.cassandra.execute(q.pending, [], prepare)).rows.map((r) => String(r['ingest_batch']));
+    const share = opts.share;
+    const pending = (await deps.cassandra.execute(q.pending, [], prepare)).rows
+      .map((r) => String(r['ingest_batch']))
+      .filter((b) => !share || publishShareOf(b, share.count) === share.index);
     for (const ingestBatch of pending) {
       const batchRow = (await deps.cassandra.execute(q.batch, [ingestBatch], prepare)).first();
       if (!batchRow || batchRow['status'] !== 'ingested') continue; // still ingesting: next run picks it up

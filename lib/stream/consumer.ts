@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Admin, Batch, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { ActivityDeps } from '../../activities/deps';
-import type { ConsumeCounts, ConsumeLeaseSummary, PartitionProgress } from '../../activities/types';
+import type { ConsumeCounts, ConsumeLeaseSummary, ConsumerSlot, PartitionProgress } from '../../activities/types';
 import { ensureTopicInfo } from '../kafka/topics';
 import type { Metrics } from '../metrics';
 import type { BatchCommitResult } from './commit';
@@ -12,6 +12,7 @@ import type { PreparedChunk } from './chunk';
 import { sendDeadLetters } from './deadLetter';
 import { JobDirectory } from './jobs';
 import { isDataError, warehouseRejected } from './retry';
+import { checkSlot, ownsPartition, sliceAssigner, sliceGroupId } from './slice';
 import { StallWatch, stallStatus } from './stall';
 import type { StalledPartition } from './stall';
 
@@ -50,6 +51,8 @@ export interface StreamLeaseOptions {
   /** Temporal's cancellation, when running as an activity. */
   signal?: AbortSignal;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Consumer `index` of `count`: only the partitions p with p mod count = index (lib/stream/slice.ts). */
+  consumer?: ConsumerSlot;
 }
 
 /** The outage outlived the lease: Temporal retries the activity (not listed as non-retryable). */
@@ -122,10 +125,24 @@ function zeroCounts(): StreamCounts {
   };
 }
 
-/** Total and per-partition lag, the series an operator alerts on (docs/metrics.md). */
-function setLagMetrics(metrics: Metrics, progress: { partitions: PartitionProgress[]; lag: number }): void {
+/** Total and per-partition lag, the series an operator alerts on (docs/metrics.md); a slot sets only its partitions. */
+function setLagMetrics(metrics: Metrics, progress: { partitions: PartitionProgress[]; lag: number }, slot?: ConsumerSlot): void {
   metrics.set('trackflow_stream_lag', '', progress.lag);
-  for (const p of progress.partitions) metrics.set('trackflow_stream_partition_lag_messages', '', p.lag, { partition: String(p.partition) });
+  for (const p of progress.partitions) {
+    if (ownsPartition(slot, p.partition)) metrics.set('trackflow_stream_partition_lag_messages', '', p.lag, { partition: String(p.partition) });
+  }
+}
+
+/** The slot's share of the topic-wide progress: its partitions and their lag. */
+function ownProgress(progress: { partitions: PartitionProgress[]; lag: number }, slot?: ConsumerSlot): { partitions: PartitionProgress[]; lag: number } {
+  if (!slot) return progress;
+  const partitions = progress.partitions.filter((p) => ownsPartition(slot, p.partition));
+  return { partitions, lag: partitions.reduce((s, p) => s + p.lag, 0) };
+}
+
+/** `host:pid` of this worker process, shown per consumer in the stream status. */
+export function workerIdentity(): string {
+  return `${os.hostname()}:${process.pid}`;
 }
 
 /**
@@ -135,6 +152,8 @@ function setLagMetrics(metrics: Metrics, progress: { partitions: PartitionProgre
  * stream is still failing, StreamUnavailableError is thrown so the caller (Temporal) retries.
  */
 export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptions): Promise<StreamLeaseSummary> {
+  checkSlot(opts.consumer);
+  const slot = opts.consumer;
   const started = Date.now();
   const deadline = started + opts.leaseMs;
   const { kafka, mysql, metrics } = deps;
@@ -143,7 +162,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
   const heartbeatMs = opts.heartbeatMs ?? 2000;
   const pollMs = opts.pollMs ?? 250;
   const log = opts.log ?? (() => undefined);
-  const attemptToken = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`.slice(0, 64);
+  const attemptToken = `${workerIdentity()}:${crypto.randomBytes(4).toString('hex')}`.slice(0, 64);
   const jobs = new JobDirectory(mysql, {
     knownTtlMs: opts.jobCacheTtlMs ?? 60_000,
     unknownTtlMs: opts.unknownJobTtlMs ?? 10_000,
@@ -332,7 +351,8 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
   }
 
   function caughtUp(p: { partitions: PartitionProgress[] }): boolean {
-    const mine = joined && assigned.length ? p.partitions.filter((x) => assigned.includes(x.partition)) : p.partitions;
+    const owned = p.partitions.filter((x) => ownsPartition(slot, x.partition));
+    const mine = !slot && joined && assigned.length ? owned.filter((x) => assigned.includes(x.partition)) : owned;
     return p.partitions.length > 0 && mine.every((x) => x.lag === 0);
   }
 
@@ -344,7 +364,10 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     consumer = kafka.consumer({
-      groupId: group,
+      // A slot joins a group of its own whose assigner hands out only its partitions (lib/stream/slice.ts);
+      // MySQL offsets stay keyed by `group`, the one logical consumer group.
+      groupId: sliceGroupId(group, slot),
+      ...(slot ? { partitionAssigners: [sliceAssigner(slot)] } : {}),
       allowAutoTopicCreation: false,
       // A fetch is held decompressed, as JS objects (~1 KB each), until its batches commit. The caps count
       // compressed bytes and gzip'd JSON is ~60 B a message, so 2 MiB is ~35k messages in memory at once:
@@ -381,7 +404,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     await c.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? Math.max(1, deps.config.kafka.partitions),
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? Math.max(1, Math.ceil(deps.config.kafka.partitions / (slot?.count ?? 1))),
       eachBatch,
     });
   }
@@ -399,15 +422,19 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
     producer = undefined;
   }
 
+  const identity = (own: PartitionProgress[]) =>
+    slot ? { index: slot.index, count: slot.count, worker: workerIdentity(), partitions: own.map((p) => p.partition) } : undefined;
+
   const stallWatch = new StallWatch(opts.stallMs ?? 60_000);
   let stalled: StalledPartition[] = [];
   let stalledKey = '';
   /** Flags the partitions of this lease that have lag and an offset that does not move (gauge and log line). */
   function observeStalls(now: number): void {
-    const mine = joined && assigned.length ? progress.partitions.filter((p) => assigned.includes(p.partition)) : progress.partitions;
+    const owned = ownProgress(progress, slot).partitions;
+    const mine = !slot && joined && assigned.length ? owned.filter((p) => assigned.includes(p.partition)) : owned;
     stalled = stallWatch.observe(mine, now);
     const flagged = new Set(stalled.map((x) => x.partition));
-    for (const p of progress.partitions) {
+    for (const p of owned) {
       metrics.set('trackflow_stream_partition_stalled', 'Partition with lag whose stored offset has not moved for stallMs (1) or not (0)',
         flagged.has(p.partition) ? 1 : 0, { partition: String(p.partition) });
     }
@@ -447,8 +474,8 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
         try {
           progress = await computeProgress(admin);
           lastProgress = now;
-          setLagMetrics(metrics, progress);
-          if (progress.lag === 0) noteHealthy();
+          setLagMetrics(metrics, progress, slot);
+          if (ownProgress(progress, slot).lag === 0) noteHealthy();
           observeStalls(now);
           if (opts.stopWhenCaughtUp && caughtUp(progress)) {
             endReason = 'caught-up';
@@ -460,7 +487,11 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
       }
       if (now - lastBeat >= heartbeatMs) {
         lastBeat = now;
-        opts.heartbeat?.({ partitions: progress.partitions, counts: { ...counts }, lag: progress.lag, stalled, status: stallStatus(stalled) });
+        const own = ownProgress(progress, slot);
+        opts.heartbeat?.({
+          partitions: own.partitions, counts: { ...counts }, lag: own.lag, stalled, status: stallStatus(stalled),
+          ...(slot ? { consumer: identity(own.partitions), lastError } : {}),
+        });
       }
       await sleep(pollMs, opts.signal);
     }
@@ -472,7 +503,7 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
   if (admin) {
     try {
       progress = await computeProgress(admin);
-      setLagMetrics(metrics, progress);
+      setLagMetrics(metrics, progress, slot);
     } catch (err) {
       noteError('progress', err);
     }
@@ -481,10 +512,12 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
   if (unhealthySince !== null && endReason !== 'cancelled' && endReason !== 'caught-up') {
     throw new StreamUnavailableError(`stream unavailable since ${new Date(unhealthySince).toISOString()}: ${lastError}`);
   }
+  const own = ownProgress(progress, slot);
   return {
     counts,
-    partitions: progress.partitions,
-    lag: progress.lag,
+    partitions: own.partitions,
+    lag: own.lag,
+    ...(slot ? { consumer: identity(own.partitions) } : {}),
     endReason,
     lastError,
     durationMs: Date.now() - started,

@@ -92,6 +92,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
         // Cancellation reaches an activity only on a heartbeat response; the default throttle (80% of a 30s
         // heartbeat timeout) would make `stream drain` wait up to 24s.
         maxHeartbeatThrottleInterval: '2s',
+        // A stream worker runs one consumer lease per slot it picks up; config caps how many (docs/scaling.md).
+        maxConcurrentActivityTaskExecutions: opts.name === 'stream' ? cfg.scale.streamWorkerActivities : cfg.scale.pipelineWorkerActivities,
         identity: `trackflow-${opts.name}@${process.pid}`,
         interceptors: { activity: [activityMetricsInterceptor(metrics)] },
       });

@@ -131,7 +131,7 @@ export async function killWorker(w: WorkerProc): Promise<void> {
 }
 
 /** Starts ingestAndPublish on the stack's own pipeline queue. */
-export async function startIngest(s: FaultStack, input: { paths?: string[]; landingDir?: string; maxEventsPerPublish?: number }) {
+export async function startIngest(s: FaultStack, input: { paths?: string[]; landingDir?: string; maxEventsPerPublish?: number; maxConcurrentFiles?: number; maxConcurrentPublishes?: number }) {
   const client = await s.temporal();
   return client.workflow.start('ingestAndPublish', {
     taskQueue: s.queues.pipeline,
