@@ -18,7 +18,9 @@ done
 acl() { run kafka.admin.AclCommand --bootstrap-server "$bootstrap" --command-config "$dir/broker.properties" --add "$@"; }
 topic=${TRACKFLOW_KAFKA_TOPIC}; dlq=${TRACKFLOW_KAFKA_DLQ_TOPIC:-$topic.dlq}; group=${TRACKFLOW_KAFKA_GROUP}
 acl --allow-principal "User:$TRACKFLOW_KAFKA_PUBLISHER_USERNAME" --operation Write --operation Describe --operation Create --topic "$topic"
-acl --allow-principal "User:$TRACKFLOW_KAFKA_STREAM_USERNAME" --operation Read --operation Describe --topic "$topic" --group "$group"
+acl --allow-principal "User:$TRACKFLOW_KAFKA_STREAM_USERNAME" --operation Read --operation Describe --topic "$topic"
+# A prefix: C parallel consumers join "$group.slice-i-of-C".
+acl --allow-principal "User:$TRACKFLOW_KAFKA_STREAM_USERNAME" --operation Read --operation Describe --resource-pattern-type prefixed --group "$group"
 acl --allow-principal "User:$TRACKFLOW_KAFKA_STREAM_USERNAME" --operation Write --operation Describe --operation Create --topic "$dlq"
 acl --allow-principal "User:$TRACKFLOW_KAFKA_ADMIN_USERNAME" --operation Create --operation Describe --cluster
 acl --allow-principal "User:$TRACKFLOW_KAFKA_ADMIN_USERNAME" --operation All --resource-pattern-type prefixed --topic trackflow. --group trackflow-

@@ -134,7 +134,8 @@ export function kafkaAcls(cfg: Config): AclEntry[] {
   if (publisher) for (const op of [O.WRITE, O.DESCRIBE, O.CREATE]) out.push(acl(publisher, T, topic, op));
   const stream = name('stream');
   if (stream) {
-    for (const op of [O.READ, O.DESCRIBE]) out.push(acl(stream, T, topic, op), acl(stream, G, consumerGroup, op));
+    // The group is a prefix: C parallel consumers join `<group>.slice-i-of-C` (lib/stream/slice.ts).
+    for (const op of [O.READ, O.DESCRIBE]) out.push(acl(stream, T, topic, op), acl(stream, G, consumerGroup, op, true));
     for (const op of [O.WRITE, O.DESCRIBE, O.CREATE]) out.push(acl(stream, T, deadLetterTopic, op));
   }
   const admin = name('admin');

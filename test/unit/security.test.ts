@@ -10,6 +10,9 @@ import { confineInputPath } from '../../lib/security/paths';
 import { grantDatabase } from '../../lib/migrate/mysql';
 import { sha256File, verifyJars } from '../../lib/stack/provision';
 import { CHECKSUMS, VERSIONS } from '../../lib/stack/versions';
+import { kafkaAcls } from '../../lib/stack/security';
+import { sliceGroupId } from '../../lib/stream/slice';
+import { AclOperationTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trackflow-security-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -171,4 +174,17 @@ test('every server artifact has a recorded sha256', () => {
   }
   assert.ok(CHECKSUMS.cassandra[`cassandra-all-${VERSIONS.cassandra}.jar` as keyof typeof CHECKSUMS.cassandra]);
   assert.ok(CHECKSUMS.kafka[`kafka_2.13-${VERSIONS.kafka}.jar` as keyof typeof CHECKSUMS.kafka]);
+});
+
+test('the stream user may read the groups of every parallel consumer, and only those', () => {
+  const cfg = loadConfig({ ...BASE_ENV, TRACKFLOW_KAFKA_STREAM_USERNAME: 'trackflow_stream', TRACKFLOW_KAFKA_STREAM_PASSWORD: 'g7h8i9' });
+  const groups = kafkaAcls(cfg).filter((a) => a.principal === `User:${cfg.kafka.users.stream?.username}` && a.resourceType === AclResourceTypes.GROUP);
+  assert.deepEqual(
+    groups.map((a) => [a.resourceName, a.resourcePatternType, a.operation]),
+    [
+      ['trackflow-warehouse', ResourcePatternTypes.PREFIXED, AclOperationTypes.READ],
+      ['trackflow-warehouse', ResourcePatternTypes.PREFIXED, AclOperationTypes.DESCRIBE],
+    ],
+  );
+  assert.equal(sliceGroupId(cfg.kafka.consumerGroup, { index: 2, count: 6 }), 'trackflow-warehouse.slice-2-of-6');
 });
