@@ -6,6 +6,8 @@
  *                    [--skip-platform] [--skip-verify]
  *   npm run bench -- --only verify [--events 200000] [--seed 1]   (verify and rebuild throughput alone)
  *   npm run bench -- --workers 1,2,3 [--events 200000] [--files 6] [--seed 1]   (scale-out: n stream + n pipeline workers)
+ *   npm run bench -- --only hostile-ingest [--hostile-bytes 2G] [--hostile-rounds 1] [--seed 1]   (clean vs hostile export ingest alone)
+ *   (a full run includes hostile-ingest at --hostile-bytes unless --skip-hostile)
  *
  * Each pipeline size runs in a child process so its CPU and RSS are its own (a process's RSS rarely shrinks,
  * and a small run would otherwise inherit the heap of a big one, or the other way round).
@@ -19,6 +21,10 @@ import path from 'node:path';
 import { createCassandraClient } from '../lib/clients/cassandra';
 import { createKafka } from '../lib/clients/kafka';
 import { config } from '../lib/config';
+import { ensureHostilePair, type SizedExport } from '../lib/bench/hostile';
+import type { HostileIngestResult, IngestRun, IngestTiming } from '../lib/bench/hostileIngest';
+import { ingestOnce, runHostileIngest, toRun } from '../lib/bench/hostileIngest';
+import { sampleProcess } from '../lib/bench/resources';
 import type { LatencyResult } from '../lib/bench/latency';
 import { runLatency } from '../lib/bench/latency';
 import type { OrchestratedResult } from '../lib/bench/orchestrated';
@@ -26,7 +32,7 @@ import { runOrchestrated } from '../lib/bench/orchestrated';
 import type { PipelineResult } from '../lib/bench/pipeline';
 import { ensureDataset, runPipeline } from '../lib/bench/pipeline';
 import type { Limits } from '../lib/bench/report';
-import { checkTargets, summaryTable } from '../lib/bench/report';
+import { checkHostileTargets, checkTargets, hostileSummary, summaryTable } from '../lib/bench/report';
 import { cassandraStressWrite, nodeInsertBaseline, producerPerformance } from '../lib/bench/platform';
 import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
 import type { VerifyBenchResult } from '../lib/bench/verify';
@@ -56,6 +62,69 @@ async function child(): Promise<void> {
   const data = await ensureDataset(events, seed, log);
   const result = await runPipeline(data, { log, consumerPerf: flag('consumer-perf'), bootstrap: config().kafka.brokers[0] ?? '127.0.0.1:9092' });
   fs.writeFileSync(arg('out', ''), JSON.stringify(result));
+}
+
+/** `--hostile-bytes 2G`: a byte count, with an optional K, M or G suffix (powers of 1000). */
+function byteSize(name: string, fallback: string): number {
+  const text = arg(name, fallback);
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)B?$/i.exec(text);
+  if (!m) throw new Error(`--${name} must be a size such as 200M or 2G`);
+  const v = Math.round(Number(m[1]) * { '': 1, K: 1e3, M: 1e6, G: 1e9 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G']);
+  if (v < 1e6) throw new Error(`--${name} must be at least 1M`);
+  return v;
+}
+
+/** Child mode of hostile-ingest: one export through the ingest, timing written as JSON to --out. */
+async function ingestChild(): Promise<void> {
+  const timing = await ingestOnce(arg('file', ''), Number(arg('bytes', '0')));
+  fs.writeFileSync(arg('out', ''), JSON.stringify(timing));
+}
+
+/** One export ingested in a child process with the workers' flags; its CPU and RSS read from /proc. */
+function runIngestChild(e: SizedExport): Promise<IngestRun> {
+  const out = path.join(os.tmpdir(), `trackflow-hbench-${process.pid}-${e.hostile ? 'hostile' : 'clean'}.json`);
+  const args = [...WORKER_NODE_FLAGS, '--import', 'tsx', __filename, '--ingest-child', '--file', e.file, '--bytes', String(e.bytes), '--out', out];
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    const sampler = p.pid === undefined ? undefined : sampleProcess(p.pid);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      // The child is gone by now: the figures end at its last 100 ms sample.
+      const usage = sampler?.stop();
+      if (code !== 0 || !usage) return reject(new Error(`ingest of ${e.file} exited with ${code}`));
+      try {
+        resolve(toRun(JSON.parse(fs.readFileSync(out, 'utf8')) as IngestTiming, usage));
+      } catch (err) {
+        reject(err as Error);
+      } finally {
+        fs.rmSync(out, { force: true });
+      }
+    });
+  });
+}
+
+async function hostileStage(seed: number): Promise<HostileIngestResult> {
+  const bytes = byteSize('hostile-bytes', '2G');
+  const pair = await ensureHostilePair(path.join(os.tmpdir(), 'trackflow-bench'), bytes, seed, log);
+  const rounds = Math.round(positive('hostile-rounds', 1));
+  log(`== hostile ingest: ${bytes} bytes, ${rounds} round(s) of clean and hostile`);
+  return runHostileIngest(pair, { seed, rounds, log, runChild: runIngestChild });
+}
+
+/** `--only hostile-ingest`: clean against hostile export, written to bench/results like a full run. */
+async function hostileOnly(): Promise<void> {
+  const started = new Date();
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const loadAvgAtStart = os.loadavg();
+  const h = await hostileStage(Math.round(positive('seed', 1)));
+  const checks = checkHostileTargets(h);
+  const dir = path.join(__dirname, '..', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}-hostile.json`);
+  const result = { startedAt: started.toISOString(), finishedAt: new Date().toISOString(), command, cpus: os.cpus().length, loadAvgAtStart, loadAvgAtEnd: os.loadavg(), hostileIngest: h, targets: checks };
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  const targets = checks.map((c) => `${c.pass === null ? 'n/a ' : c.pass ? 'PASS' : 'MISS'}  ${c.target}: ${c.measured}`).join('\n');
+  process.stdout.write(`\n${hostileSummary(h)}\n\n${targets}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
 }
 
 function runChild(events: number, seed: number, consumerPerf: boolean): Promise<PipelineResult> {
@@ -161,7 +230,8 @@ async function workersOnly(): Promise<void> {
 async function main(): Promise<void> {
   if (arg('workers', '') !== '') return workersOnly();
   if (arg('only', '') === 'verify') return verifyOnly();
-  if (arg('only', '') !== '') throw new Error('--only takes: verify');
+  if (arg('only', '') === 'hostile-ingest') return hostileOnly();
+  if (arg('only', '') !== '') throw new Error('--only takes: verify, hostile-ingest');
   const events = Math.round(positive('events', 1_000_000));
   const rate = positive('rate', 5000);
   const duration = positive('duration', 30);
@@ -207,13 +277,16 @@ async function main(): Promise<void> {
     verifyRun = await runVerifyBench(await ensureDataset(events, seed, log), { log });
   }
 
+  let hostile: HostileIngestResult | undefined;
+  if (!flag('skip-hostile')) hostile = await hostileStage(seed);
+
   let limits: Limits = {};
   if (!flag('skip-platform')) {
     log('== platform limits');
     limits = await platformLimits(mainRun, stressOps);
   }
 
-  const checks = checkTargets(mainRun, flatRun, latency, limits, e2e);
+  const checks = [...checkTargets(mainRun, flatRun, latency, limits, e2e), ...(hostile ? checkHostileTargets(hostile) : [])];
   const result = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -236,6 +309,7 @@ async function main(): Promise<void> {
     latency,
     endToEndWorkers: e2e,
     verify: verifyRun,
+    hostileIngest: hostile,
     limits,
     targets: checks,
   };
@@ -243,11 +317,11 @@ async function main(): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  const verifyText = verifyRun ? `\n\n${verifySummary(verifyRun)}` : '';
+  const verifyText = (verifyRun ? `\n\n${verifySummary(verifyRun)}` : '') + (hostile ? `\n\n${hostileSummary(hostile)}` : '');
   process.stdout.write(`\n${summaryTable(mainRun, flatRun, latency, limits, checks, e2e)}${verifyText}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
 }
 
-(flag('child') ? child() : main()).catch((err: unknown) => {
+(flag('child') ? child() : flag('ingest-child') ? ingestChild() : main()).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -1,21 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openFaultStack } from '../../test/support/faults';
-import type { WorkerProc } from '../../test/support/faults';
 import { loadJobs, startIngest, startStream } from '../../test/support/faults';
 import { waitCaughtUp } from '../cli/wait';
 import { readStreamTotals } from '../stream/commit';
 import type { Dataset } from './pipeline';
 import type { Log } from './platform';
+import type { ProcessUsage } from './resources';
+import { sampleProcess } from './resources';
 
 /** CPU and memory of one worker process, read from /proc while the run lasts. */
-export interface WorkerUsage {
-  pid: number;
-  cpuSeconds: number;
-  rssStartMb: number;
-  rssPeakMb: number;
-  rssEndMb: number;
-}
+export type WorkerUsage = ProcessUsage;
 
 export interface OrchestratedResult {
   events: number;
@@ -27,48 +22,6 @@ export interface OrchestratedResult {
   consumed: number;
   counted: number;
   workers: { pipeline: WorkerUsage; stream: WorkerUsage };
-}
-
-// Linux reports process CPU in clock ticks; USER_HZ is 100 on every mainstream kernel configuration.
-const TICKS_PER_SECOND = 100;
-
-export function readProc(pid: number): { cpuSeconds: number; rssMb: number } | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuSeconds: ticks / TICKS_PER_SECOND, rssMb: rssKb / 1024 };
-  } catch {
-    return undefined;
-  }
-}
-
-export function sampleWorker(w: Pick<WorkerProc, 'pid'>): { stop(): WorkerUsage } {
-  const first = readProc(w.pid) ?? { cpuSeconds: 0, rssMb: 0 };
-  let last = first;
-  let peak = first.rssMb;
-  const timer = setInterval(() => {
-    const now = readProc(w.pid);
-    if (!now) return;
-    last = now;
-    peak = Math.max(peak, now.rssMb);
-  }, 100);
-  return {
-    stop() {
-      clearInterval(timer);
-      const end = readProc(w.pid) ?? last;
-      return {
-        pid: w.pid,
-        cpuSeconds: Number((end.cpuSeconds - first.cpuSeconds).toFixed(1)),
-        rssStartMb: Math.round(first.rssMb),
-        rssPeakMb: Math.round(Math.max(peak, end.rssMb)),
-        rssEndMb: Math.round(end.rssMb),
-      };
-    },
-  };
 }
 
 /**
@@ -94,7 +47,7 @@ export async function runOrchestrated(data: Dataset, opts: { log: Log }): Promis
     } catch {
       fs.copyFileSync(data.trackingFile, dropped);
     }
-    const samplers = { pipeline: sampleWorker(pipeline), stream: sampleWorker(stream) };
+    const samplers = { pipeline: sampleProcess(pipeline.pid), stream: sampleProcess(stream.pid) };
     const t0 = process.hrtime.bigint();
     const elapsed = (): number => Number(process.hrtime.bigint() - t0) / 1e9;
     const ingest = await startIngest(s, { landingDir: s.dir });

@@ -1,3 +1,4 @@
+import type { HostileIngestResult } from './hostileIngest';
 import type { LatencyResult } from './latency';
 import type { OrchestratedResult } from './orchestrated';
 import type { PipelineResult, StageResult } from './pipeline';
@@ -185,4 +186,50 @@ export function summaryTable(
   out.push('');
   out.push(table([['target', 'measured', 'result'], ...checks.map((c) => [c.target, c.measured, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'])]));
   return out.join('\n');
+}
+
+/** Hostile ingest throughput must stay within this share of the clean export's (issue 13's acceptance). */
+export const HOSTILE_MIN_RATIO = 0.9;
+export const WORKER_RSS_LIMIT_MB = 300;
+
+/** The hostile-ingest targets: throughput (same bytes, so time) within 10% of clean, and the child's RSS. */
+export function checkHostileTargets(h: HostileIngestResult): TargetCheck[] {
+  const size = `${Math.round(h.bytes / 1e6).toLocaleString('en-US')} MB`;
+  const rss = Math.max(h.clean.process.rssPeakMb, h.hostile.process.rssPeakMb);
+  return [
+    {
+      target: `hostile ingest (${size}) >= ${HOSTILE_MIN_RATIO * 100}% of clean MB/s`,
+      measured: `${h.hostile.mbPerSecond} / ${h.clean.mbPerSecond} MB/s = ${(h.throughputRatio * 100).toFixed(1)}%`,
+      pass: h.throughputRatio >= HOSTILE_MIN_RATIO,
+    },
+    {
+      target: `ingest RSS < ${WORKER_RSS_LIMIT_MB} MB (clean and hostile ${size})`,
+      measured: `${h.clean.process.rssPeakMb} / ${h.hostile.process.rssPeakMb} MB`,
+      pass: rss < WORKER_RSS_LIMIT_MB,
+    },
+  ];
+}
+
+export function hostileSummary(h: HostileIngestResult): string {
+  const row = (name: string, r: HostileIngestResult['clean']): string[] => [
+    name,
+    fmt(r.rowsRead),
+    fmt(r.rejected),
+    r.seconds.toFixed(1),
+    fmt(r.rowsPerSecond),
+    r.mbPerSecond.toFixed(2),
+    r.cpuSeconds.toFixed(1),
+    String(r.process.rssPeakMb),
+  ];
+  const kinds = Object.entries(h.injected).map(([k, n]) => `${k} ${n}`).join(', ');
+  return [
+    table([
+      [`ingest, ${Math.round(h.bytes / 1e6).toLocaleString('en-US')} MB export`, 'records', 'rejected', 's', 'rows/s', 'MB/s', 'CPU s', 'peak RSS MB'],
+      row('clean', h.clean),
+      row('hostile', h.hostile),
+    ]),
+    `hostile / clean: ${(h.throughputRatio * 100).toFixed(1)}% of MB/s, ${(h.rowsRatio * 100).toFixed(1)}% of rows/s; ` +
+      `injected ${kinds} (${(h.injectedBytes / 1e6).toFixed(1)} MB, ${((100 * h.injectedBytes) / h.bytes).toFixed(1)}% of the bytes)`,
+    ...(h.runs.length > 2 ? [`runs in order: ${h.runs.map((r) => `${r.export} ${r.seconds.toFixed(1)} s`).join(', ')}`] : []),
+  ].join('\n');
 }

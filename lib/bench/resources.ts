@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+
 /** CPU and memory of this process over one benchmark stage. */
 export interface StageUsage {
   seconds: number;
@@ -74,4 +76,56 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+/** CPU and memory of another process (a worker, a stage's child process), read from /proc while it runs. */
+export interface ProcessUsage {
+  pid: number;
+  cpuSeconds: number;
+  rssStartMb: number;
+  rssPeakMb: number;
+  rssEndMb: number;
+}
+
+// Linux reports process CPU in clock ticks; USER_HZ is 100 on every mainstream kernel configuration.
+const TICKS_PER_SECOND = 100;
+
+export function readProc(pid: number): { cpuSeconds: number; rssMb: number } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { cpuSeconds: ticks / TICKS_PER_SECOND, rssMb: rssKb / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples `pid` every 100 ms until stop(); the figures after stop() are the last ones read if it has exited. */
+export function sampleProcess(pid: number): { stop(): ProcessUsage } {
+  const first = readProc(pid) ?? { cpuSeconds: 0, rssMb: 0 };
+  let last = first;
+  let peak = first.rssMb;
+  const timer = setInterval(() => {
+    const now = readProc(pid);
+    if (!now) return;
+    last = now;
+    peak = Math.max(peak, now.rssMb);
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      const end = readProc(pid) ?? last;
+      return {
+        pid,
+        cpuSeconds: Number((end.cpuSeconds - first.cpuSeconds).toFixed(1)),
+        rssStartMb: Math.round(first.rssMb),
+        rssPeakMb: Math.round(Math.max(peak, end.rssMb)),
+        rssEndMb: Math.round(end.rssMb),
+      };
+    },
+  };
 }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { loadJobs, openFaultStack, startIngest, startStream, writeDataset } from '../../test/support/faults';
 import { waitCaughtUp } from '../cli/wait';
 import { readStreamTotals } from '../stream/commit';
-import { readProc, sampleWorker, type WorkerUsage } from './orchestrated';
+import type { WorkerUsage } from './orchestrated';
+import { readProc, sampleProcess } from './resources';
 import type { Log } from './platform';
 
 /** One worker count of `npm run bench -- --workers 1,2,3`. */
@@ -82,7 +83,7 @@ export async function runScaleOutOnce(n: number, opts: { events: number; files: 
     const stream = await startStream(s, { consumers, stopWhenCaughtUp: false, leaseMs: 300_000 });
     const servers = serverPids();
     const server0 = Object.fromEntries(Object.entries(servers).map(([k, pids]) => [k, cpuOf(pids)]));
-    const samplers = { pipeline: pipelines.map(sampleWorker), stream: streams.map(sampleWorker) };
+    const samplers = { pipeline: pipelines.map((w) => sampleProcess(w.pid)), stream: streams.map((w) => sampleProcess(w.pid)) };
     const ticks0 = machineTicks();
     const t0 = Date.now();
     const ingest = await startIngest(s, { landingDir: landing, maxConcurrentFiles: n, maxConcurrentPublishes: n });
