@@ -1,11 +1,15 @@
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { config } from '../config';
+import { config, loadConfig } from '../config';
 import { ensureDotEnv } from '../dotenv';
 import type { ServiceName } from '../stack/services';
-import { SERVICE_NAMES, StackError, down, logFileOf, reset, status, up } from '../stack/stack';
-import { tailFile } from '../stack/proc';
+import { SERVICE_NAMES, StackError, down, logFileOf, privateStateDir, reset, status, up } from '../stack/stack';
+import { isAlive, readPid, tailFile } from '../stack/proc';
+import { services as stackServices } from '../stack/services';
+import { stackCerts } from '../stack/tls';
+import type { StackTlsMode } from '../stack/tlsMode';
+import { persistTlsMode, persistedTlsMode, stackTlsMode, switchClientTls } from '../stack/tlsMode';
 import { startPrometheus, stopPrometheus } from '../stack/observability';
 import { REPO_ROOT } from '../config';
 import type { Command } from './command';
@@ -17,8 +21,12 @@ Runs the real servers on 127.0.0.1 without Docker: Cassandra 5 (9042), Kafka 4 K
 MariaDB (3306) and the Temporal dev server (7233, Web UI 8233). Downloads are cached in
 \${XDG_CACHE_HOME:-~/.cache}/trackflow; data and logs live in \${XDG_STATE_HOME:-~/.local/state}/trackflow.
 
-  up [service...] [--observability]
+  up [service...] [--observability] [--tls]
                         provision (first run downloads), start and wait for health; no-op when running.
+                        --tls (or TRACKFLOW_STACK_TLS=required): strict TLS mode, kept for later commands
+                        (TRACKFLOW_STACK_TLS=offered goes back): MariaDB require_secure_transport, Kafka's
+                        client listener SASL_SSL only, Cassandra client encryption required, and .env's
+                        MySQL/Cassandra/Kafka clients switched to TLS with the stack's CA
                         --observability also runs Debian's prometheus against both workers with the
                         alert rules of ops/prometheus (UI on 127.0.0.1:\${TRACKFLOW_STACK_PROMETHEUS_PORT:-9090})
   down [service...]     stop the servers (SIGTERM, then SIGKILL after a grace period)
@@ -54,6 +62,7 @@ export const command: Command = {
           lines: { type: 'string', short: 'n' },
           follow: { type: 'boolean', short: 'f' },
           observability: { type: 'boolean' },
+          tls: { type: 'boolean' },
         },
       });
     } catch (err) {
@@ -62,10 +71,11 @@ export const command: Command = {
     const { values, positionals } = parsed;
     const [action, ...rest] = positionals;
     ensureDotEnv();
-    const cfg = config();
+    let cfg = config();
     try {
       switch (action) {
         case 'up':
+          cfg = applyTlsMode(cfg, values.tls ? 'required' : stackTlsMode());
           await up(cfg, services(rest));
           if (values.observability) await upObservability(cfg);
           return EXIT.ok;
@@ -107,6 +117,27 @@ export const command: Command = {
     }
   },
 };
+
+/**
+ * Persists the TLS mode `up` runs the stack in (so `status`, `down` and a later `up` agree), switches `.env`'s
+ * clients when the mode changes, and returns the configuration reloaded with them. A running stack keeps the
+ * mode it was started in: changing it needs a `down` first.
+ */
+function applyTlsMode(cfg: ReturnType<typeof config>, mode: StackTlsMode): ReturnType<typeof config> {
+  const previous = persistedTlsMode() ?? 'offered';
+  if (mode !== previous && stackServices(cfg, previous).some((s) => isAlive(readPid(s.pidFile)))) {
+    throw new UsageError(`the stack is running with TLS ${previous}; run \`npm run stack -- down\` before switching it to TLS ${mode}`);
+  }
+  process.env['TRACKFLOW_STACK_TLS'] = mode;
+  if (mode === 'offered' && previous === 'offered') return cfg;
+  privateStateDir();
+  persistTlsMode(mode);
+  const ca = stackCerts().ca;
+  const clients = [cfg.mysql.tls, cfg.cassandra.tls, cfg.kafka.tls];
+  if (mode === 'required' && clients.every((t) => t.enabled && t.caFile === ca)) return cfg;
+  switchClientTls(mode, ca);
+  return loadConfig(process.env);
+}
 
 async function upObservability(cfg: ReturnType<typeof config>): Promise<void> {
   const port = process.env['TRACKFLOW_STACK_PROMETHEUS_PORT']?.trim() || '9090';

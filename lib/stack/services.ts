@@ -7,6 +7,8 @@ import { stateDir } from './paths';
 import { javaBinary, provisionCassandra, provisionKafka, provisionMariadb, provisionTemporal } from './provision';
 import { checkCassandra, checkKafka, checkMysql, checkTemporal } from './health';
 import { stackCerts } from './tls';
+import type { StackTlsMode } from './tlsMode';
+import { kafkaTlsPort, stackTlsMode } from './tlsMode';
 import { cassandraSuperuser, kafkaBrokerLogin, kafkaScramUsers, quoteLiteral, setupCassandraRoles, setupKafkaAcls } from './security';
 import { assertIdentifier } from '../config';
 import { grantDatabase } from '../migrate/mysql';
@@ -119,12 +121,47 @@ function javaArgFile(file: string, args: string[]): string {
 }
 
 /**
+ * The client listeners. `offered`: CLIENT is SASL_PLAINTEXT (also the inter-broker listener) and CLIENT_TLS is
+ * SASL_SSL beside it on TRACKFLOW_STACK_KAFKA_TLS_PORT (default client port + 2). `required`: CLIENT alone, and
+ * SASL_SSL; the broker's own inter-broker connections then verify the stack's CA like any client.
+ */
+function kafkaClientListeners(o: { port: number; controllerPort: number; mode: StackTlsMode; scramJaas: string }): string[] {
+  const certs = stackCerts();
+  const controller = `CONTROLLER://127.0.0.1:${o.controllerPort}`;
+  const common = [
+    'listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512',
+    `listener.name.client.scram-sha-512.sasl.jaas.config=${o.scramJaas}`,
+  ];
+  if (o.mode === 'required') {
+    return [
+      `listeners=CLIENT://127.0.0.1:${o.port},${controller}`,
+      `advertised.listeners=CLIENT://127.0.0.1:${o.port}`,
+      'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_SSL',
+      ...common,
+      'listener.name.client.ssl.keystore.type=PEM',
+      `listener.name.client.ssl.keystore.location=${certs.keystore}`,
+      'listener.name.client.ssl.truststore.type=PEM',
+      `listener.name.client.ssl.truststore.location=${certs.ca}`,
+    ];
+  }
+  const tlsPort = kafkaTlsPort(o.port, o.mode);
+  return [
+    `listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort},${controller}`,
+    `advertised.listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort}`,
+    'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT,CLIENT_TLS:SASL_SSL',
+    ...common,
+    'listener.name.client_tls.sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'listener.name.client_tls.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.client_tls.ssl.keystore.type=PEM',
+    `listener.name.client_tls.ssl.keystore.location=${certs.keystore}`,
+  ];
+}
+
+/**
  * KRaft broker+controller. The client listener takes SASL/SCRAM-SHA-512 only; the controller listener is separate
  * and takes only the broker's own PLAIN login. The StandardAuthorizer denies whatever no ACL allows.
  */
-function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: number; logs: string }): string {
-  const tlsPort = envPort('TRACKFLOW_STACK_KAFKA_TLS_PORT', o.port + 2);
-  const keystore = stackCerts().keystore;
+function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: number; logs: string; mode: StackTlsMode }): string {
   const broker = kafkaBrokerLogin();
   const jaasValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   const scramJaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${jaasValue(broker.username)}" password="${jaasValue(broker.password)}";`;
@@ -135,21 +172,12 @@ function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: n
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
-    `listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort},CONTROLLER://127.0.0.1:${o.controllerPort}`,
-    `advertised.listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=CLIENT',
-    'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT,CLIENT_TLS:SASL_SSL',
     'sasl.enabled.mechanisms=SCRAM-SHA-512',
     'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
     'sasl.mechanism.controller.protocol=PLAIN',
-    'listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512',
-    `listener.name.client.scram-sha-512.sasl.jaas.config=${scramJaas}`,
-    // SASL_SSL beside it on TRACKFLOW_STACK_KAFKA_TLS_PORT (default client port + 2), the stack's certificate.
-    'listener.name.client_tls.sasl.enabled.mechanisms=SCRAM-SHA-512',
-    'listener.name.client_tls.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
-    'listener.name.client_tls.ssl.keystore.type=PEM',
-    `listener.name.client_tls.ssl.keystore.location=${keystore}`,
+    ...kafkaClientListeners({ port: o.port, controllerPort: o.controllerPort, mode: o.mode, scramJaas }),
     'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
     `listener.name.controller.plain.sasl.jaas.config=${plainJaas}`,
     'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
@@ -202,7 +230,7 @@ export function mariadbUsersSql(c: Config): string {
   ].join(';\n');
 }
 
-export function services(cfg: Config): Service[] {
+export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): Service[] {
   let cassandraLib = '';
   let kafkaLib = '';
   let mariadb: ReturnType<typeof provisionMariadb> | undefined;
@@ -257,10 +285,10 @@ export function services(cfg: Config): Service[] {
           'authenticator: PasswordAuthenticator',
           'authorizer: CassandraAuthorizer',
           'role_manager: CassandraRoleManager',
-          // TLS offered on the same port (clients choose; `optional: false` would require it), PEM from stackCerts().
+          // TLS on the same port with PEM from stackCerts(): offered (clients choose), or required (`--tls`).
           'client_encryption_options:',
           '  enabled: true',
-          '  optional: true',
+          `  optional: ${tlsMode === 'required' ? 'false' : 'true'}`,
           '  require_client_auth: false',
           '  ssl_context_factory:',
           '    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory',
@@ -348,7 +376,7 @@ export function services(cfg: Config): Service[] {
       const controllerPort = envPort('TRACKFLOW_STACK_KAFKA_CONTROLLER_PORT', 9093);
       const props = path.join(dir, 'server.properties');
       // Holds the broker's own passwords (JAAS): private to the stack's user.
-      fs.writeFileSync(props, kafkaServerProperties({ cfg, port: kafkaPort, controllerPort, logs }), { mode: 0o600 });
+      fs.writeFileSync(props, kafkaServerProperties({ cfg, port: kafkaPort, controllerPort, logs, mode: tlsMode }), { mode: 0o600 });
       fs.chmodSync(props, 0o600);
       const log4j = path.join(dir, 'log4j2.yaml');
       fs.writeFileSync(
@@ -464,6 +492,8 @@ export function services(cfg: Config): Service[] {
           `--ssl-ca=${stackCerts().ca}`,
           `--ssl-cert=${stackCerts().cert}`,
           `--ssl-key=${stackCerts().key}`,
+          // `--tls`: TCP logins without TLS are refused (root's socket login, used for setup, still works).
+          ...(tlsMode === 'required' ? ['--require-secure-transport=ON'] : []),
           '--character-set-server=utf8mb4',
           '--collation-server=utf8mb4_unicode_ci',
           // The same strictness MySQL 8 applies by default, so SQL that passes here passes there.

@@ -14,10 +14,11 @@ import { createCassandraClient } from '../../lib/clients/cassandra';
 import { createKafka } from '../../lib/clients/kafka';
 import { createMysqlPool } from '../../lib/clients/mysql';
 import { stackCerts } from '../../lib/stack/tls';
+import { kafkaTlsPort as tlsPortOf } from '../../lib/stack/tlsMode';
 
 const certs = stackCerts();
 const base = config();
-const kafkaTlsPort = Number(process.env['TRACKFLOW_STACK_KAFKA_TLS_PORT'] ?? Number(process.env['TRACKFLOW_STACK_KAFKA_PORT'] ?? 9092) + 2);
+const kafkaTlsPort = tlsPortOf(Number(process.env['TRACKFLOW_STACK_KAFKA_PORT'] ?? 9092));
 
 const tls = (caFile: string, servername?: string): TlsConfig => ({ enabled: true, caFile, rejectUnauthorized: true, servername });
 const WRONG_CA = /self[- ]signed certificate|unable to (get local issuer|verify)/i;
