@@ -22,7 +22,7 @@ export interface ScaleOutRun {
   cpus: number;
   pipeline: WorkerUsage[];
   stream: WorkerUsage[];
-  /** CPU seconds per 1000 consumed events, per process kind; servers are shared with other users of the stack. */
+  /** CPU seconds per 1000 consumed events, per process kind; servers are shared with anything else using the stack. */
   cpuMsPerEvent: Record<string, number>;
   servers: Record<string, { cpuSeconds: number }>;
 }
