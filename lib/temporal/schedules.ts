@@ -55,16 +55,20 @@ export async function createSchedule(client: Client, opts: DailyIngestSchedule):
   return handle.scheduleId;
 }
 
-/** Rewrites spec, action and policies to the current definition, keeping the paused state. */
-export async function updateSchedule(client: Client, opts: DailyIngestSchedule): Promise<void> {
-  const wanted = dailyIngestSchedule(opts);
+/** Rewrites a schedule's spec, action and policies to `wanted`, keeping its paused state (and its note unless given). */
+async function replaceDefinition(client: Client, wanted: ScheduleOptions, note: string | undefined): Promise<void> {
   await client.schedule.getHandle(wanted.scheduleId).update((prev) => ({
     ...prev,
     spec: wanted.spec,
     action: wanted.action,
     policies: wanted.policies,
-    state: { ...prev.state, note: opts.note ?? prev.state.note },
+    state: { ...prev.state, note: note ?? prev.state.note },
   }));
+}
+
+/** Rewrites spec, action and policies to the current definition, keeping the paused state. */
+export async function updateSchedule(client: Client, opts: DailyIngestSchedule): Promise<void> {
+  await replaceDefinition(client, dailyIngestSchedule(opts), opts.note);
 }
 
 export interface ScheduleView {
@@ -150,12 +154,5 @@ export async function createVerifySchedule(client: Client, opts: DailyVerifySche
 }
 
 export async function updateVerifySchedule(client: Client, opts: DailyVerifySchedule): Promise<void> {
-  const wanted = dailyVerifySchedule(opts);
-  await client.schedule.getHandle(wanted.scheduleId).update((prev) => ({
-    ...prev,
-    spec: wanted.spec,
-    action: wanted.action,
-    policies: wanted.policies,
-    state: { ...prev.state, note: opts.note ?? prev.state.note },
-  }));
+  await replaceDefinition(client, dailyVerifySchedule(opts), opts.note);
 }
