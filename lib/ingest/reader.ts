@@ -4,6 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
+import { parseFields } from './fields';
 import { RecordSplitter, type Piece, type SplitLimits } from './splitter';
 
 /** A parsed record: `line` is the physical line the record ends on (1 = header). */
@@ -167,7 +168,8 @@ async function* decodedBytes(file: string, hash: crypto.Hash, limits: ReadLimits
 }
 
 /**
- * Streams a CSV (optionally gzipped) record by record with bounded memory (splitter.ts). Tolerates BOM, CRLF or
+ * Streams a CSV (optionally gzipped) record by record with bounded memory: splitter.ts frames each record and
+ * checks its size, csv-parse reads its fields (fields.ts). Tolerates BOM, CRLF or
  * LF, quoted fields with separators, quotes and newlines, blank lines and a missing final newline. A record over
  * the byte or field limit, or an unparsable span, comes as a record with `parseError` (its reason) and reading
  * goes on after it.
@@ -178,6 +180,7 @@ export async function* readCsvRecords(file: string, opts: ReadOptions = {}): Asy
   const hash = crypto.createHash('sha256');
   const pieces: Piece[] = [];
   const drain = function* (): Generator<RawRecord> {
+    parseFields(pieces);
     for (const p of pieces) yield toRawRecord(p);
     pieces.length = 0;
   };

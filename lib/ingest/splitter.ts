@@ -1,8 +1,9 @@
 /**
- * A byte-level CSV record splitter with bounded memory. Text is latin1-decoded (one char per byte), so every
- * length here is a byte count. A record is cut at an LF or CRLF outside quotes; a quote opens a quoted field
- * only at the field's start; `""` is a quote inside one. Sizes are counted before any field is built, so a
- * record over the byte or field limit costs no more memory than the limit.
+ * A byte-level CSV record framer with bounded memory: it finds where each record ends and counts its bytes and
+ * fields, and builds no field. csv-parse then parses the fields of the records it accepts (fields.ts), so the
+ * parser only ever sees well-formed records under the limits. Text is latin1-decoded (one char per byte), so
+ * every length here is a byte count. A record is cut at an LF or CRLF outside quotes; a quote opens a quoted
+ * field only at the field's start; `""` is a quote inside one.
  */
 
 export interface SplitLimits {
@@ -11,7 +12,8 @@ export interface SplitLimits {
 }
 
 export type Piece =
-  | { kind: 'record'; line: number; fields: string[]; raw: string }
+  /** `fields` is empty until fields.ts parses `raw`; `fieldCount` is the framer's count. */
+  | { kind: 'record'; line: number; fieldCount: number; fields: string[]; raw: string }
   /** `reason` starts with its kind: record_too_large or unparsable. */
   | { kind: 'reject'; firstLine: number; line: number; reason: string; raw: string };
 
@@ -22,7 +24,7 @@ const CR = 0x0d;
 const RAW_SHOWN = 200;
 
 interface Parsed {
-  fields: string[];
+  fieldCount: number;
   /** Index just past the record's terminator. */
   next: number;
   /** Index of the terminator (or of the end of text at EOF). */
@@ -45,16 +47,10 @@ function nextDelimiter(s: string, i: number): number {
  * false), 'open' when it ends inside a quote at EOF.
  */
 function parseAt(s: string, pos: number, final: boolean, maxFields: number): Parsed | 'more' | 'open' {
-  const fields: string[] = [];
-  let tooMany = false;
+  let count = 0;
   let badQuote = false;
   let i = pos;
-  const push = (v: string): void => {
-    if (fields.length < maxFields) fields.push(v);
-    else tooMany = true;
-  };
   for (;;) {
-    let value: string;
     let at: number; // index of the char after the field
     if (s.charCodeAt(i) === QUOTE) {
       let j = i + 1;
@@ -66,8 +62,6 @@ function parseAt(s: string, pos: number, final: boolean, maxFields: number): Par
         if (s.charCodeAt(k + 1) !== QUOTE) break;
         j = k + 2;
       }
-      value = s.slice(i + 1, k);
-      if (j > i + 1) value = value.replaceAll('""', '"');
       at = k + 1;
       const c = s.charCodeAt(at);
       if (at < s.length && c !== COMMA && c !== LF && !(c === CR && s.charCodeAt(at + 1) === LF)) {
@@ -77,17 +71,15 @@ function parseAt(s: string, pos: number, final: boolean, maxFields: number): Par
         const d = nextDelimiter(s, at);
         if (d === -1 && !final) return 'more';
         at = d === -1 ? s.length : d;
-        value += s.slice(k + 1, at);
       }
     } else {
       const d = nextDelimiter(s, i);
       if (d === -1 && !final) return 'more';
       at = d === -1 ? s.length : d;
-      value = s.slice(i, at);
     }
+    count++;
     const c = s.charCodeAt(at);
     if (c === COMMA) {
-      push(value);
       i = at + 1;
       continue;
     }
@@ -95,13 +87,11 @@ function parseAt(s: string, pos: number, final: boolean, maxFields: number): Par
     let bodyEnd = at;
     if (at < s.length && at > pos && s.charCodeAt(at - 1) === CR) {
       bodyEnd = at - 1;
-      if (value.charCodeAt(value.length - 1) === CR) value = value.slice(0, -1);
     } else if (c === CR) {
       bodyEnd = at;
       at += 1;
     }
-    push(value);
-    return { fields, next: at < s.length ? at + 1 : at, bodyEnd, badQuote, tooManyFields: tooMany };
+    return { fieldCount: count, next: at < s.length ? at + 1 : at, bodyEnd, badQuote, tooManyFields: count > maxFields };
   }
 }
 
@@ -189,9 +179,9 @@ export class RecordSplitter {
         this.reject(out, first, endLine, `record_too_large: ${what}`, s.slice(pos, Math.min(r.bodyEnd, pos + RAW_SHOWN)));
       } else if (r.badQuote) {
         this.reject(out, first, endLine, 'unparsable: a closing quote is followed by data', s.slice(pos, r.bodyEnd));
-      } else if (!(bytes === 0 && r.fields.length === 1)) {
-        this.expectedFields ??= r.fields.length;
-        out.push({ kind: 'record', line: endLine, fields: r.fields, raw: s.slice(pos, r.bodyEnd) });
+      } else if (bytes > 0) {
+        this.expectedFields ??= r.fieldCount;
+        out.push({ kind: 'record', line: endLine, fieldCount: r.fieldCount, fields: [], raw: s.slice(pos, r.bodyEnd) });
       }
       pos = r.next;
     }
@@ -222,7 +212,7 @@ export class RecordSplitter {
     const r = parseAt(s, at, final, this.limits.maxRecordFields);
     if (r === 'more') return s.length - at > this.limits.maxRecordBytes ? false : 'more';
     if (r === 'open') return false;
-    return !r.badQuote && !r.tooManyFields && r.fields.length === this.expectedFields && r.bodyEnd - at <= this.limits.maxRecordBytes;
+    return !r.badQuote && !r.tooManyFields && r.fieldCount === this.expectedFields && r.bodyEnd - at <= this.limits.maxRecordBytes;
   }
 
   private startSkip(s: string, pos: number, out: Piece[], final: boolean): void {

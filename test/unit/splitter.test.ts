@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { parseFields } from '../../lib/ingest/fields';
 import { RecordSplitter, type Piece } from '../../lib/ingest/splitter';
 import { readCsv, judge } from '../support/reference';
 
@@ -17,6 +18,7 @@ function split(text: string, cuts: number[]): Piece[] {
   }
   sp.push(text.slice(at), out);
   sp.end(out);
+  parseFields(out);
   return out;
 }
 
