@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Client } from 'cassandra-driver';
-import type { DiscoverFilesResult, DiscoveredFile, SkippedFile } from '../../activities/types';
+import type { DiscoverFilesResult, DiscoveredFile, SkippedFile } from './summaries';
 import { JOB_COLUMNS } from '../domain/jobs';
 import { hashFile } from './reader';
 

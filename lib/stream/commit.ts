@@ -1,4 +1,4 @@
-import type { ConsumeCounts } from '../../activities/types';
+import type { ConsumeCounts } from './leaseSummary';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { CountableEvent } from '../domain/transform';
 import { aggregate, bidSet, microsToDecimal } from '../domain/transform';

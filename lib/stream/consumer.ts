@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Admin, Batch, Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
-import type { ActivityDeps } from '../../activities/deps';
-import type { ConsumeCounts, ConsumeLeaseSummary, ConsumerSlot, PartitionProgress } from '../../activities/types';
+import type { ActivityDeps } from '../clients/deps';
+import type { ConsumeCounts, ConsumeLeaseSummary, ConsumerSlot, PartitionProgress } from './leaseSummary';
 import { ensureTopicInfo } from '../kafka/topics';
 import type { Metrics } from '../metrics';
 import type { BatchCommitResult } from './commit';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../config';
+import { REPO_ROOT } from '../lib/config';
 
 const run = promisify(execFile);
 

@@ -2,19 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
 import { Runtime, Worker } from '@temporalio/worker';
-import type { Activities } from '../../activities';
-import { createActivities } from '../../activities';
-import { createCassandraClient } from '../clients/cassandra';
-import { createKafka } from '../clients/kafka';
-import { createMysqlPool } from '../clients/mysql';
-import { config, kafkaFor } from '../config';
-import { Metrics, fetchMetricsText } from '../metrics';
+import type { Activities } from '../activities';
+import { createActivities } from '../activities';
+import { createCassandraClient } from '../lib/clients/cassandra';
+import { createKafka } from '../lib/clients/kafka';
+import { createMysqlPool } from '../lib/clients/mysql';
+import { config, kafkaFor } from '../lib/config';
+import { Metrics, fetchMetricsText } from '../lib/metrics';
 import { activityMetricsInterceptor } from './activityMetrics';
-import { connectTemporal } from '../clients/temporal';
+import { NON_RETRYABLE_ERROR_TYPES } from '../workflows/options';
+import { connectTemporal } from '../lib/clients/temporal';
 import { watchSchedules } from './scheduleMetrics';
 import { bundleWorkflowsInChild } from './bundle';
-import { connectWorker } from './connection';
-import { JsonLogger } from './log';
+import { connectWorker } from '../lib/temporal/connection';
+import { JsonLogger } from '../lib/temporal/log';
 
 export interface RunWorkerOptions {
   name: 'pipeline' | 'stream';
@@ -95,7 +96,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
         // A stream worker runs one consumer lease per slot it picks up; config caps how many (docs/scaling.md).
         maxConcurrentActivityTaskExecutions: opts.name === 'stream' ? cfg.scale.streamWorkerActivities : cfg.scale.pipelineWorkerActivities,
         identity: `trackflow-${opts.name}@${process.pid}`,
-        interceptors: { activity: [activityMetricsInterceptor(metrics)] },
+        interceptors: { activity: [activityMetricsInterceptor(metrics, NON_RETRYABLE_ERROR_TYPES)] },
       });
     } finally {
       // Worker.create has read the bundle by now (or failed); the file is not needed any more.

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { Metrics } from '../metrics';
+import type { Metrics } from '../lib/metrics';
 
 /** Sets trackflow_schedule_paused{schedule} for every schedule that starts ingestAndPublish. */
 export async function updateScheduleMetrics(client: Client, metrics: Metrics): Promise<void> {
