@@ -2,7 +2,7 @@
  * Stream throughput: produce N contract messages (realistic mix) to a fresh 6-partition topic, then time one
  * consumeLease from the beginning to caught-up, against the real Kafka and MySQL.
  *
- *   npx tsx scripts/bench-stream.ts [--messages 1000000] [--chunk 5000] [--keep] [--consumer-perf]
+ *   npx tsx bench/bench-stream.ts [--messages 1000000] [--chunk 5000] [--keep] [--consumer-perf]
  *
  * --consumer-perf also runs Kafka's ConsumerPerformance on the same topic (needs java and the Kafka jars).
  */

@@ -2,7 +2,7 @@
  * Ingest throughput and memory on the real Cassandra: generates N rows (cached by seed), ingests them into
  * a throw-away keyspace, prints rows/s and the peak RSS sampled every 100 ms, then drops the keyspace.
  *
- *   node --max-old-space-size=256 --import tsx scripts/bench-ingest.ts [--events 1000000] [--seed 1]
+ *   node --max-old-space-size=256 --import tsx bench/bench-ingest.ts [--events 1000000] [--seed 1]
  *     [--dir /tmp/trackflow-bench] [--keep] [--chunk ROWS] [--concurrency N]   (default: the ingest's own defaults)
  *
  * Without the workers' old-space cap (plain `npx tsx`), V8 sizes the heap by the allocation rate and the peak

@@ -4,11 +4,11 @@
  * Node flags, into a throw-away keyspace. The parent reads the child's CPU and RSS from /proc.
  */
 import crypto from 'node:crypto';
-import { createCassandraClient } from '../clients/cassandra';
-import { config } from '../config';
-import { ingestFileCore } from '../ingest/ingest';
-import { Metrics } from '../metrics';
-import { migrateCassandra } from '../migrate/cassandra';
+import { createCassandraClient } from '../lib/clients/cassandra';
+import { config } from '../lib/config';
+import { ingestFileCore } from '../lib/ingest/ingest';
+import { Metrics } from '../lib/metrics';
+import { migrateCassandra } from '../lib/migrate/cassandra';
 import type { HostileKind, SizedExport } from './hostile';
 import type { Log } from './platform';
 import type { ProcessUsage } from './resources';

@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
-import { config, kafkaFor } from '../config';
-import { javaClientProperties } from '../clients/kafka';
-import { cacheDir } from '../stack/paths';
-import { VERSIONS } from '../stack/versions';
+import { config, kafkaFor } from '../lib/config';
+import { javaClientProperties } from '../lib/clients/kafka';
+import { cacheDir } from '../lib/stack/paths';
+import { VERSIONS } from '../lib/stack/versions';
 
 export type Log = (line: string) => void;
 

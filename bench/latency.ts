@@ -1,12 +1,12 @@
 import type { Message, RecordMetadata } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { RowDataPacket } from 'mysql2/promise';
-import { openTestStack } from '../../test/support/env';
-import type { TrackingMessageV1 } from '../domain/message';
-import { encodeMessage, messageKey } from '../domain/message';
-import { makeTimeUuid } from '../domain/timeuuid';
-import { ensureTopic } from '../kafka/topics';
-import { runConsumeLease } from '../stream/consumer';
+import { openTestStack } from '../test/support/env';
+import type { TrackingMessageV1 } from '../lib/domain/message';
+import { encodeMessage, messageKey } from '../lib/domain/message';
+import { makeTimeUuid } from '../lib/domain/timeuuid';
+import { ensureTopic } from '../lib/kafka/topics';
+import { runConsumeLease } from '../lib/stream/consumer';
 import type { Log } from './platform';
 import type { StageUsage } from './resources';
 import { measureStage, percentile } from './resources';

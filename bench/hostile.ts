@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateTracking, mulberry32 } from '../domain/generator';
-import { TRACKING_COLUMNS } from '../domain/tracking';
+import { generateTracking, mulberry32 } from '../lib/domain/generator';
+import { TRACKING_COLUMNS } from '../lib/domain/tracking';
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadJobs, openFaultStack, startIngest, startStream, writeDataset } from '../../test/support/faults';
-import { waitCaughtUp } from '../cli/wait';
-import { readStreamTotals } from '../stream/commit';
+import { loadJobs, openFaultStack, startIngest, startStream, writeDataset } from '../test/support/faults';
+import { waitCaughtUp } from '../lib/cli/wait';
+import { readStreamTotals } from '../lib/stream/commit';
 import type { WorkerUsage } from './orchestrated';
 import { readProc, sampleProcess } from './resources';
 import type { Log } from './platform';

@@ -3,12 +3,12 @@ import zlib from 'node:zlib';
 import type { types } from 'cassandra-driver';
 import type { Message } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
-import { openTestStack } from '../../test/support/env';
-import { encodeMessage, messageKey, toMessage } from '../domain/message';
-import { ingestFileCore, QUEUE_CHUNK_LINES } from '../ingest/ingest';
-import { ensureTopic } from '../kafka/topics';
-import { partitionForEvent } from '../publish/partition';
-import { publishPendingCore, queueRowFields } from '../publish/publisher';
+import { openTestStack } from '../test/support/env';
+import { encodeMessage, messageKey, toMessage } from '../lib/domain/message';
+import { ingestFileCore, QUEUE_CHUNK_LINES } from '../lib/ingest/ingest';
+import { ensureTopic } from '../lib/kafka/topics';
+import { partitionForEvent } from '../lib/publish/partition';
+import { publishPendingCore, queueRowFields } from '../lib/publish/publisher';
 import type { Dataset } from './pipeline';
 import type { Log } from './platform';
 

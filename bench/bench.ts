@@ -21,23 +21,23 @@ import path from 'node:path';
 import { createCassandraClient } from '../lib/clients/cassandra';
 import { createKafka } from '../lib/clients/kafka';
 import { config } from '../lib/config';
-import { ensureHostilePair, type SizedExport } from '../lib/bench/hostile';
-import type { HostileIngestResult, IngestRun, IngestTiming } from '../lib/bench/hostileIngest';
-import { ingestOnce, runHostileIngest, toRun } from '../lib/bench/hostileIngest';
-import { sampleProcess } from '../lib/bench/resources';
-import type { LatencyResult } from '../lib/bench/latency';
-import { runLatency } from '../lib/bench/latency';
-import type { OrchestratedResult } from '../lib/bench/orchestrated';
-import { runOrchestrated } from '../lib/bench/orchestrated';
-import type { PipelineResult } from '../lib/bench/pipeline';
-import { ensureDataset, runPipeline } from '../lib/bench/pipeline';
-import type { Limits } from '../lib/bench/report';
-import { checkHostileTargets, checkTargets, hostileSummary, summaryTable } from '../lib/bench/report';
-import { cassandraStressWrite, nodeInsertBaseline, producerPerformance } from '../lib/bench/platform';
+import { ensureHostilePair, type SizedExport } from './hostile';
+import type { HostileIngestResult, IngestRun, IngestTiming } from './hostileIngest';
+import { ingestOnce, runHostileIngest, toRun } from './hostileIngest';
+import { sampleProcess } from './resources';
+import type { LatencyResult } from './latency';
+import { runLatency } from './latency';
+import type { OrchestratedResult } from './orchestrated';
+import { runOrchestrated } from './orchestrated';
+import type { PipelineResult } from './pipeline';
+import { ensureDataset, runPipeline } from './pipeline';
+import type { Limits } from './report';
+import { checkHostileTargets, checkTargets, hostileSummary, summaryTable } from './report';
+import { cassandraStressWrite, nodeInsertBaseline, producerPerformance } from './platform';
 import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
-import type { VerifyBenchResult } from '../lib/bench/verify';
-import { runVerifyBench, verifySummary } from '../lib/bench/verify';
-import { runScaleOutOnce, scaleOutSummary, type ScaleOutRun } from '../lib/bench/scaleOut';
+import type { VerifyBenchResult } from './verify';
+import { runVerifyBench, verifySummary } from './verify';
+import { runScaleOutOnce, scaleOutSummary, type ScaleOutRun } from './scaleOut';
 
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -118,7 +118,7 @@ async function hostileOnly(): Promise<void> {
   const loadAvgAtStart = os.loadavg();
   const h = await hostileStage(Math.round(positive('seed', 1)));
   const checks = checkHostileTargets(h);
-  const dir = path.join(__dirname, '..', 'bench', 'results');
+  const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}-hostile.json`);
   const result = { startedAt: started.toISOString(), finishedAt: new Date().toISOString(), command, cpus: os.cpus().length, loadAvgAtStart, loadAvgAtEnd: os.loadavg(), hostileIngest: h, targets: checks };
@@ -196,7 +196,7 @@ async function verifyOnly(): Promise<void> {
   const seed = Math.round(positive('seed', 1));
   const started = new Date();
   const result = await runVerifyBench(await ensureDataset(events, seed, log), { log });
-  const dir = path.join(__dirname, '..', 'bench', 'results');
+  const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}-verify.json`);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
@@ -219,7 +219,7 @@ async function workersOnly(): Promise<void> {
     log(`== ${n} stream + ${n} pipeline worker(s)`);
     runs.push(await runScaleOutOnce(n, { events, files, seed, log }));
   }
-  const dir = path.join(__dirname, '..', 'bench', 'results');
+  const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}-workers.json`);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
@@ -227,7 +227,20 @@ async function workersOnly(): Promise<void> {
   process.stdout.write(`\n${scaleOutSummary(runs)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
 }
 
+const USAGE = `npm run bench -- [--events 1000000] [--rate 5000] [--duration 30] [--seed 1]
+                 [--stress-ops 200000] [--flat-factor 4] [--skip-flatness] [--skip-latency] [--skip-e2e]
+                 [--skip-platform] [--skip-verify] [--skip-hostile] [--hostile-bytes 2G] [--hostile-rounds 1]
+npm run bench -- --only verify [--events 200000] [--seed 1]
+npm run bench -- --only hostile-ingest [--hostile-bytes 2G] [--hostile-rounds 1] [--seed 1]
+npm run bench -- --workers 1,2,3 [--events 200000] [--files 6] [--seed 1]
+Results: bench/results/<timestamp>.json (bench/README.md describes each part).
+`;
+
 async function main(): Promise<void> {
+  if (flag('help')) {
+    process.stdout.write(USAGE);
+    return;
+  }
   if (arg('workers', '') !== '') return workersOnly();
   if (arg('only', '') === 'verify') return verifyOnly();
   if (arg('only', '') === 'hostile-ingest') return hostileOnly();
@@ -313,7 +326,7 @@ async function main(): Promise<void> {
     limits,
     targets: checks,
   };
-  const dir = path.join(__dirname, '..', 'bench', 'results');
+  const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { openFaultStack } from '../../test/support/faults';
-import { loadJobs, startIngest, startStream } from '../../test/support/faults';
-import { waitCaughtUp } from '../cli/wait';
-import { readStreamTotals } from '../stream/commit';
+import { openFaultStack } from '../test/support/faults';
+import { loadJobs, startIngest, startStream } from '../test/support/faults';
+import { waitCaughtUp } from '../lib/cli/wait';
+import { readStreamTotals } from '../lib/stream/commit';
 import type { Dataset } from './pipeline';
 import type { Log } from './platform';
 import type { ProcessUsage } from './resources';

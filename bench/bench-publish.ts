@@ -1,11 +1,11 @@
 /**
  * Where the publisher's time goes: each step of Cassandra -> Kafka timed on its own, then the real thing.
  *
- *   npx tsx scripts/bench-publish.ts [--events 200000] [--seed 1] [--page 5000]
- *   node --cpu-prof --cpu-prof-dir bench/results --import tsx scripts/bench-publish.ts   (for a CPU profile)
+ *   npx tsx bench/bench-publish.ts [--events 200000] [--seed 1] [--page 5000]
+ *   node --cpu-prof --cpu-prof-dir bench/results --import tsx bench/bench-publish.ts   (for a CPU profile)
  */
-import { ensureDataset } from '../lib/bench/pipeline';
-import { profilePublishSteps } from '../lib/bench/publishSteps';
+import { ensureDataset } from './pipeline';
+import { profilePublishSteps } from './publishSteps';
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);

@@ -3,7 +3,7 @@
  * the way ingest does (the chunk being filled and the chunk being written, DEFAULT_CHUNK_ROWS each). Prints
  * records/s and the memory those held rows keep alive (heap after a full GC, and peak RSS).
  *
- *   node --max-old-space-size=256 --expose-gc --import tsx scripts/bench-splitter.ts FILE [--chunk 10000]
+ *   node --max-old-space-size=256 --expose-gc --import tsx bench/bench-splitter.ts FILE [--chunk 10000]
  */
 import fs from 'node:fs';
 import { checkRecord, planColumns, type ColumnPlan, type TrackingRow } from '../lib/domain/tracking';

@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
-import { openTestStack } from '../../test/support/env';
-import { writeDataset } from '../domain/generator';
-import { encodeMessage, messageKey, toMessage } from '../domain/message';
-import { ingestFileCore } from '../ingest/ingest';
-import { loadJobsCore } from '../ingest/jobs';
-import { publishPendingCore, queueRowFields } from '../publish/publisher';
-import { readStreamTotals } from '../stream/commit';
-import { runConsumeLease } from '../stream/consumer';
+import { openTestStack } from '../test/support/env';
+import { writeDataset } from '../lib/domain/generator';
+import { encodeMessage, messageKey, toMessage } from '../lib/domain/message';
+import { ingestFileCore } from '../lib/ingest/ingest';
+import { loadJobsCore } from '../lib/ingest/jobs';
+import { publishPendingCore, queueRowFields } from '../lib/publish/publisher';
+import { readStreamTotals } from '../lib/stream/commit';
+import { runConsumeLease } from '../lib/stream/consumer';
 import type { ConsumerPerfResult, Log } from './platform';
 import { kafkajsRawConsume } from './kafkaClients';
 import { consumerPerformance } from './platform';
@@ -25,7 +25,7 @@ export interface Dataset {
   bytes: number;
 }
 
-/** Same layout as scripts/bench-ingest.ts, so either script reuses the other's generated files. */
+/** Same layout as bench/bench-ingest.ts, so either script reuses the other's generated files. */
 export async function ensureDataset(events: number, seed: number, log: Log): Promise<Dataset> {
   const dir = path.join(os.tmpdir(), 'trackflow-bench', `${events}-${seed}`);
   const trackingFile = path.join(dir, 'tracking.csv');

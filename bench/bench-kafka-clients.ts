@@ -1,12 +1,12 @@
 /**
  * kafkajs against @confluentinc/kafka-javascript on the same messages and topic layout.
  *
- *   npx tsx scripts/bench-kafka-clients.ts [--messages 500000] [--send-size 5000] [--confluent-dir DIR]
+ *   npx tsx bench/bench-kafka-clients.ts [--messages 500000] [--send-size 5000] [--confluent-dir DIR]
  *
  * DIR holds a node_modules with @confluentinc/kafka-javascript built in it (bench/README.md). Without it only
  * kafkajs is measured.
  */
-import { compareKafkaClients } from '../lib/bench/kafkaClients';
+import { compareKafkaClients } from './kafkaClients';
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
