@@ -5,7 +5,7 @@
 import type { PoolConnection } from 'mysql2/promise';
 import { eventIdKey } from '../stream/commit';
 import type { CountableEvent } from '../domain/transform';
-import { warehouseHour } from './hours';
+import { warehouseHour } from '../domain/hours';
 import type { TopicLagReader } from './lag';
 import { readCompanies, readLakeHour, readLedgerHour, readOffsets, readPublishedBatches, readWarehouseHour } from './read';
 import type { ClassifiedHour, Difference, Settlement, WarehouseRow } from './recompute';

@@ -10,14 +10,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PublishSummary } from '../activities/types';
-import { temporalBinaryPath } from '../lib/stack/paths';
-import { TASK_QUEUES } from '../lib/taskQueues';
-import { drainSignal, ingestAndPublish, loadJobs, pauseSignal, resumeSignal, statusQuery, streamToWarehouse } from '../workflows';
-import { fakeConsumeLease, ingestSummary } from '../test/workflows/fakes';
-import { eventually, startTestEnv, withWorkers } from '../test/workflows/support';
+import type { PublishSummary } from '../../activities/types';
+import { temporalBinaryPath } from '../../lib/stack/paths';
+import { TASK_QUEUES } from '../../lib/taskQueues';
+import { drainSignal, ingestAndPublish, loadJobs, pauseSignal, resumeSignal, statusQuery, streamToWarehouse } from '../../workflows';
+import { fakeConsumeLease, ingestSummary } from './fakes';
+import { eventually, startTestEnv, withWorkers } from './support';
 
-const OUT = path.resolve(__dirname, '..', 'test', 'histories');
+const OUT = path.resolve(__dirname, '..', 'histories');
 
 /**
  * Written with `temporal workflow show --output json`: the standard history JSON every SDK's replayer
