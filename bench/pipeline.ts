@@ -6,7 +6,7 @@ import { openTestStack } from '../test/support/env';
 import { writeDataset } from '../lib/domain/generator';
 import { encodeMessage, messageKey, toMessage } from '../lib/domain/message';
 import { ingestFileCore } from '../lib/ingest/ingest';
-import { loadJobsCore } from '../lib/ingest/jobs';
+import { loadJobsCore } from '../lib/ingest/jobCatalogueLoader';
 import { publishPendingCore, queueRowFields } from '../lib/publish/publisher';
 import { readStreamTotals } from '../lib/stream/commit';
 import { runConsumeLease } from '../lib/stream/consumer';

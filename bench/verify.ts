@@ -1,6 +1,6 @@
 import { openTestStack } from '../test/support/env';
 import { ingestFileCore } from '../lib/ingest/ingest';
-import { loadJobsCore } from '../lib/ingest/jobs';
+import { loadJobsCore } from '../lib/ingest/jobCatalogueLoader';
 import { listLakeHours } from '../lib/lake/hours';
 import { publishPendingCore } from '../lib/publish/publisher';
 import { runConsumeLease } from '../lib/stream/consumer';

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { makeTimeUuid } from './timeuuid';
 import { TRACKING_COLUMNS } from './tracking';
-import { JOB_COLUMNS } from './jobs';
+import { JOB_COLUMNS } from './jobRecord';
 
 /** mulberry32: tiny, fast, good enough for test data, and identical on every platform. */
 export function mulberry32(seed: number): () => number {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Client } from 'cassandra-driver';
 import type { DiscoverFilesResult, DiscoveredFile, SkippedFile } from './summaries';
-import { JOB_COLUMNS } from '../domain/jobs';
+import { JOB_COLUMNS } from '../domain/jobRecord';
 import { hashFile } from './reader';
 
 export const LANDING_FILE_RE = /\.csv(\.gz)?$/i;

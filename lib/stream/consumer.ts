@@ -10,7 +10,7 @@ import { commitBatch, readStoredOffset, readStoredOffsets } from './commit';
 import { prepareChunk } from './chunk';
 import type { PreparedChunk } from './chunk';
 import { sendDeadLetters } from './deadLetter';
-import { JobDirectory } from './jobs';
+import { JobDirectory } from './jobCompanyLookup';
 import { isDataError, warehouseRejected } from './retry';
 import { checkSlot, ownsPartition, sliceAssigner, sliceGroupId } from './slice';
 import { StallWatch, stallStatus } from './stall';

@@ -7,7 +7,7 @@ import { isolatedConfig } from '../support/env';
 import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
 import { migrateMysql, revokeMysqlApp } from '../../lib/migrate/mysql';
 import { Metrics } from '../../lib/metrics';
-import { createJobActivities } from '../../activities/jobs';
+import { createJobActivities } from '../../activities/jobCatalogue';
 import type { ActivityDeps } from '../../activities/deps';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'job_sample.csv');

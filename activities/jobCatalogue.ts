@@ -1,7 +1,7 @@
 import { currentActivityContext } from '../lib/temporal/activityContext';
 import type { ActivityDeps } from './deps';
 import type { LoadJobsInput, LoadJobsSummary } from './types';
-import { loadJobsCore } from '../lib/ingest/jobs';
+import { loadJobsCore } from '../lib/ingest/jobCatalogueLoader';
 import { confineInputPath } from '../lib/security/paths';
 
 export function createJobActivities(deps: ActivityDeps) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { JOB_COLUMNS, checkJobHeader, checkJobRecord } from '../../lib/domain/jobs';
+import { JOB_COLUMNS, checkJobHeader, checkJobRecord } from '../../lib/domain/jobRecord';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'job_sample.csv');
 

@@ -8,8 +8,8 @@ import type { Pool } from 'mysql2/promise';
 import { isolatedConfig } from '../support/env';
 import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
 import { migrateMysql, revokeMysqlApp } from '../../lib/migrate/mysql';
-import { loadJobsCore } from '../../lib/ingest/jobs';
-import { JOB_COLUMNS } from '../../lib/domain/jobs';
+import { loadJobsCore } from '../../lib/ingest/jobCatalogueLoader';
+import { JOB_COLUMNS } from '../../lib/domain/jobRecord';
 import { DEFAULT_INGEST_LIMITS } from '../../lib/ingest/ingest';
 
 const cfg = isolatedConfig('jobshostile');

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Pool } from 'mysql2/promise';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LoadJobsSummary } from './summaries';
-import { JOB_COLUMNS, checkJobHeader, checkJobRecord, type JobRow } from '../domain/jobs';
+import { JOB_COLUMNS, checkJobHeader, checkJobRecord, type JobRow } from '../domain/jobRecord';
 import { readCsvRecords, statOrFail } from './reader';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest';
 
