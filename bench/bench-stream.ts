@@ -17,6 +17,7 @@ import { config } from '../lib/config';
 import type { TrackingMessageV1 } from '../lib/domain/message';
 import { encodeMessage, messageKey } from '../lib/domain/message';
 import { makeTimeUuid } from '../lib/domain/timeuuid';
+import { mulberry32 } from '../lib/domain/random';
 import { migrateMysql } from '../lib/migrate/mysql';
 import { Metrics } from '../lib/metrics';
 import { readStreamTotals } from '../lib/stream/commit';
@@ -25,18 +26,6 @@ import { runConsumeLease } from '../lib/stream/consumer';
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
-}
-
-/** A small deterministic PRNG so runs are comparable. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const BIDS = [0.5, 1, 1.25, 2, 2.5, 0.75];
@@ -100,7 +89,7 @@ async function main(): Promise<void> {
   for (let j = 1; j <= 4000; j++) jobs.push([j, 1 + (j % 300), '2022-07-01 00:00:00']);
   await mysql.query('INSERT INTO job (id, company_id, updated_at) VALUES ?', [jobs]);
 
-  const r = rng(42);
+  const r = mulberry32(42);
   let countable = 0;
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateTracking, mulberry32 } from '../lib/domain/generator';
+import { generateTracking } from '../lib/domain/generator';
+import { mulberry32 } from '../lib/domain/random';
 import { TRACKING_COLUMNS } from '../lib/domain/tracking';
 
 const MiB = 1 << 20;

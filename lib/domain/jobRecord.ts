@@ -1,4 +1,4 @@
-/** The job export (DATA_CONTRACT.md, input 2): 30 columns, loaded into the `job` dimension table. */
+/** The job export (docs/data-contract.md, input 2): 30 columns, loaded into the `job` dimension table. */
 
 export const JOB_COLUMNS = [
   'id',

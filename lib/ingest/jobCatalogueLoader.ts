@@ -3,6 +3,7 @@ import type { Pool } from 'mysql2/promise';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LoadJobsSummary } from './summaries';
 import { JOB_COLUMNS, checkJobHeader, checkJobRecord, type JobRow } from '../domain/jobRecord';
+import { fixUnknownCompanies } from '../stream/jobCompanyLookup';
 import { readCsvRecords, statOrFail } from './reader';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest';
 
@@ -35,22 +36,11 @@ async function upsert(pool: Pool, rows: JobRow[]): Promise<void> {
 }
 
 /** Fills company_id on warehouse rows written before their job arrived. 0 when `events` does not exist yet. */
-export async function fixWarehouseCompanies(pool: Pool): Promise<number> {
+async function fixWarehouseCompanies(pool: Pool): Promise<number> {
   try {
-    const [res] = await pool.query(
-      `UPDATE events e JOIN job j ON j.id = e.job_id SET e.company_id = j.company_id, e.updated_at = UTC_TIMESTAMP(3) ` +
-        `WHERE e.company_id IS NULL AND j.company_id IS NOT NULL`,
-    );
-    return (res as { affectedRows: number }).affectedRows;
+    return await fixUnknownCompanies(pool);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ER_NO_SUCH_TABLE') return 0;
-    if (code === 'ER_BAD_FIELD_ERROR') {
-      const [res] = await pool.query(
-        `UPDATE events e JOIN job j ON j.id = e.job_id SET e.company_id = j.company_id WHERE e.company_id IS NULL AND j.company_id IS NOT NULL`,
-      );
-      return (res as { affectedRows: number }).affectedRows;
-    }
+    if ((err as { code?: string }).code === 'ER_NO_SUCH_TABLE') return 0;
     throw err;
   }
 }

@@ -76,13 +76,14 @@ export class JobDirectory {
 }
 
 /**
- * Fills company_id on warehouse rows written while their job was unknown. Safe to run any time, by anyone:
- * it only touches rows whose company_id is still NULL.
+ * Fills company_id on warehouse rows written while their job was unknown (all of them, or those of `jobIds`),
+ * and moves their update time, since the row changed. Safe to run any time, by anyone: it only touches rows
+ * whose company_id is still NULL. The stream calls it in its commit, the job loader after a load.
  */
 export async function fixUnknownCompanies(db: Pool | PoolConnection, jobIds?: number[]): Promise<number> {
   if (jobIds && jobIds.length === 0) return 0;
   const sql =
-    'UPDATE events e JOIN job j ON j.id = e.job_id SET e.company_id = j.company_id ' +
+    'UPDATE events e JOIN job j ON j.id = e.job_id SET e.company_id = j.company_id, e.updated_at = UTC_TIMESTAMP(3) ' +
     'WHERE e.company_id IS NULL AND j.company_id IS NOT NULL' +
     (jobIds ? ' AND e.job_id IN (?)' : '');
   const [result] = await db.query(sql, jobIds ? [jobIds] : []);
