@@ -1,14 +1,2 @@
-import type { Client as CassandraClient } from 'cassandra-driver';
-import type { Kafka } from 'kafkajs';
-import type { Pool } from 'mysql2/promise';
-import type { Config } from '../lib/config';
-import type { Metrics } from '../lib/metrics';
-
-/** Clients built once per worker and injected into every activity. */
-export interface ActivityDeps {
-  cassandra: CassandraClient;
-  kafka: Kafka;
-  mysql: Pool;
-  config: Config;
-  metrics: Metrics;
-}
+/** The clients every activity receives; defined beside the clients so stage modules can name them too. */
+export type { ActivityDeps } from '../lib/clients/deps';

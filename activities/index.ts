@@ -1,6 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { createIngestActivities } from './ingest';
-import { createJobActivities } from './jobs';
+import { createJobActivities } from './jobCatalogue';
 import { createPublishActivities } from './publish';
 import { createConsumeActivities } from './consume';
 import { createVerifyActivities } from './verify';

@@ -1,52 +1,28 @@
 /**
  * Inputs and outputs of every activity: single typed, JSON-friendly objects.
  * Workflows import this file for types only; activity implementations live beside it.
+ * Result types are defined by the stage that produces them and re-exported here.
  */
+
+import type { ConsumerSlot } from '../lib/stream/leaseSummary';
+
+export type { DiscoverFilesResult, DiscoveredFile, IngestSummary, LoadJobsSummary, SkippedFile } from '../lib/ingest/summaries';
+export type { PublishSummary } from '../lib/publish/publishSummary';
+export type {
+  ConsumeCounts,
+  ConsumeLeaseSummary,
+  ConsumerIdentity,
+  ConsumerSlot,
+  PartitionProgress,
+} from '../lib/stream/leaseSummary';
 
 export interface DiscoverFilesInput {
   /** Directory scanned for *.csv and *.csv.gz tracking exports. */
   landingDir: string;
 }
 
-export interface DiscoveredFile {
-  path: string;
-  contentHash: string;
-  sizeBytes: number;
-}
-
-export interface SkippedFile {
-  path: string;
-  reason: string;
-}
-
-export interface DiscoverFilesResult {
-  /** Tracking exports whose content hash has not been fully ingested yet, sorted by path. */
-  newFiles: DiscoveredFile[];
-  /** Tracking exports already ingested (same content hash), skipped. */
-  alreadyIngested: DiscoveredFile[];
-  /** Job exports (recognised by header), loaded into the job dimension before the tracking files. */
-  jobFiles?: DiscoveredFile[];
-  /** Files that are neither a tracking nor a job export, with the reason; never a failure. */
-  skipped?: SkippedFile[];
-}
-
 export interface IngestFileInput {
   path: string;
-}
-
-export interface IngestSummary {
-  file: string;
-  contentHash: string;
-  ingestBatch: string;
-  /** 'duplicate-file' when this exact content was ingested before: nothing is written. */
-  status: 'ingested' | 'duplicate-file';
-  rowsRead: number;
-  written: number;
-  alreadyPresent: number;
-  rejected: number;
-  /** Line the attempt resumed from (0 for a fresh start), visible in the Web UI. */
-  resumedFromLine: number;
-  durationMs: number;
 }
 
 export interface PublishInput {
@@ -54,15 +30,6 @@ export interface PublishInput {
   maxEvents?: number;
   /** Publish only the pending batches of this share (batch hash mod count = index), for P activities at once. */
   share?: { index: number; count: number };
-}
-
-export interface PublishSummary {
-  published: number;
-  batches: number;
-  quarantined: number;
-  ingestBatches: string[];
-  more: boolean;
-  durationMs: number;
 }
 
 export interface ConsumeLeaseInput {
@@ -74,58 +41,7 @@ export interface ConsumeLeaseInput {
   consumer?: ConsumerSlot;
 }
 
-export interface ConsumerSlot {
-  index: number;
-  count: number;
-}
-
-/** Who ran a lease of one consumer slot and what it owned (summary and heartbeat details). */
-export interface ConsumerIdentity extends ConsumerSlot {
-  /** `host:pid` of the stream worker process that ran the lease. */
-  worker: string;
-  partitions: number[];
-}
-
-export interface PartitionProgress {
-  partition: number;
-  nextOffset: string;
-  lag: number;
-}
-
-export interface ConsumeCounts {
-  consumed: number;
-  counted: number;
-  filtered: number;
-  unattributed: number;
-  deadLettered: number;
-  /** Countable events whose id was already counted (the ledger refused them). */
-  duplicates: number;
-  /** Copies re-sent by a publisher after a crash, recognised by their publish sequence. */
-  redelivered: number;
-  unknownJob: number;
-  batches: number;
-}
-
-export interface ConsumeLeaseSummary {
-  counts: ConsumeCounts;
-  partitions: PartitionProgress[];
-  lag: number;
-  endReason: 'lease-expired' | 'caught-up' | 'cancelled';
-  lastError?: string;
-  durationMs: number;
-  /** Set when the lease ran as one of several consumers; `partitions` then lists only its own. */
-  consumer?: ConsumerIdentity;
-}
-
 export interface LoadJobsInput {
   path: string;
 }
 
-export interface LoadJobsSummary {
-  file: string;
-  rowsRead: number;
-  upserted: number;
-  rejected: number;
-  /** Warehouse rows whose company_id was filled in because their job arrived late. */
-  warehouseRowsFixed: number;
-}

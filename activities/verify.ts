@@ -1,7 +1,7 @@
 import { currentActivityContext } from '../lib/temporal/activityContext';
 import type { ActivityDeps } from './deps';
 import { listLakeHours, reindexLakeHours } from '../lib/lake/hours';
-import { hourStartMs } from '../lib/verify/hours';
+import { hourStartMs } from '../lib/domain/hours';
 import type { HourVerdict } from '../lib/verify/judge';
 import { TopicLagReader } from '../lib/verify/lag';
 import type { RebuildHourResult } from '../lib/verify/rebuild';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds @confluentinc/kafka-javascript outside the project, for scripts/bench-kafka-clients.ts only (trackflow
+# Builds @confluentinc/kafka-javascript outside the project, for bench/bench-kafka-clients.ts only (trackflow
 # itself runs on kafkajs). Its install fetches a prebuilt binding from outside the package registries; this
 # builds the librdkafka shipped inside the npm package instead, against Debian's libraries.
 #
@@ -30,4 +30,4 @@ cd "$dir"
 # CKJS_LINKING=dynamic: librdkafka's configure links the system libraries instead of downloading their sources.
 CKJS_LINKING=dynamic npm install --no-audit --no-fund "@confluentinc/kafka-javascript@$version" --nodedir="$node_prefix"
 node -e "const k = require('@confluentinc/kafka-javascript'); console.log('built: librdkafka', k.librdkafkaVersion)"
-echo "run: npx tsx scripts/bench-kafka-clients.ts --confluent-dir $dir"
+echo "run: npx tsx bench/bench-kafka-clients.ts --confluent-dir $dir"

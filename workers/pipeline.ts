@@ -1,5 +1,5 @@
 import { workerConfig as config } from '../lib/config';
-import { runWorker } from '../lib/temporal/runWorker';
+import { runWorker } from './runWorker';
 
 /** Every workflow, plus ingest, publish and job activities. consumeLease lives on the stream queue. */
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 import { workerConfig as config } from '../lib/config';
-import { runWorker } from '../lib/temporal/runWorker';
+import { runWorker } from './runWorker';
 
 /** Only the long-lived Kafka consumption: scaled and restarted independently of ingest. */
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { HourFormatError, hoursBetween, lastHours, parseHour, previousDayHours } from '../lib/verify/hours';
+import { HourFormatError, hoursBetween, lastHours, parseHour, previousDayHours } from '../lib/domain/hours';
 
 /** Which hours a verify or rebuild covers. */
 export interface HourRangeInput {

@@ -1,6 +1,6 @@
 import { defineQuery, proxyActivities, setCurrentDetails, setHandler, upsertMemo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { chunkHours } from '../lib/verify/hours';
+import { chunkHours } from '../lib/domain/hours';
 import type { HourRangeInput } from './hourRange';
 import { DEFAULT_CHUNK_HOURS, explicitHours } from './hourRange';
 import { DISCOVER_ACTIVITY, VERIFY_ACTIVITY } from './options';

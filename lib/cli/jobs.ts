@@ -3,7 +3,7 @@ import path from 'node:path';
 import { EXIT, UsageError, output, type Command } from './command';
 import { config } from '../config';
 import { createMysqlPool } from '../clients/mysql';
-import { loadJobsCore } from '../ingest/jobs';
+import { loadJobsCore } from '../ingest/jobCatalogueLoader';
 import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow jobs load <job.csv> [--json]

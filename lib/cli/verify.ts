@@ -5,7 +5,7 @@ import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
 import { config } from '../config';
 import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
-import { HourFormatError, hoursBetween, parseHour } from '../verify/hours';
+import { HourFormatError, hoursBetween, parseHour } from '../domain/hours';
 import { formatVerdict } from '../verify/judge';
 import type { HourRangeInput, VerifyProgress, VerifyWarehouseInput, VerifyWarehouseResult } from '../../workflows';
 

@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import type { Pool } from 'mysql2/promise';
+import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { MysqlConfig } from '../config';
 import { tlsOptions } from './tls';
 
@@ -40,4 +40,35 @@ export function createMysqlAdminPool(cfg: MysqlConfig, opts: { database?: string
     timezone: 'Z',
     multipleStatements: false,
   });
+}
+
+/**
+ * Runs `work` in one transaction on a connection of its own and commits when it says so; otherwise, and on any
+ * error, rolls back. A connection whose state is unknown after an error (a fatal error or a failed rollback) is
+ * destroyed rather than handed back to the pool.
+ */
+export async function inTransaction<T>(
+  pool: Pool,
+  work: (conn: PoolConnection) => Promise<{ value: T; commit: boolean }>,
+  opts: { isolation?: 'REPEATABLE READ' | 'READ COMMITTED' } = {},
+): Promise<T> {
+  const conn = await pool.getConnection();
+  let broken = false;
+  try {
+    if (opts.isolation) await conn.query(`SET SESSION TRANSACTION ISOLATION LEVEL ${opts.isolation}`);
+    await conn.beginTransaction();
+    try {
+      const { value, commit } = await work(conn);
+      if (commit) await conn.commit();
+      else await conn.rollback();
+      return value;
+    } catch (err) {
+      if ((err as { fatal?: boolean }).fatal) broken = true;
+      else await conn.rollback().catch(() => (broken = true));
+      throw err;
+    }
+  } finally {
+    if (broken) conn.destroy();
+    else conn.release();
+  }
 }

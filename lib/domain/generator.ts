@@ -4,19 +4,9 @@ import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { makeTimeUuid } from './timeuuid';
 import { TRACKING_COLUMNS } from './tracking';
-import { JOB_COLUMNS } from './jobs';
+import { JOB_COLUMNS } from './jobRecord';
+import { mulberry32 } from './random';
 
-/** mulberry32: tiny, fast, good enough for test data, and identical on every platform. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const BAD_KINDS = ['column_count', 'non_numeric_bid', 'non_uuid_create_time', 'v4_uuid', 'invalid_utf8'] as const;
 export type BadKind = (typeof BAD_KINDS)[number];
@@ -52,7 +42,7 @@ export interface Manifest {
   jobIds: number[];
 }
 
-/** Weighted actions, matching the real mix (DATA_CONTRACT.md). */
+/** Weighted actions, matching the real mix (docs/data-contract.md). */
 const TRACKS: Array<[string, number]> = [
   ['', 0.52],
   ['click', 0.32],

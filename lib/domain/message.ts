@@ -1,7 +1,7 @@
 import { isTimeUuid, timeUuidDate, validTimeUuidMillis } from './timeuuid';
 
 /**
- * The Kafka message contract, version 1 (docs/message-contract.md).
+ * The Kafka message contract, version 1 (docs/publish.md, "Message contract (v1)").
  * Key: the job id as a decimal string (null when the event has no job). Value: compact JSON.
  * Nulls stay null on the wire: filling them with 0 is the consumer's business rule.
  */

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { isTimeUuid, validTimeUuidMillis } from './timeuuid';
 
-/** The tracking export's header: an unnamed row-number column, then 29 named columns (DATA_CONTRACT.md). */
+/** The tracking export's header: an unnamed row-number column, then 29 named columns (docs/data-contract.md). */
 export const TRACKING_COLUMNS = [
   '',
   'create_time',
@@ -114,7 +114,7 @@ export function fastHourBucket(uuid: string): string {
   return s;
 }
 
-/** The columns the contract needs (DATA_CONTRACT.md): a file without one of them fails before any row is read. */
+/** The columns the contract needs (docs/data-contract.md): a file without one of them fails before any row is read. */
 export const ESSENTIAL_COLUMNS: readonly string[] = [
   'create_time',
   'custom_track',
@@ -139,7 +139,7 @@ export interface ColumnPlan {
 
 export type HeaderCheck = { ok: true; plan: ColumnPlan; warning?: string } | { ok: false; error: string };
 
-/** The export as DATA_CONTRACT.md describes it: every column, in the documented order. */
+/** The export as docs/data-contract.md describes it: every column, in the documented order. */
 export const STANDARD_PLAN: ColumnPlan = {
   width: TRACKING_COLUMN_COUNT,
   names: TRACKING_COLUMNS,

@@ -2,7 +2,7 @@ import type { TrackingMessageV1 } from './message';
 import { PoisonMessageError } from './message';
 import { timeUuidDate } from './timeuuid';
 
-/** The actions that carry analytical value (DATA_CONTRACT.md, rule 1). Anything else is filtered. */
+/** The actions that carry analytical value (docs/data-contract.md, rule 1). Anything else is filtered. */
 export const COUNTED_ACTIONS = ['click', 'conversion', 'qualified', 'unqualified'] as const;
 export type CountedAction = (typeof COUNTED_ACTIONS)[number];
 

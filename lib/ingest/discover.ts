@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Client } from 'cassandra-driver';
-import type { DiscoverFilesResult, DiscoveredFile, SkippedFile } from '../../activities/types';
-import { JOB_COLUMNS } from '../domain/jobs';
+import type { DiscoverFilesResult, DiscoveredFile, SkippedFile } from './summaries';
+import { JOB_COLUMNS } from '../domain/jobRecord';
 import { hashFile } from './reader';
 
 export const LANDING_FILE_RE = /\.csv(\.gz)?$/i;

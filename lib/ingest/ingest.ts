@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Metrics } from '../metrics';
-import type { IngestSummary } from '../../activities/types';
+import type { IngestSummary } from './summaries';
 import {
   IDX,
   LAKE_COLUMNS,

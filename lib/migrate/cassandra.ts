@@ -2,19 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { REPO_ROOT, assertIdentifier } from '../config';
+import { migrationStatements } from './statements';
 
 export const CASSANDRA_MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations', 'cassandra');
 
 /** Splits a .cql file into statements; `--` comments are dropped and `${keyspace}` is substituted. */
 export function cqlStatements(text: string, keyspace: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => !line.trim().startsWith('--'))
-    .join('\n')
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => s.replaceAll('${keyspace}', keyspace));
+  return migrationStatements(text).map((s) => s.replaceAll('${keyspace}', keyspace));
 }
 
 /**

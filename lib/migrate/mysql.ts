@@ -2,18 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'mysql2/promise';
 import { REPO_ROOT, assertIdentifier } from '../config';
+import { migrationStatements } from './statements';
 
 export const MYSQL_MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations', 'mysql');
-
-export function sqlStatements(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => !line.trim().startsWith('--'))
-    .join('\n')
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 /**
  * Applies migrations/mysql/NNN_name.sql in order with the admin pool. The database itself must exist
@@ -36,7 +27,7 @@ export async function migrateMysql(admin: Pool, database: string, opts: { appUse
     for (const file of files) {
       const version = file.replace(/\.sql$/, '');
       if (applied.has(version)) continue;
-      for (const statement of sqlStatements(fs.readFileSync(path.join(MYSQL_MIGRATIONS_DIR, file), 'utf8'))) {
+      for (const statement of migrationStatements(fs.readFileSync(path.join(MYSQL_MIGRATIONS_DIR, file), 'utf8'))) {
         await conn.query(statement);
       }
       await conn.execute(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, UTC_TIMESTAMP(3))`, [version]);

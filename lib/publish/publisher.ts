@@ -1,7 +1,7 @@
 import type { Client, types } from 'cassandra-driver';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
-import type { PublishSummary } from '../../activities/types';
+import type { PublishSummary } from './publishSummary';
 import type { Metrics } from '../metrics';
 import { encodeMessage, messageKey, toMessage } from '../domain/message';
 import type { LakeEventFields } from '../domain/message';

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { LakeStages, ReconcileInput, ReconcileResult, StreamStages } from './equations';
 import { evaluate } from './equations';
 import { readTopicLag } from './lag';
+import { readOffsets } from '../verify/read';
 
 export interface ReconcileDeps {
   cassandra: Client;
@@ -168,10 +169,6 @@ export async function gatherWarehouse(
       const [sum] = await conn.query<RowDataPacket[]>(
         'SELECT COALESCE(SUM(clicks + conversion + qualified_application + disqualified_application), 0) AS n FROM events',
       );
-      const [offsetRows] = await conn.query<RowDataPacket[]>(
-        'SELECT partition_id, next_offset FROM consumer_offsets WHERE consumer_group = ? AND topic = ?',
-        [group, topic],
-      );
       const c: Record<string, unknown> = counters[0] ?? {};
       return {
         stream: {
@@ -185,7 +182,7 @@ export async function gatherWarehouse(
           unknownJob: n(c['unknown_job']),
           warehouseCounted: n(sum[0]?.['n']),
         },
-        offsets: new Map(offsetRows.map((r) => [Number(r['partition_id']), String(r['next_offset'])])),
+        offsets: await readOffsets(conn, group, topic),
       };
     } finally {
       await conn.query('COMMIT');

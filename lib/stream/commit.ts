@@ -1,10 +1,10 @@
-import type { ConsumeCounts } from '../../activities/types';
+import type { ConsumeCounts } from './leaseSummary';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { CountableEvent } from '../domain/transform';
 import { aggregate, bidSet, microsToDecimal } from '../domain/transform';
 import { nextFaultBatch, streamFault } from './faults';
-import type { JobDirectory } from './jobs';
-import { fixUnknownCompanies } from './jobs';
+import type { JobDirectory } from './jobCompanyLookup';
+import { fixUnknownCompanies } from './jobCompanyLookup';
 
 export interface PartitionRef {
   group: string;

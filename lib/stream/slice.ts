@@ -1,6 +1,6 @@
 import { AssignerProtocol } from 'kafkajs';
 import type { PartitionAssigner } from 'kafkajs';
-import type { ConsumerSlot } from '../../activities/types';
+import type { ConsumerSlot } from './leaseSummary';
 
 /** Whether consumer `slot` owns `partition` under the static split p mod count = index (no slot: every one). */
 export function ownsPartition(slot: ConsumerSlot | undefined, partition: number): boolean {

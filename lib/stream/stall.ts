@@ -1,4 +1,4 @@
-/** A partition's stored position and lag (the shape of activities/types PartitionProgress). */
+/** A partition's stored position and lag (the shape of PartitionProgress in ./leaseSummary). */
 export interface PartitionPosition {
   partition: number;
   nextOffset: string;

@@ -1,9 +1,9 @@
 import type { Admin, Kafka } from 'kafkajs';
+import { partitionLags, totalLag } from '../kafka/lag';
 
 /**
- * Consumer lag against stored offsets, with one admin connection for a whole run of hours (callers may overlap).
- * A partition with no stored offset lags by what the topic retains; a topic that does not exist has nothing in
- * flight.
+ * Consumer lag against stored offsets (partitionLags), with one admin connection for a whole run of hours
+ * (callers may overlap). A topic that does not exist has nothing in flight.
  */
 export class TopicLagReader {
   private admin: Promise<Admin> | undefined;
@@ -31,10 +31,7 @@ export class TopicLagReader {
       if (!(await admin.listTopics()).includes(this.topic)) return 0;
       this.topicSeen = true;
     }
-    const offsets = await admin.fetchTopicOffsets(this.topic);
-    let lag = 0;
-    for (const o of offsets) lag += Math.max(0, Number(o.high) - Number(stored.get(o.partition) ?? o.low));
-    return lag;
+    return totalLag(partitionLags(await admin.fetchTopicOffsets(this.topic), stored));
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@
 import type { Client } from 'cassandra-driver';
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { canonicalDecimal } from '../domain/transform';
-import { hourStartMs, warehouseHour } from './hours';
+import { hourStartMs, warehouseHour } from '../domain/hours';
 import type { LakeEvent, WarehouseRow } from './recompute';
 
 const GREGORIAN_OFFSET_TICKS = 122_192_928_000_000_000n;

@@ -3,9 +3,10 @@
  * transaction per hour, while the stream keeps running. The concurrency argument is in docs/stream.md.
  */
 import type { PoolConnection } from 'mysql2/promise';
+import { inTransaction } from '../clients/mysql';
 import { eventIdKey } from '../stream/commit';
 import type { CountableEvent } from '../domain/transform';
-import { warehouseHour } from './hours';
+import { warehouseHour } from '../domain/hours';
 import type { TopicLagReader } from './lag';
 import { readCompanies, readLakeHour, readLedgerHour, readOffsets, readPublishedBatches, readWarehouseHour } from './read';
 import type { ClassifiedHour, Difference, Settlement, WarehouseRow } from './recompute';
@@ -99,12 +100,9 @@ async function rebuildHourOnce(
   opts: RebuildOptions,
 ): Promise<Omit<RebuildHourResult, 'retries'>> {
   let read = await readLake(deps, hour, opts.keepAlive);
-  const conn = await deps.mysql.getConnection();
-  let broken = false;
-  try {
-    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-    await conn.beginTransaction();
-    try {
+  return inTransaction(
+    deps.mysql,
+    async (conn) => {
       const offsets = await readOffsets(conn, deps.consumerGroup, deps.topic, true);
       const topicLag = await lag.lag(offsets);
       const ledger = await readLedgerHour(conn, hour, true);
@@ -118,22 +116,12 @@ async function rebuildHourOnce(
       let differences = compareRows(after, before);
       if (differences.length && s.notConsumed.length && alreadyHoldsThem(s, companies, before)) differences = [];
       const result = summarise(hour, read.lake, s, before, after, differences, opts.dryRun === true);
-      if (opts.dryRun || (!result.changed && !opts.force)) {
-        await conn.rollback();
-        return result;
-      }
+      if (opts.dryRun || (!result.changed && !opts.force)) return { value: result, commit: false };
       await writeHour(conn, hour, s.unledgered, after);
-      await conn.commit();
-      return { ...result, written: true };
-    } catch (err) {
-      if ((err as { fatal?: boolean }).fatal) broken = true;
-      else await conn.rollback().catch(() => (broken = true));
-      throw err;
-    }
-  } finally {
-    if (broken) conn.destroy();
-    else conn.release();
-  }
+      return { value: { ...result, written: true }, commit: true };
+    },
+    { isolation: 'REPEATABLE READ' },
+  );
 }
 
 /**

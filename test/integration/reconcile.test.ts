@@ -7,7 +7,7 @@ import { createMysqlAdminPool } from '../../lib/clients/mysql';
 import type { Manifest } from '../../lib/domain/generator';
 import { writeDataset } from '../../lib/domain/generator';
 import { ingestFileCore } from '../../lib/ingest/ingest';
-import { loadJobsCore } from '../../lib/ingest/jobs';
+import { loadJobsCore } from '../../lib/ingest/jobCatalogueLoader';
 import { publishPendingCore } from '../../lib/publish/publisher';
 import { evaluate } from '../../lib/reconcile/equations';
 import { gatherReconcile, reconcile } from '../../lib/reconcile/gather';

@@ -11,7 +11,7 @@ import { classify } from '../../lib/domain/transform';
 import type { CountableEvent } from '../../lib/domain/transform';
 import { commitBatch, readStoredOffsets, readStreamTotals } from '../../lib/stream/commit';
 import { DLQ_HEADERS, runConsumeLease } from '../../lib/stream/consumer';
-import { JobDirectory } from '../../lib/stream/jobs';
+import { JobDirectory } from '../../lib/stream/jobCompanyLookup';
 import { openTestStack } from '../support/env';
 import type { TestStack } from '../support/env';
 

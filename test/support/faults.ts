@@ -13,7 +13,7 @@ import { connectTemporal } from '../../lib/clients/temporal';
 import { config as processConfig, REPO_ROOT } from '../../lib/config';
 import { exportEvents } from '../../lib/cli/export';
 import { ingestFileCore } from '../../lib/ingest/ingest';
-import { loadJobsCore } from '../../lib/ingest/jobs';
+import { loadJobsCore } from '../../lib/ingest/jobCatalogueLoader';
 import { publishPendingCore } from '../../lib/publish/publisher';
 import { reconcile } from '../../lib/reconcile/gather';
 import { down, up } from '../../lib/stack/stack';

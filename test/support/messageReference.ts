@@ -1,6 +1,6 @@
 /**
  * An independent message-level reference of the stream stage: what the warehouse and the stream counters
- * must hold after consuming a list of raw Kafka messages (contract v1, docs/stream.md, DATA_CONTRACT.md).
+ * must hold after consuming a list of raw Kafka messages (contract v1, docs/stream.md, docs/data-contract.md).
  * It shares no code with lib/: its own validity rules, UUID time, decimal and rounding arithmetic.
  */
 

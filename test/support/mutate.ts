@@ -1,20 +1,13 @@
 /**
  * Mutations of real export lines for the ingest fuzz: each returns the bytes of one or more lines that
- * replace a valid line. Seeded, so a failing run can be replayed with its seed. Shares no code with lib/.
+ * replace a valid line. Seeded, so a failing run can be replayed with its seed. Shares no logic with lib/.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../../lib/domain/random';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the mutations (the only thing taken from lib/: it decides nothing under test). */
+export const rng = mulberry32;
 
 const NUMERIC = ['bid', 'campaign_id', 'cd', 'ev', 'group_id', 'job_id', 'publisher_id', 'tz', 'v'];
 const HOSTILE_NUMBERS = ['1e400', '-1e400', 'NaN', 'Infinity', '-Infinity', '1e-400', '0x10', '1_0', '', '-0', '12', '3.5e2'];

@@ -1,5 +1,5 @@
 /**
- * An independent reading of DATA_CONTRACT.md: what the warehouse `events` table must hold for a set of
+ * An independent reading of docs/data-contract.md: what the warehouse `events` table must hold for a set of
  * tracking exports and a job export. It shares no code with lib/domain (its own CSV reader, validation,
  * UUID time decoding and decimal arithmetic), so a bug in the product cannot hide in both places.
  */

@@ -13,6 +13,7 @@ import { runConsumeLease } from '../../lib/stream/consumer';
 import type { TestStack } from './env';
 import { expectStream, expectedRowLines } from './messageReference';
 import type { RawMessage, StreamExpectation } from './messageReference';
+import { mulberry32 } from '../../lib/domain/random';
 
 export interface FuzzPlan {
   seed: number;
@@ -37,17 +38,6 @@ export interface FuzzReport {
   consumeMs: number;
   mutations: Record<string, number>;
   expected: StreamExpectation;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TRACKS = ['click', 'click', 'click', 'conversion', 'qualified', 'unqualified', 'alive', 'redirect', null];

@@ -3,13 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
-import type { SizedExport } from '../../lib/bench/hostile';
-import { writeSizedExport } from '../../lib/bench/hostile';
+import type { SizedExport } from '../../bench/hostile';
+import { writeSizedExport } from '../../bench/hostile';
 import { checkRecord } from '../../lib/domain/tracking';
 import { readCsvRecords } from '../../lib/ingest/reader';
-import type { IngestRun } from '../../lib/bench/hostileIngest';
-import { runHostileIngest, toRun } from '../../lib/bench/hostileIngest';
-import { checkHostileTargets, hostileSummary } from '../../lib/bench/report';
+import type { IngestRun } from '../../bench/hostileIngest';
+import { runHostileIngest, toRun } from '../../bench/hostileIngest';
+import { checkHostileTargets, hostileSummary } from '../../bench/report';
 
 // The hostile-ingest figures and targets of `npm run bench`, against numbers worked out by hand.
 

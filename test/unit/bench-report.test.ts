@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import type { OrchestratedResult } from '../../lib/bench/orchestrated';
-import type { PipelineResult } from '../../lib/bench/pipeline';
-import type { Limits } from '../../lib/bench/report';
-import { checkTargets, flatnessPair, summaryTable } from '../../lib/bench/report';
-import type { StageUsage } from '../../lib/bench/resources';
+import type { OrchestratedResult } from '../../bench/orchestrated';
+import type { PipelineResult } from '../../bench/pipeline';
+import type { Limits } from '../../bench/report';
+import { checkTargets, flatnessPair, summaryTable } from '../../bench/report';
+import type { StageUsage } from '../../bench/resources';
 
 // Pure reporting logic of `npm run bench`: which figure each target is checked against, and PASS/MISS.
 

@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import { test } from 'node:test';
 import { classifyFile, classifyHeader, headerColumns } from '../../lib/ingest/discover';
 import { TRACKING_COLUMNS } from '../../lib/domain/tracking';
-import { JOB_COLUMNS } from '../../lib/domain/jobs';
+import { JOB_COLUMNS } from '../../lib/domain/jobRecord';
 
 test('a tracking export is recognised by its essential columns, whatever their order or extra columns', () => {
   assert.equal(classifyHeader(headerColumns(TRACKING_COLUMNS.join(','))), 'tracking');

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { BAD_KINDS, generateJobs, generateTracking, mulberry32 } from '../../lib/domain/generator';
+import { BAD_KINDS, generateJobs, generateTracking } from '../../lib/domain/generator';
+import { mulberry32 } from '../../lib/domain/random';
 import { TRACKING_COLUMNS, checkHeader, checkRecord, decodeFields, reasonKind } from '../../lib/domain/tracking';
 import { BAD_KIND_REASON } from '../../lib/domain/generator';
 import { parse } from 'csv-parse/sync';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import { CATALOGUE, Metrics, metricsListenHost } from '../../lib/metrics';
-import { sdkMetricsPort } from '../../lib/temporal/runWorker';
+import { sdkMetricsPort } from '../../workers/runWorker';
 
 test('every catalogued series is exported from zero before its first event', async () => {
   const text = await new Metrics().render();

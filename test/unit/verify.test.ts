@@ -5,7 +5,7 @@ import { createVerifyActivities } from '../../activities/verify';
 import { makeTimeUuid } from '../../lib/domain/timeuuid';
 import { Metrics } from '../../lib/metrics';
 import { eventIdKey } from '../../lib/stream/commit';
-import { hoursBetween, lastHours, parseHour, previousDayHours } from '../../lib/verify/hours';
+import { hoursBetween, lastHours, parseHour, previousDayHours } from '../../lib/domain/hours';
 import { mapHoursInOrder } from '../../lib/verify/run';
 import { formatVerdict, judgeHour } from '../../lib/verify/judge';
 import { eventIdOfKey, ledgerKeyRange } from '../../lib/verify/read';

@@ -9,7 +9,7 @@ import { classify, type CountableEvent } from '../../../lib/domain/transform';
 import { messageOrigin } from '../../../lib/publish/headers';
 import { commitBatch, readStreamTotals, type MessageOrigin } from '../../../lib/stream/commit';
 import { DLQ_HEADERS, runConsumeLease } from '../../../lib/stream/consumer';
-import { JobDirectory } from '../../../lib/stream/jobs';
+import { JobDirectory } from '../../../lib/stream/jobCompanyLookup';
 import { createKafka } from '../../../lib/clients/kafka';
 import {
   assertExact, consumeUntilCaughtUp, ingestAndPublishDirect, loadJobs, openFaultStack, sleep, slowCommits, waitFor, type FaultStack,

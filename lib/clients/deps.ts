@@ -1,0 +1,14 @@
+import type { Client as CassandraClient } from 'cassandra-driver';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'mysql2/promise';
+import type { Config } from '../config';
+import type { Metrics } from '../metrics';
+
+/** Clients built once per worker and injected into every activity and the stages they run. */
+export interface ActivityDeps {
+  cassandra: CassandraClient;
+  kafka: Kafka;
+  mysql: Pool;
+  config: Config;
+  metrics: Metrics;
+}
