@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { connectTemporal } from '../clients/temporal';
-import { config } from '../config';
-import { EXIT, UsageError } from '../cli/command';
+import { connectTemporal } from '../lib/clients/temporal';
+import { config } from '../lib/config';
+import { EXIT, UsageError } from '../scripts/cli/command';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,6 +1,6 @@
 import type { Client, ScheduleDescription, ScheduleOptions, ScheduleSummary } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { ingestAndPublish, verifyWarehouse } from '../../workflows';
+import type { ingestAndPublish, verifyWarehouse } from '../workflows';
 import { SCHEDULED_INGEST_WORKFLOW_ID, SCHEDULED_VERIFY_WORKFLOW_ID } from './ids';
 
 export const DEFAULT_SCHEDULE_ID = 'trackflow-daily-ingest';

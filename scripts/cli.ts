@@ -1,7 +1,7 @@
-import { EXIT, UsageError, wantsHelp } from '../lib/cli/command';
-import { COMMANDS } from '../lib/cli/registry';
-import { serviceErrorExit, oneLine, verbose } from '../lib/cli/serviceErrors';
-import '../lib/cli/commands';
+import { EXIT, UsageError, wantsHelp } from './cli/command';
+import { COMMANDS } from './cli/registry';
+import { serviceErrorExit, oneLine, verbose } from './cli/serviceErrors';
+import './cli/commands';
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

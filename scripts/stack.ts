@@ -1,5 +1,5 @@
-import { EXIT, UsageError } from '../lib/cli/command';
-import { command } from '../lib/cli/stack';
+import { EXIT, UsageError } from './cli/command';
+import { command } from './cli/stack';
 
 async function main(): Promise<void> {
   let code: number;

@@ -9,7 +9,7 @@ import { connectTemporal } from '../lib/clients/temporal';
 import { writeDataset } from '../lib/domain/generator';
 import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
 import { migrateAll } from '../lib/migrate/run';
-import { ingestWorkflowId, jobsWorkflowId, streamWorkflowId } from '../lib/temporal/ids';
+import { ingestWorkflowId, jobsWorkflowId, streamWorkflowId } from '../client/ids';
 import type { IngestAndPublishResult } from '../workflows';
 
 const HELP = `Usage: npm start [-- --once] [-- --jobs FILE --tracking PATH] [-- --events N --seed S]

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openFaultStack } from '../../test/support/faults';
 import { loadJobs, startIngest, startStream } from '../../test/support/faults';
-import { waitCaughtUp } from '../cli/wait';
+import { waitCaughtUp } from '../reconcile/caughtUp';
 import { readStreamTotals } from '../stream/commit';
 import type { Dataset } from './pipeline';
 import type { Log } from './platform';

@@ -3,7 +3,7 @@ import { register } from './registry';
 // One line per command; each module exports `command`.
 register('stack', 'Provision and run the local Cassandra, Kafka, MariaDB and Temporal servers', async () => (await import('./stack')).command);
 register('generate', 'Write a synthetic tracking export, job export and manifest (seeded, deterministic)', async () => (await import('./generate')).command);
-register('jobs', 'Load a job export into the job dimension (jobs load <file>)', async () => (await import('./jobs')).command);
+register('jobs', 'Load a job export into the job dimension (jobs load <file>)', async () => (await import('./loadJobs')).command);
 register('export', 'Print the warehouse events table in contract order (export events [--csv|--json])', async () => (await import('./export')).command);
 register('schedule', 'Create and manage the daily ingest and verify schedules (create [--verify]|update|delete|list|pause|unpause|trigger|backfill)', async () => (await import('./schedule')).command);
 register('ingest', 'Ingest tracking exports into the lake and publish them (ingest <paths...> | --landing DIR)', async () => (await import('./ingest')).command);

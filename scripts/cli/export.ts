@@ -1,8 +1,8 @@
 import type { Connection } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
-import { createMysqlPool } from '../clients/mysql';
-import { config } from '../config';
-import { canonicalDecimal } from '../domain/transform';
+import { createMysqlPool } from '../../lib/clients/mysql';
+import { config } from '../../lib/config';
+import { canonicalDecimal } from '../../lib/domain/transform';
 import { EXIT, UsageError, type Command } from './command';
 
 export const EVENT_COLUMNS = [

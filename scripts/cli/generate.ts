@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { EXIT, UsageError, output, type Command } from './command';
-import { writeDataset } from '../domain/generator';
+import { writeDataset } from '../../lib/domain/generator';
 
 const help = `Usage: trackflow generate [--events N] [--seed S] [--out DIR] [--bad-rate R] [--days D] [--gzip] [--json]
 

@@ -5,9 +5,9 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temp
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
-import { config } from '../config';
-import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
-import { ingestWorkflowId } from '../temporal/ids';
+import { config } from '../../lib/config';
+import { parseFlags, uiLink, withTemporal } from '../../client/cli';
+import { ingestWorkflowId } from '../../client/ids';
 import type { FileResult, IngestAndPublishInput, IngestAndPublishResult, IngestProgress, ingestAndPublish } from '../../workflows';
 import { FAILED_FILES_ERROR } from '../../workflows/options';
 import { estimateRows, fileDoneLine, nextRate, progressLine, type FileHeartbeat, type FileRate } from './ingestProgress';

@@ -1,6 +1,6 @@
-import { createMysqlPool } from '../clients/mysql';
-import { config } from '../config';
-import { pruneLedger } from '../stream/ledger';
+import { createMysqlPool } from '../../lib/clients/mysql';
+import { config } from '../../lib/config';
+import { pruneLedger } from '../../lib/stream/ledger';
 import { EXIT, UsageError, output, type Command } from './command';
 import { serviceErrorExit } from './serviceErrors';
 

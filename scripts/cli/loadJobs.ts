@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT, UsageError, output, type Command } from './command';
-import { config } from '../config';
-import { createMysqlPool } from '../clients/mysql';
-import { loadJobsCore } from '../ingest/jobs';
+import { config } from '../../lib/config';
+import { createMysqlPool } from '../../lib/clients/mysql';
+import { loadJobsCore } from '../../lib/ingest/jobs';
 import { serviceErrorExit } from './serviceErrors';
 
 const help = `Usage: trackflow jobs load <job.csv> [--json]

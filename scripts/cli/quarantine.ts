@@ -1,7 +1,7 @@
-import { createCassandraClient } from '../clients/cassandra';
-import { config } from '../config';
-import { listQuarantine, showQuarantine, type QuarantineRow } from '../quarantine/read';
-import { parseFlags } from '../temporal/cli';
+import { createCassandraClient } from '../../lib/clients/cassandra';
+import { config } from '../../lib/config';
+import { listQuarantine, showQuarantine, type QuarantineRow } from '../../lib/quarantine/read';
+import { parseFlags } from '../../client/cli';
 import { EXIT, UsageError, type Command } from './command';
 import { serviceErrorExit } from './serviceErrors';
 

@@ -1,9 +1,9 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
-import { config } from '../config';
-import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
-import { formatDifferences } from '../verify/judge';
+import { config } from '../../lib/config';
+import { parseFlags, uiLink, withTemporal } from '../../client/cli';
+import { formatDifferences } from '../../lib/verify/judge';
 import type { RebuildHourResult, RebuildProgress, RebuildWarehouseInput, RebuildWarehouseResult } from '../../workflows';
 import { RANGE_FLAGS, followRun, rangeInput, runWorkflowId } from './verify';
 

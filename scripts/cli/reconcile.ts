@@ -1,9 +1,9 @@
-import { createCassandraClient } from '../clients/cassandra';
-import { createKafka } from '../clients/kafka';
-import { createMysqlPool } from '../clients/mysql';
-import { config } from '../config';
-import { formatReconcile } from '../reconcile/equations';
-import { BatchNotFoundError, reconcile } from '../reconcile/gather';
+import { createCassandraClient } from '../../lib/clients/cassandra';
+import { createKafka } from '../../lib/clients/kafka';
+import { createMysqlPool } from '../../lib/clients/mysql';
+import { config } from '../../lib/config';
+import { formatReconcile } from '../../lib/reconcile/equations';
+import { BatchNotFoundError, reconcile } from '../../lib/reconcile/gather';
 import { EXIT, UsageError, output, type Command } from './command';
 import { quietKafkaLog, serviceErrorExit } from './serviceErrors';
 

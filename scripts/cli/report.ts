@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'mysql2/promise';
-import { createMysqlPool } from '../clients/mysql';
-import { config } from '../config';
-import type { Section } from '../report/format';
-import { SECTIONS, formatCsv, formatHtml, formatText, toJson } from '../report/format';
-import { queryReport } from '../report/queries';
+import { createMysqlPool } from '../../lib/clients/mysql';
+import { config } from '../../lib/config';
+import type { Section } from '../../lib/report/format';
+import { SECTIONS, formatCsv, formatHtml, formatText, toJson } from '../../lib/report/format';
+import { queryReport } from '../../lib/report/queries';
 import { EXIT, UsageError, type Command } from './command';
 import { serviceErrorExit } from './serviceErrors';
 

@@ -1,11 +1,11 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
-import { config } from '../config';
+import { config } from '../../lib/config';
 import type { Command } from './command';
 import { EXIT, UsageError, output, wantsHelp } from './command';
-import { parseFlags, withTemporal } from '../temporal/cli';
-import type { OverlapOption } from '../temporal/schedules';
-import { DEFAULT_CRON, DEFAULT_SCHEDULE_ID, OVERLAP, createSchedule, listSchedules, updateSchedule, viewOf } from '../temporal/schedules';
-import { DEFAULT_VERIFY_CRON, DEFAULT_VERIFY_SCHEDULE_ID, createVerifySchedule, updateVerifySchedule } from '../temporal/schedules';
+import { parseFlags, withTemporal } from '../../client/cli';
+import type { OverlapOption } from '../../client/schedules';
+import { DEFAULT_CRON, DEFAULT_SCHEDULE_ID, OVERLAP, createSchedule, listSchedules, updateSchedule, viewOf } from '../../client/schedules';
+import { DEFAULT_VERIFY_CRON, DEFAULT_VERIFY_SCHEDULE_ID, createVerifySchedule, updateVerifySchedule } from '../../client/schedules';
 
 const SUB_HELP: Record<string, string> = {
   create: `Usage: trackflow schedule create [--id ID] [--cron EXPR] [--overlap skip|buffer-one] [--landing DIR] [--paused]

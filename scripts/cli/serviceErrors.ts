@@ -1,5 +1,5 @@
 import { logLevel, type logCreator } from 'kafkajs';
-import { isUnavailable, missingSchema } from '../reconcile/lag';
+import { isUnavailable, missingSchema } from '../../lib/reconcile/lag';
 import { EXIT } from './command';
 
 /** Set by `trackflow --verbose`: failures add their stack, and client libraries may log. */

@@ -1,17 +1,17 @@
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { config, loadConfig } from '../config';
-import { ensureDotEnv } from '../dotenv';
-import type { ServiceName } from '../stack/services';
-import { SERVICE_NAMES, StackError, down, logFileOf, privateStateDir, reset, status, up } from '../stack/stack';
-import { isAlive, readPid, tailFile } from '../stack/proc';
-import { services as stackServices } from '../stack/services';
-import { stackCerts } from '../stack/tls';
-import type { StackTlsMode } from '../stack/tlsMode';
-import { persistTlsMode, persistedTlsMode, stackTlsMode, switchClientTls } from '../stack/tlsMode';
-import { startPrometheus, stopPrometheus } from '../stack/observability';
-import { REPO_ROOT } from '../config';
+import { config, loadConfig } from '../../lib/config';
+import { ensureDotEnv } from '../../lib/dotenv';
+import type { ServiceName } from '../../lib/stack/services';
+import { SERVICE_NAMES, StackError, down, logFileOf, privateStateDir, reset, status, up } from '../../lib/stack/stack';
+import { isAlive, readPid, tailFile } from '../../lib/stack/proc';
+import { services as stackServices } from '../../lib/stack/services';
+import { stackCerts } from '../../lib/stack/tls';
+import type { StackTlsMode } from '../../lib/stack/tlsMode';
+import { persistTlsMode, persistedTlsMode, stackTlsMode, switchClientTls } from '../../lib/stack/tlsMode';
+import { startPrometheus, stopPrometheus } from '../../lib/stack/observability';
+import { REPO_ROOT } from '../../lib/config';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
 

@@ -2,11 +2,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { liveStatus, mergeHeartbeats, renderConsumers, renderStatus, type LeaseHeartbeat } from './streamStatus';
-import { config, defaultConsumers } from '../config';
+import { config, defaultConsumers } from '../../lib/config';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
-import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
-import { streamWorkflowId } from '../temporal/ids';
+import { parseFlags, uiLink, withTemporal } from '../../client/cli';
+import { streamWorkflowId } from '../../client/ids';
 import { scaleSignal } from '../../workflows/streamToWarehouse';
 import type { StreamStatus } from '../../workflows';
 

@@ -3,10 +3,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
-import { config } from '../config';
-import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
-import { HourFormatError, hoursBetween, parseHour } from '../verify/hours';
-import { formatVerdict } from '../verify/judge';
+import { config } from '../../lib/config';
+import { parseFlags, uiLink, withTemporal } from '../../client/cli';
+import { HourFormatError, hoursBetween, parseHour } from '../../lib/verify/hours';
+import { formatVerdict } from '../../lib/verify/judge';
 import type { HourRangeInput, VerifyProgress, VerifyWarehouseInput, VerifyWarehouseResult } from '../../workflows';
 
 const HELP = `Usage: trackflow verify [--from HOUR --to HOUR | --all [--reindex]] [--chunk-hours N] [--json]

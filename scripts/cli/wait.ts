@@ -1,12 +1,9 @@
-import { createCassandraClient } from '../clients/cassandra';
-import { createKafka } from '../clients/kafka';
-import { createMysqlPool } from '../clients/mysql';
-import type { Config } from '../config';
-import { config } from '../config';
-import type { TopicLag } from '../reconcile/lag';
-import { readPendingBatches, readTopicLag } from '../reconcile/lag';
-import { readStoredOffsets } from '../stream/commit';
-import type { ReconcileDeps } from '../reconcile/gather';
+import { createCassandraClient } from '../../lib/clients/cassandra';
+import { createKafka } from '../../lib/clients/kafka';
+import { createMysqlPool } from '../../lib/clients/mysql';
+import type { Config } from '../../lib/config';
+import { config } from '../../lib/config';
+import { waitCaughtUp, type CaughtUpState } from '../../lib/reconcile/caughtUp';
 import { EXIT, UsageError, type Command } from './command';
 import { quietKafkaLog, serviceErrorExit } from './serviceErrors';
 
@@ -21,42 +18,6 @@ equals the topic's high watermark. Prints progress (lag, pending batches) every 
   --json        print the final state as JSON
 
 Exit status: 0 caught up, 1 timed out, 3 a service is unreachable.`;
-
-export interface CaughtUpState {
-  caughtUp: boolean;
-  pendingBatches: number;
-  lag: number;
-  partitions: TopicLag['partitions'];
-  elapsedMs: number;
-}
-
-export async function readCaughtUp(deps: ReconcileDeps): Promise<Omit<CaughtUpState, 'elapsedMs'>> {
-  const pending = await readPendingBatches(deps.cassandra, deps.config.cassandra.keyspace);
-  // Pending first: a batch that finishes publishing after this read is still covered by the watermarks read next.
-  const offsets = await readStoredOffsets(deps.mysql, deps.config.kafka.consumerGroup, deps.config.kafka.topic);
-  const lag = await readTopicLag(deps.kafka, deps.config.kafka.topic, offsets);
-  return { caughtUp: pending.length === 0 && lag.lag === 0, pendingBatches: pending.length, lag: lag.lag, partitions: lag.partitions };
-}
-
-export interface WaitOptions {
-  timeoutMs: number;
-  pollMs?: number;
-  /** Called on each poll; the CLI prints a progress line from it. */
-  onProgress?: (s: CaughtUpState) => void;
-  signal?: AbortSignal;
-}
-
-/** Polls until caught up or the timeout; resolves with the last state either way. */
-export async function waitCaughtUp(deps: ReconcileDeps, opts: WaitOptions): Promise<CaughtUpState> {
-  const started = Date.now();
-  const pollMs = opts.pollMs ?? 1000;
-  for (;;) {
-    const state = { ...(await readCaughtUp(deps)), elapsedMs: Date.now() - started };
-    opts.onProgress?.(state);
-    if (state.caughtUp || state.elapsedMs >= opts.timeoutMs || opts.signal?.aborted) return state;
-    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, opts.timeoutMs - state.elapsedMs))));
-  }
-}
 
 function parseArgs(argv: string[]): { timeoutMs: number; json: boolean } {
   let caughtUp = false;
