@@ -1,36 +1,17 @@
-import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { connectTemporal } from '../lib/clients/temporal';
 import { config } from '../lib/config';
-import { EXIT, UsageError } from '../scripts/cli/command';
+import { ServiceUnavailable } from '../lib/domain/errors';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-/** Strict option parsing: an unknown flag is a usage error (exit 2), not silently ignored. */
-export function parseFlags<O extends Options>(argv: string[], options: O, allowPositionals = false) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-}
-
-export class ServiceUnavailable extends Error {
-  override name = 'ServiceUnavailable';
-}
-
-/** Runs `fn` with a connected client and always closes the connection; an unreachable server is exit 3. */
-export async function withTemporal(fn: (client: Client) => Promise<number>): Promise<number> {
+/** Runs `fn` with a connected client and always closes the connection; an unreachable server is ServiceUnavailable. */
+export async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   const cfg = config().temporal;
   let conn: Awaited<ReturnType<typeof connectTemporal>>;
   try {
     conn = await connectTemporal(cfg);
   } catch (err) {
-    process.stderr.write(
-      `trackflow: cannot reach Temporal at ${cfg.address} (${err instanceof Error ? err.message : String(err)}); is the stack running? (trackflow stack status)\n`,
-    );
-    return EXIT.unavailable;
+    const why = err instanceof Error ? err.message : String(err);
+    throw new ServiceUnavailable(`cannot reach Temporal at ${cfg.address} (${why}); is the stack running? (trackflow stack status)`, { cause: err });
   }
   try {
     return await fn(conn.client);

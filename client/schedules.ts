@@ -2,10 +2,9 @@ import type { Client, ScheduleDescription, ScheduleOptions, ScheduleSummary } fr
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { ingestAndPublish, verifyWarehouse } from '../workflows';
 import { SCHEDULED_INGEST_WORKFLOW_ID, SCHEDULED_VERIFY_WORKFLOW_ID } from './ids';
+import { DEFAULT_CRON, DEFAULT_SCHEDULE_ID, DEFAULT_VERIFY_CRON, DEFAULT_VERIFY_SCHEDULE_ID } from './scheduleDefaults';
 
-export const DEFAULT_SCHEDULE_ID = 'trackflow-daily-ingest';
-/** 02:00 UTC every day: the slot the Airflow DAG used, after the nightly exports land. */
-export const DEFAULT_CRON = '0 2 * * *';
+export { DEFAULT_CRON, DEFAULT_SCHEDULE_ID, DEFAULT_VERIFY_CRON, DEFAULT_VERIFY_SCHEDULE_ID };
 
 export type OverlapOption = 'skip' | 'buffer-one';
 export const OVERLAP: Record<OverlapOption, ScheduleOverlapPolicy> = {
@@ -109,9 +108,6 @@ export async function listSchedules(client: Client): Promise<ScheduleView[]> {
   return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }
 
-export const DEFAULT_VERIFY_SCHEDULE_ID = 'trackflow-daily-verify';
-/** 04:00 UTC: after the 02:00 ingest has published yesterday's exports and the stream has had time to consume them. */
-export const DEFAULT_VERIFY_CRON = '0 4 * * *';
 
 export interface DailyVerifySchedule {
   scheduleId?: string;

@@ -1,14 +1,14 @@
 import type { Context as ActivityContext } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Metrics } from '../metrics';
-import { NON_RETRYABLE_ERROR_TYPES } from '../../workflows/options';
+import { isRetryable } from '../domain/errors';
 
 const FILE_ACTIVITIES: Record<string, 'tracking' | 'job'> = { ingestFile: 'tracking', loadJobs: 'job' };
 
 /** A failure Temporal will not retry: the activity's file has failed for good. */
 export function isFinalFailure(err: unknown): boolean {
-  return err instanceof ApplicationFailure && (err.nonRetryable || (err.type !== undefined && err.type !== null && NON_RETRYABLE_ERROR_TYPES.includes(err.type)));
+  return !isRetryable(err);
 }
 
 /**

@@ -1,34 +1,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
-import type { Command } from './command';
-import { EXIT, UsageError, output } from './command';
+import type { Client, WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
+import type { Command } from 'commander';
+import { EXIT, UsageError, act, output } from './command';
 import { config } from '../../lib/config';
-import { parseFlags, uiLink, withTemporal } from '../../client/cli';
 import { ingestWorkflowId } from '../../client/ids';
-import type { FileResult, IngestAndPublishInput, IngestAndPublishResult, IngestProgress, ingestAndPublish } from '../../workflows';
+import { createProgress, pollInterval } from './progress';
+import type { FileResult, IngestAndPublishInput, IngestAndPublishResult, ingestAndPublish } from '../../workflows';
 import { FAILED_FILES_ERROR } from '../../workflows/options';
 import { estimateRows, fileDoneLine, nextRate, progressLine, type FileHeartbeat, type FileRate } from './ingestProgress';
 
-const HELP = `Usage: trackflow ingest <paths...> [--no-publish] [--wait] [--json]
-       trackflow ingest --landing DIR [--no-publish] [--wait] [--json]
-
+const DETAILS = `
 Starts the ingestAndPublish workflow: each file is loaded into the Cassandra lake (retried with
 backoff; a bad file is reported and the others go on), then pending events are published to Kafka.
 A run with a failed file ends failed once the others are done, with a summary of each file.
 The pipeline worker (npm run worker:pipeline) does the work.
 
-  --landing DIR   Ingest every new export in DIR, recognised by header: job exports are loaded into
-                  the job dimension first, tracking exports already ingested are skipped, and any
-                  other file is listed as "skipped: not a tracking or job export".
-  --no-publish    Only land the files in Cassandra.
-  --wait          Follow progress (rows read, rows/s, ETA, each file's batch id) and print the
-                  per-file result; exit 1 if any file failed.
-  --json          Machine-readable output.
+With --landing DIR, job exports are loaded into the job dimension first, tracking exports already ingested
+are skipped, and any other file is listed as "skipped: not a tracking or job export". --wait follows the
+run: rows read, rows/s, ETA and each file's batch id.
 
-Submitting the same unchanged files while their run is still going attaches to that run.`;
+Submitting the same unchanged files while their run is still going attaches to that run.
+Exit status: 0 ok, 1 a file or the run failed, 2 bad usage (also: no such file), 3 Temporal unreachable.`;
 
 export function renderResult(r: IngestAndPublishResult): string {
   const width = Math.max(4, ...r.files.map((f) => f.path.length), ...(r.jobs ?? []).map((f) => f.path.length));
@@ -63,42 +56,36 @@ async function currentHeartbeat(handle: WorkflowHandle): Promise<FileHeartbeat |
   const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'ingestFile');
   const payload = pending?.heartbeatDetails?.payloads?.[0];
   if (!payload) return undefined;
+  const { defaultPayloadConverter } = await import('@temporalio/common');
   const v = defaultPayloadConverter.fromPayload<FileHeartbeat>(payload);
   return typeof v?.rowsRead === 'number' ? v : undefined;
 }
 
 /**
- * Follows a run: a progress bar rewritten in place on a TTY, timestamped lines otherwise (only when something
- * changed, or once a minute), and one line per finished file with its batch id.
+ * Follows a run: the progress line (rows read, rows/s, ETA, batch id), and one line per finished file with
+ * its batch id so the id `reconcile --batch` needs stays in the scrollback.
  */
 async function follow(handle: WorkflowHandle<typeof ingestAndPublish>, quiet: boolean): Promise<IngestAndPublishResult> {
-  const tty = process.stderr.isTTY && !quiet;
-  let last = '';
-  let lastPrinted = 0;
+  const { ingestProgressQuery } = await import('../../workflows');
+  const progress = createProgress({ quiet });
+  const tty = process.stderr.isTTY === true && !quiet;
   let printedFiles = 0;
   let rate: FileRate | undefined;
   let done = false;
   const poll = async () => {
     while (!done) {
       try {
-        const p = await handle.query<IngestProgress>('progress');
+        const p = await handle.query(ingestProgressQuery);
         const hb = p.phase === 'ingesting' ? await currentHeartbeat(handle).catch(() => undefined) : undefined;
         if (hb && p.current) rate = nextRate(rate, p.current, hb.rowsRead, Date.now(), estimateRows);
         const finished = [...(p.jobs ?? []).map((j) => ({ ...j, status: j.status === 'loaded' ? 'ingested' : 'failed' }) as FileResult), ...p.files];
-        const line = progressLine(p, hb, rate, tty);
-        if (tty) process.stderr.write('\r\x1b[K');
-        if (!quiet) for (const f of finished.slice(printedFiles)) process.stderr.write(`${tty ? '' : `${new Date().toISOString()} `}${fileDoneLine(f)}\n`);
+        for (const f of finished.slice(printedFiles)) progress.note(fileDoneLine(f));
         printedFiles = finished.length;
-        if (tty) process.stderr.write(line);
-        else if (!quiet && (line !== last || Date.now() - lastPrinted > 60_000)) {
-          process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-          lastPrinted = Date.now();
-        }
-        last = line;
+        progress.update(progressLine(p, hb, rate, tty));
       } catch {
         // No worker has picked the run up yet, or it just finished: keep waiting for the result.
       }
-      await new Promise((r) => setTimeout(r, tty ? 1000 : 5000));
+      await new Promise((r) => setTimeout(r, pollInterval(quiet)));
     }
   };
   const poller = poll();
@@ -107,59 +94,69 @@ async function follow(handle: WorkflowHandle<typeof ingestAndPublish>, quiet: bo
   } finally {
     done = true;
     await poller;
-    if (tty) process.stderr.write('\r\x1b[K');
+    progress.end();
   }
 }
 
 /** A run that failed because of its files carries its result in the failure; anything else has only a message. */
 function failedRunResult(err: WorkflowFailedError): IngestAndPublishResult | undefined {
-  const cause = err.cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== FAILED_FILES_ERROR) return undefined;
+  const cause = err.cause as { type?: string | null; details?: unknown[] } | undefined;
+  if (cause?.type !== FAILED_FILES_ERROR) return undefined;
   const r = cause.details?.[0] as IngestAndPublishResult | undefined;
   return r && Array.isArray(r.files) ? r : undefined;
 }
 
-async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(
-    argv,
-    { landing: { type: 'string' }, 'no-publish': { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
-    true,
-  );
-  if (!values.landing && positionals.length === 0) throw new UsageError('give files to ingest, or --landing DIR');
-  // The worker may run elsewhere: pass absolute paths, and catch typos here rather than as a failed run.
-  const paths = positionals.map((p) => path.resolve(p));
+interface IngestOptions {
+  landing?: string;
+  publish: boolean;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** The workflow input; the worker may run elsewhere, so paths are absolute, and typos are caught here. */
+function ingestInput(files: string[], opts: IngestOptions): IngestAndPublishInput {
+  if (!opts.landing && files.length === 0) throw new UsageError('give files to ingest, or --landing DIR');
+  const paths = files.map((p) => path.resolve(p));
   const missing = paths.filter((p) => !fs.existsSync(p));
   if (missing.length) throw new UsageError(`no such file: ${missing.join(', ')}`);
-  const landingDir = values.landing ? path.resolve(values.landing) : undefined;
+  const landingDir = opts.landing ? path.resolve(opts.landing) : undefined;
   if (landingDir && !fs.statSync(landingDir, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new UsageError(`--landing ${values.landing} is not a directory`);
+    throw new UsageError(`--landing ${opts.landing} is not a directory`);
   }
-  const json = values.json ?? false;
-  const input: IngestAndPublishInput = {
-    paths: paths.length ? paths : undefined, landingDir, publish: !values['no-publish'], maxConcurrentFiles: config().scale.maxConcurrentFiles,
-    maxConcurrentPublishes: config().scale.maxConcurrentPublishes,
-  };
-  const workflowId = ingestWorkflowId(input);
+  const scale = config().scale;
+  return { paths: paths.length ? paths : undefined, landingDir, publish: opts.publish, maxConcurrentFiles: scale.maxConcurrentFiles, maxConcurrentPublishes: scale.maxConcurrentPublishes };
+}
 
+/** Starts the run, or attaches to the same files' run still in flight. */
+async function startOrAttach(client: Client, input: IngestAndPublishInput, workflowId: string): Promise<{ handle: WorkflowHandle<typeof ingestAndPublish>; attached: boolean }> {
+  const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
+  const { ingestAndPublish } = await import('../../workflows');
+  try {
+    const handle = await client.workflow.start(ingestAndPublish, {
+      taskQueue: config().temporal.taskQueues.pipeline,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      memo: { trigger: 'cli', files: (input.paths ?? []).slice(0, 50), fileCount: input.paths?.length ?? 0, landingDir: input.landingDir },
+    });
+    return { handle, attached: false };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return { handle: client.workflow.getHandle<typeof ingestAndPublish>(workflowId), attached: true };
+  }
+}
+
+async function ingest(files: string[], opts: IngestOptions, cmd: Command): Promise<number> {
+  const input = ingestInput(files, opts);
+  const json = opts.json ?? false;
+  const workflowId = ingestWorkflowId(input);
+  const { uiLink, withTemporal } = await import('../../client/cli');
+  const { WorkflowFailedError } = await import('@temporalio/client');
   return withTemporal(async (client) => {
-    let handle: WorkflowHandle<typeof ingestAndPublish>;
-    let attached = false;
-    try {
-      handle = await client.workflow.start<typeof ingestAndPublish>('ingestAndPublish', {
-        taskQueue: config().temporal.taskQueues.pipeline,
-        workflowId,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        memo: { trigger: 'cli', files: paths.slice(0, 50), fileCount: paths.length, landingDir },
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      handle = client.workflow.getHandle<typeof ingestAndPublish>(workflowId);
-      attached = true;
-    }
-    if (!values.wait) {
+    const { handle, attached } = await startOrAttach(client, input, workflowId);
+    if (!opts.wait) {
       output(json, { workflowId, started: !attached, alreadyRunning: attached }, () =>
-        `${attached ? 'Already running' : 'Started'} ${workflowId}\n  ${uiLink(workflowId)}\n  follow it with: trackflow ingest ${argv.join(' ')} --wait`,
+        `${attached ? 'Already running' : 'Started'} ${workflowId}\n  ${uiLink(workflowId)}\n  follow it with: trackflow ingest ${cmd.args.join(' ')}${opts.landing ? ` --landing ${opts.landing}` : ''} --wait`,
       );
       return EXIT.ok;
     }
@@ -171,9 +168,8 @@ async function run(argv: string[]): Promise<number> {
       if (!(err instanceof WorkflowFailedError)) throw err;
       const partial = failedRunResult(err);
       const cause = err.cause?.message ?? err.message;
-      if (partial) {
-        output(json, { workflowId, failed: true, error: cause, ...partial }, () => `${renderResult(partial)}\n${workflowId} failed: ${cause}`);
-      } else output(json, { workflowId, failed: true, error: cause }, () => `${workflowId} failed: ${cause}`);
+      if (partial) output(json, { workflowId, failed: true, error: cause, ...partial }, () => `${renderResult(partial)}\n${workflowId} failed: ${cause}`);
+      else output(json, { workflowId, failed: true, error: cause }, () => `${workflowId} failed: ${cause}`);
       return EXIT.failed;
     }
     const failed = result.files.filter((f) => f.status === 'failed').length;
@@ -182,4 +178,15 @@ async function run(argv: string[]): Promise<number> {
   });
 }
 
-export const command: Command = { name: 'ingest', summary: 'Ingest tracking exports into the lake and publish them (ingest <paths...> | --landing DIR)', help: HELP, run };
+export function defineIngest(program: Command): void {
+  program
+    .command('ingest')
+    .description('Ingest tracking exports into the lake and publish them')
+    .argument('[paths...]', 'tracking exports (.csv or .csv.gz)')
+    .option('--landing <dir>', 'ingest every new export in DIR, recognised by header (job exports first)')
+    .option('--no-publish', 'only land the files in Cassandra')
+    .option('--wait', "follow progress and print each file's result; exit 1 if any file failed")
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', DETAILS)
+    .action(act(ingest));
+}

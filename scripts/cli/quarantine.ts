@@ -1,13 +1,12 @@
-import { createCassandraClient } from '../../lib/clients/cassandra';
+import type { Client } from 'cassandra-driver';
+import type { Command } from 'commander';
+import { Option } from 'commander';
 import { config } from '../../lib/config';
-import { listQuarantine, showQuarantine, type QuarantineRow } from '../../lib/quarantine/read';
-import { parseFlags } from '../../client/cli';
-import { EXIT, UsageError, type Command } from './command';
-import { serviceErrorExit } from './serviceErrors';
+import { NotFound } from '../../lib/domain/errors';
+import type { QuarantineRow } from '../../lib/quarantine/read';
+import { EXIT, UsageError, act, group, oneOf, positiveInt } from './command';
 
-const help = `Usage: trackflow quarantine list [--batch ID] [--stage ingest|publish] [--reason R] [--json | --csv]
-       trackflow quarantine show --batch ID --line N [--stage ingest|publish] [--json]
-
+const DETAILS = `
 Lists the rows that ingest or publish set aside, with their batch, file, line and reason, in key order.
 --reason matches a reason kind exactly (column_count, invalid_number, invalid_create_time, invalid_utf8)
 or any reason containing the text. \`show\` prints one row in full, including its raw text.
@@ -38,28 +37,7 @@ function humanShow(r: QuarantineRow): string {
   ].join('\n');
 }
 
-type Flags = { batch?: string; stage?: string; reason?: string; line?: string; json?: boolean; csv?: boolean };
-
-function parse(argv: string[]): { sub: string; flags: Flags } {
-  const { values, positionals } = parseFlags(
-    argv,
-    {
-      batch: { type: 'string' },
-      stage: { type: 'string' },
-      reason: { type: 'string' },
-      line: { type: 'string' },
-      json: { type: 'boolean' },
-      csv: { type: 'boolean' },
-    },
-    true,
-  );
-  const [sub, ...extra] = positionals;
-  if (sub !== 'list' && sub !== 'show') throw new UsageError(sub ? `unknown sub-command "${sub}"` : 'missing sub-command (list or show)');
-  if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
-  if (values.json && values.csv) throw new UsageError('choose one of --json and --csv');
-  if (values.stage !== undefined && !['ingest', 'publish'].includes(values.stage)) throw new UsageError(`--stage must be ingest or publish, not ${values.stage}`);
-  return { sub, flags: values };
-}
+type Flags = { batch?: string; stage?: 'ingest' | 'publish'; reason?: string; line?: number; json?: boolean; csv?: boolean };
 
 async function list(rows: AsyncGenerator<QuarantineRow>, flags: Flags): Promise<number> {
   const out = process.stdout;
@@ -77,36 +55,54 @@ async function list(rows: AsyncGenerator<QuarantineRow>, flags: Flags): Promise<
   return EXIT.ok;
 }
 
-export const command: Command = {
-  name: 'quarantine',
-  summary: 'List and show the rows ingest and publish set aside (quarantine list|show)',
-  help,
-  async run(argv) {
-    const { sub, flags } = parse(argv);
-    let line: number | undefined;
-    if (sub === 'show') {
-      if (!flags.batch) throw new UsageError('show needs --batch ID');
-      line = Number(flags.line);
-      if (!flags.line || !Number.isInteger(line) || line < 1) throw new UsageError('show needs --line N (a positive integer)');
-      if (flags.csv) throw new UsageError('show takes --json, not --csv');
-    } else if (flags.line !== undefined) throw new UsageError('--line is for show');
-    const cfg = config();
-    const cassandra = createCassandraClient(cfg.cassandra);
-    try {
-      await cassandra.connect();
-      const ks = cfg.cassandra.keyspace;
-      if (sub === 'list') return await list(listQuarantine(cassandra, ks, flags), flags);
-      const row = await showQuarantine(cassandra, ks, flags.batch!, flags.stage ?? 'ingest', line!);
-      if (!row) {
-        process.stderr.write(`trackflow quarantine: no quarantined row at batch ${flags.batch}, stage ${flags.stage ?? 'ingest'}, line ${line}\n`);
-        return EXIT.failed;
-      }
-      process.stdout.write((flags.json ? JSON.stringify(row, null, 2) : humanShow(row)) + '\n');
-      return EXIT.ok;
-    } catch (err) {
-      return serviceErrorExit('quarantine', err);
-    } finally {
-      await cassandra.shutdown().catch(() => undefined);
-    }
-  },
-};
+/** Runs `fn` with a connected Cassandra client and always shuts it down. */
+async function withCassandra(fn: (client: Client, keyspace: string) => Promise<number>): Promise<number> {
+  const { createCassandraClient } = await import('../../lib/clients/cassandra');
+  const cfg = config();
+  const cassandra = createCassandraClient(cfg.cassandra);
+  try {
+    await cassandra.connect();
+    return await fn(cassandra, cfg.cassandra.keyspace);
+  } finally {
+    await cassandra.shutdown().catch(() => undefined);
+  }
+}
+
+async function listCommand(flags: Flags): Promise<number> {
+  if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
+  const { listQuarantine } = await import('../../lib/quarantine/read');
+  return withCassandra((cassandra, ks) => list(listQuarantine(cassandra, ks, flags), flags));
+}
+
+async function showCommand(flags: Flags & { batch: string; line: number }): Promise<number> {
+  const { showQuarantine } = await import('../../lib/quarantine/read');
+  const stage = flags.stage ?? 'ingest';
+  return withCassandra(async (cassandra, ks) => {
+    const row = await showQuarantine(cassandra, ks, flags.batch, stage, flags.line);
+    if (!row) throw new NotFound(`no quarantined row at batch ${flags.batch}, stage ${stage}, line ${flags.line}`);
+    process.stdout.write((flags.json ? JSON.stringify(row, null, 2) : humanShow(row)) + '\n');
+    return EXIT.ok;
+  });
+}
+
+export function defineQuarantine(program: Command): void {
+  const quarantine = group(program, 'quarantine', 'List and show the rows ingest and publish set aside').addHelpText('after', DETAILS);
+  const stage = () => new Option('--stage <stage>', 'ingest or publish').argParser(oneOf('ingest', 'publish'));
+  quarantine
+    .command('list')
+    .description('list the quarantined rows in key order')
+    .option('--batch <id>', 'only this ingest batch')
+    .addOption(stage())
+    .option('--reason <r>', 'a reason kind exactly, or any reason containing the text')
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .action(act(listCommand));
+  quarantine
+    .command('show')
+    .description('print one quarantined row in full, including its raw text')
+    .requiredOption('--batch <id>', 'the ingest batch')
+    .requiredOption('--line <n>', 'the line number', positiveInt)
+    .addOption(stage())
+    .option('--json', 'print JSON')
+    .action(act(showCommand));
+}
