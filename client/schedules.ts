@@ -1,6 +1,6 @@
 import type { Client, ScheduleDescription, ScheduleOptions, ScheduleSummary } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { ingestAndPublish, verifyWarehouse } from '../workflows';
+import { ingestAndPublish, verifyWarehouse } from '../workflows';
 import { SCHEDULED_INGEST_WORKFLOW_ID, SCHEDULED_VERIFY_WORKFLOW_ID } from './ids';
 import { DEFAULT_CRON, DEFAULT_SCHEDULE_ID, DEFAULT_VERIFY_CRON, DEFAULT_VERIFY_SCHEDULE_ID } from './scheduleDefaults';
 
@@ -34,7 +34,7 @@ export function dailyIngestSchedule(opts: DailyIngestSchedule): ScheduleOptions 
     spec: { cronExpressions: [opts.cron ?? DEFAULT_CRON], timezone: 'UTC' },
     action: {
       type: 'startWorkflow',
-      workflowType: 'ingestAndPublish',
+      workflowType: ingestAndPublish,
       workflowId: SCHEDULED_INGEST_WORKFLOW_ID,
       taskQueue: opts.taskQueue,
       args: [{ landingDir: opts.landingDir }] satisfies Parameters<typeof ingestAndPublish>,
@@ -129,7 +129,7 @@ export function dailyVerifySchedule(opts: DailyVerifySchedule): ScheduleOptions 
     spec: { cronExpressions: [opts.cron ?? DEFAULT_VERIFY_CRON], timezone: 'UTC' },
     action: {
       type: 'startWorkflow',
-      workflowType: 'verifyWarehouse',
+      workflowType: verifyWarehouse,
       workflowId: SCHEDULED_VERIFY_WORKFLOW_ID,
       taskQueue: opts.taskQueue,
       args: [{ previousDay: true, failOnDifference: true }] satisfies Parameters<typeof verifyWarehouse>,
