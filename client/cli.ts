@@ -3,12 +3,15 @@ import { connectTemporal } from '../lib/clients/temporal';
 import { config } from '../lib/config';
 import { ServiceUnavailable } from '../lib/domain/errors';
 
+/** A local server answers in milliseconds; a command should not hang for the SDK's default 10 s when none runs. */
+const CONNECT_TIMEOUT = '4s';
+
 /** Runs `fn` with a connected client and always closes the connection; an unreachable server is ServiceUnavailable. */
 export async function withTemporal<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   const cfg = config().temporal;
   let conn: Awaited<ReturnType<typeof connectTemporal>>;
   try {
-    conn = await connectTemporal(cfg);
+    conn = await connectTemporal(cfg, { connectTimeout: CONNECT_TIMEOUT });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new ServiceUnavailable(`cannot reach Temporal at ${cfg.address} (${why}); is the stack running? (trackflow stack status)`, { cause: err });
