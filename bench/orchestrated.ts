@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openFaultStack } from '../test/support/faults';
 import { loadJobs, startIngest, startStream } from '../test/support/faults';
-import { waitCaughtUp } from '../lib/cli/wait';
+import { waitCaughtUp } from '../lib/reconcile/caughtUp';
 import { readStreamTotals } from '../lib/stream/commit';
 import type { Dataset } from './pipeline';
 import type { Log } from './platform';

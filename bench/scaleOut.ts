@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadJobs, openFaultStack, startIngest, startStream, writeDataset } from '../test/support/faults';
-import { waitCaughtUp } from '../lib/cli/wait';
+import { waitCaughtUp } from '../lib/reconcile/caughtUp';
 import { readStreamTotals } from '../lib/stream/commit';
 import type { WorkerUsage } from './orchestrated';
 import { readProc, sampleProcess } from './resources';

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TASK_QUEUES } from './taskQueues';
+import { ConfigError } from './domain/errors';
 
 /** Where the repository lives; every relative default is resolved against it, not the caller's cwd. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -138,9 +139,7 @@ export interface Config {
   metrics: { pipelinePort: number; streamPort: number };
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 

@@ -1,66 +1,24 @@
-import { EXIT, UsageError, wantsHelp } from '../lib/cli/command';
-import { COMMANDS } from '../lib/cli/registry';
-import { serviceErrorExit, oneLine, verbose } from '../lib/cli/serviceErrors';
-import '../lib/cli/commands';
+import { EXIT, UsageError, act, newProgram, runProgram } from './cli/command';
+import { defineCommands } from './cli/commands';
+import { version } from '../package.json';
 
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return [
-    'trackflow: tracking logs to a trustworthy analytics warehouse',
-    '',
-    'Usage: trackflow [--verbose] <command> [options]   (trackflow <command> --help for details)',
-    '',
-    'Commands:',
-    ...lines,
-    '',
-    'A failure prints one line on stderr (--verbose adds the details and the client libraries\' logs).',
-    'Exit codes: 0 ok, 1 check failed, 2 usage error, 3 service unavailable.',
-  ].join('\n');
-}
+const EPILOG = `
+A failure prints one line on stderr (--verbose adds the details and the client libraries' logs).
+Exit codes: 0 ok, 1 check failed, 2 usage error, 3 service unavailable.`;
 
-/** `--verbose` may come before or after the command; it is taken out of the command's own arguments. */
-function takeVerbose(argv: string[]): string[] {
-  const rest = argv.filter((a) => a !== '--verbose' && a !== '-v');
-  if (rest.length !== argv.length) process.env['TRACKFLOW_VERBOSE'] = '1';
-  return rest;
-}
-
-async function main(): Promise<number> {
-  const [name, ...rest] = takeVerbose(process.argv.slice(2));
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage() + '\n');
-    return name ? EXIT.ok : EXIT.usage;
-  }
-  const entry = COMMANDS[name];
-  if (!entry) {
-    process.stderr.write(`trackflow: unknown command "${name}" (trackflow --help lists them)\n`);
+const program = newProgram('trackflow', 'trackflow: tracking logs to a trustworthy analytics warehouse')
+  .version(version, '-V, --version')
+  .usage('[--verbose] <command> [options]')
+  .helpCommand(true)
+  .addHelpText('after', EPILOG)
+  .argument('[command]')
+  .action(act((name?: string) => {
+    if (name) throw new UsageError(`unknown command "${name}"`);
+    program.outputHelp();
     return EXIT.usage;
-  }
-  const command = await entry.load();
-  if (!command.handlesHelp && wantsHelp(rest)) {
-    process.stdout.write(command.help + '\n');
-    return EXIT.ok;
-  }
-  try {
-    return await command.run(rest);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`trackflow ${name}: ${oneLine(err.message)} (trackflow ${name} --help for usage)\n`);
-      if (verbose()) process.stderr.write(command.help + '\n');
-      return EXIT.usage;
-    }
-    return serviceErrorExit(name, err);
-  }
-}
+  }));
+defineCommands(program);
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`trackflow: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
-    if (verbose() && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    process.exitCode = EXIT.failed;
-  },
-);
+void runProgram(program, process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

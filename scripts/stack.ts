@@ -1,18 +1,11 @@
-import { EXIT, UsageError } from '../lib/cli/command';
-import { command } from '../lib/cli/stack';
+import { newProgram, requireSubcommand, runProgram } from './cli/command';
+import { defineStackCommands } from './cli/stack';
 
-async function main(): Promise<void> {
-  let code: number;
-  try {
-    code = await command.run(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    // Bad usage, or a request the stack's state refuses: one line, not a stack trace.
-    process.stderr.write(`trackflow stack: ${err.message}\n`);
-    code = EXIT.usage;
-  }
-  // Client libraries may keep sockets in their pools for a while; the CLI is done, so leave now.
+// `npm run stack -- <sub-command>`: the same commands, flags and exit codes as `trackflow stack`.
+const program = newProgram('trackflow stack', 'Provision and run the local Cassandra, Kafka, MariaDB and Temporal servers');
+defineStackCommands(requireSubcommand(program));
+
+void runProgram(program, process.argv.slice(2)).then((code) => {
+  // Client libraries may keep sockets in their pools for a while; the command is done, so leave now.
   process.exit(code);
-}
-
-void main();
+});

@@ -4,12 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { ADMIN_SECRET_KEYS, config, defaultConsumers, REPO_ROOT } from '../lib/config';
+import { ADMIN_SECRET_KEYS, config, REPO_ROOT } from '../lib/config';
 import { connectTemporal } from '../lib/clients/temporal';
 import { writeDataset } from '../lib/domain/generator';
 import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
 import { migrateAll } from '../lib/migrate/run';
-import { ingestWorkflowId, jobsWorkflowId, streamWorkflowId } from '../lib/temporal/ids';
+import { ingestWorkflowId, jobsWorkflowId } from '../client/ids';
+import { startStream, streamStartOf } from '../client/stream';
+import { ingestAndPublish, loadJobs } from '../workflows';
 import type { IngestAndPublishResult } from '../workflows';
 
 const HELP = `Usage: npm start [-- --once] [-- --jobs FILE --tracking PATH] [-- --events N --seed S]
@@ -196,7 +198,7 @@ async function main(): Promise<number> {
     }
 
     say(`loading the job dimension from ${jobsFile}`);
-    const jobs = await client.workflow.execute('loadJobs', {
+    const jobs = await client.workflow.execute(loadJobs, {
       taskQueue: cfg.temporal.taskQueues.pipeline,
       workflowId: jobsWorkflowId(jobsFile),
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -204,25 +206,14 @@ async function main(): Promise<number> {
     });
     say(`jobs: ${JSON.stringify(jobs)}`);
 
-    const streamId = streamWorkflowId(cfg.kafka.topic, cfg.kafka.consumerGroup);
-    try {
-      await client.workflow.start('streamToWarehouse', {
-        taskQueue: cfg.temporal.taskQueues.pipeline,
-        workflowId: streamId,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        args: [{ streamTaskQueue: cfg.temporal.taskQueues.stream, consumers: defaultConsumers(cfg) }],
-      });
-      say(`stream started: workflow ${streamId}`);
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      say(`stream already running: workflow ${streamId}`);
-    }
+    const stream = await startStream(client, streamStartOf(cfg));
+    say(`stream ${stream.started ? 'started' : 'already running'}: workflow ${stream.workflowId}`);
 
     const ingestId = ingestWorkflowId({ paths: files });
     say(`ingesting and publishing ${files.length} file(s): workflow ${ingestId}`);
     let result: IngestAndPublishResult;
     try {
-      result = await client.workflow.execute('ingestAndPublish', {
+      result = await client.workflow.execute(ingestAndPublish, {
         taskQueue: cfg.temporal.taskQueues.pipeline,
         workflowId: ingestId,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -230,7 +221,7 @@ async function main(): Promise<number> {
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      result = await client.workflow.getHandle(ingestId).result();
+      result = await client.workflow.getHandle<typeof ingestAndPublish>(ingestId).result();
     }
     for (const f of result.files) {
       const s = f.summary;

@@ -1,23 +1,21 @@
 import type { Context as ActivityContext } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Metrics } from '../lib/metrics';
+import { isRetryable } from '../lib/domain/errors';
 
 const FILE_ACTIVITIES: Record<string, 'tracking' | 'job'> = { ingestFile: 'tracking', loadJobs: 'job' };
 
-/**
- * A failure Temporal will not retry: the activity's file has failed for good. `nonRetryableTypes` is the list
- * the workflows' retry policies name, passed in so the two cannot disagree.
- */
-export function isFinalFailure(err: unknown, nonRetryableTypes: readonly string[]): boolean {
-  return err instanceof ApplicationFailure && (err.nonRetryable || (err.type !== undefined && err.type !== null && nonRetryableTypes.includes(err.type)));
+/** A failure Temporal will not retry: the activity's file has failed for good. */
+export function isFinalFailure(err: unknown): boolean {
+  return !isRetryable(err);
 }
 
 /**
  * Counts activity outcomes without touching the activities: files ingested or failed for good, and attempts
- * that failed and will be retried (a cancellation is neither). `nonRetryableTypes`: see isFinalFailure.
+ * that failed and will be retried (a cancellation is neither).
  */
-export function activityMetricsInterceptor(metrics: Metrics, nonRetryableTypes: readonly string[]): ActivityInterceptorsFactory {
+export function activityMetricsInterceptor(metrics: Metrics): ActivityInterceptorsFactory {
   return (ctx: ActivityContext) => ({
     inbound: {
       async execute(input, next) {
@@ -29,7 +27,7 @@ export function activityMetricsInterceptor(metrics: Metrics, nonRetryableTypes: 
           return result;
         } catch (err) {
           if (!(err instanceof CancelledFailure)) {
-            if (isFinalFailure(err, nonRetryableTypes)) {
+            if (isFinalFailure(err)) {
               if (kind) metrics.inc('trackflow_ingest_files_total', '', 1, { kind, result: 'failed' });
             } else metrics.inc('trackflow_activity_retries_total', '', 1, { activity: type });
           }

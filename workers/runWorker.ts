@@ -10,7 +10,6 @@ import { createMysqlPool } from '../lib/clients/mysql';
 import { config, kafkaFor } from '../lib/config';
 import { Metrics, fetchMetricsText } from '../lib/metrics';
 import { activityMetricsInterceptor } from './activityMetrics';
-import { NON_RETRYABLE_ERROR_TYPES } from '../workflows/options';
 import { connectTemporal } from '../lib/clients/temporal';
 import { watchSchedules } from './scheduleMetrics';
 import { bundleWorkflowsInChild } from './bundle';
@@ -96,7 +95,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
         // A stream worker runs one consumer lease per slot it picks up; config caps how many (docs/scaling.md).
         maxConcurrentActivityTaskExecutions: opts.name === 'stream' ? cfg.scale.streamWorkerActivities : cfg.scale.pipelineWorkerActivities,
         identity: `trackflow-${opts.name}@${process.pid}`,
-        interceptors: { activity: [activityMetricsInterceptor(metrics, NON_RETRYABLE_ERROR_TYPES)] },
+        interceptors: { activity: [activityMetricsInterceptor(metrics)] },
       });
     } finally {
       // Worker.create has read the bundle by now (or failed); the file is not needed any more.

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
+import { InvalidHourRange } from '../lib/domain/errors';
 import { HourFormatError, hoursBetween, lastHours, parseHour, previousDayHours } from '../lib/domain/hours';
 
 /** Which hours a verify or rebuild covers. */
@@ -23,7 +24,7 @@ export const DEFAULT_LAST_HOURS = 48;
 export const DEFAULT_CHUNK_HOURS = 24;
 
 function invalid(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'InvalidHourRange');
+  return ApplicationFailure.nonRetryable(message, InvalidHourRange.code);
 }
 
 /** The explicit hours of an input, or undefined for `all` (the activity lists those). Workflow time is deterministic. */

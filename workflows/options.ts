@@ -1,27 +1,16 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 
+import { IngestFilesFailed, NON_RETRYABLE_CODES } from '../lib/domain/errors';
+
 /**
- * Error types an activity may throw that retrying cannot fix (a malformed export, a bad config).
- * Activities can also throw `ApplicationFailure.nonRetryable(...)`, which is honoured whatever its type.
+ * Error types an activity may throw that retrying cannot fix (a malformed export, a bad config): the classes
+ * of lib/domain/errors.ts marked non-retryable. An activity can also throw `ApplicationFailure.nonRetryable(...)`,
+ * which is honoured whatever its type.
  */
-export const NON_RETRYABLE_ERROR_TYPES = [
-  'BadFileError',
-  'InvalidFileError',
-  'ConfigError',
-  'SchemaMismatchError',
-  'FileTooLarge',
-  'TooManyRejects',
-  'FileChanged',
-  'InvalidHourRange',
-  'WarehouseDiffers',
-  'IngestFilesFailed',
-  'PathOutsideInputDirs',
-  'SymlinkRefused',
-  'PathNotRegular',
-];
+export const NON_RETRYABLE_ERROR_TYPES: string[] = [...NON_RETRYABLE_CODES];
 
 /** The ApplicationFailure type of an ingest run that ended with failed files; its details hold the run's result. */
-export const FAILED_FILES_ERROR = 'IngestFilesFailed';
+export const FAILED_FILES_ERROR = IngestFilesFailed.code;
 
 /** Big exports take a while; the heartbeat, not startToClose, is what notices a dead worker. */
 export const INGEST_ACTIVITY: ActivityOptions = {

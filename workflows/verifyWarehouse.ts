@@ -1,5 +1,6 @@
 import { ApplicationFailure, defineQuery, proxyActivities, setCurrentDetails, setHandler, upsertMemo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { WarehouseDiffers } from '../lib/domain/errors';
 import { chunkHours } from '../lib/domain/hours';
 import type { HourRangeInput } from './hourRange';
 import { DEFAULT_CHUNK_HOURS, explicitHours } from './hourRange';
@@ -107,7 +108,7 @@ export async function verifyWarehouse(input: VerifyWarehouseInput = {}): Promise
   if (input.failOnDifference && progress.differs > 0) {
     throw ApplicationFailure.nonRetryable(
       `${progress.differences} warehouse rows differ from the lake in ${progress.differs} hours (${differingHours.slice(0, 5).join(', ')}${progress.differs > 5 ? ', ...' : ''}); repair with trackflow rebuild`,
-      'WarehouseDiffers',
+      WarehouseDiffers.code,
       { ...totals, unverified: unverified.filter((v) => v.status === 'differs').slice(0, 20) },
     );
   }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
 import type { TemporalConfig } from '../config';
 
@@ -18,7 +19,8 @@ export function temporalTls(cfg: TemporalConfig): TLSConfig | undefined {
   };
 }
 
-export async function connectTemporal(cfg: TemporalConfig): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({ address: cfg.address, tls: temporalTls(cfg) });
+/** `connectTimeout` (default 10 s): a command line gives up sooner on a server that is not there. */
+export async function connectTemporal(cfg: TemporalConfig, opts: { connectTimeout?: string } = {}): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address: cfg.address, tls: temporalTls(cfg), connectTimeout: opts.connectTimeout as Duration | undefined });
   return { client: new Client({ connection, namespace: cfg.namespace }), connection };
 }

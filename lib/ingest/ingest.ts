@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
-import { ApplicationFailure } from '@temporalio/common';
+import { InvalidHeader, TooManyRejects, isRetryable } from '../domain/errors';
 import type { Metrics } from '../metrics';
 import type { IngestSummary } from './summaries';
 import {
@@ -286,15 +286,13 @@ async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Rejec
 /** Rejects so far past a cap: the file fails (what it stored is still published). */
 function checkRejectCaps(limits: IngestLimits, sourceFile: string, rejected: number, read: number): void {
   if (rejected > limits.maxRejects) {
-    throw ApplicationFailure.nonRetryable(
+    throw new TooManyRejects(
       `${sourceFile}: more than ${limits.maxRejects} rejected records; the file stops here (rows before are kept)`,
-      'TooManyRejects',
     );
   }
   if (read >= limits.rejectRatioMinRecords && rejected / read > limits.maxRejectRatio) {
-    throw ApplicationFailure.nonRetryable(
+    throw new TooManyRejects(
       `${sourceFile}: ${rejected} of ${read} records rejected, over the ${limits.maxRejectRatio} limit; the file stops here (rows before are kept)`,
-      'TooManyRejects',
     );
   }
 }
@@ -327,7 +325,7 @@ async function finishBatch(
 }
 
 /** The error as stored with the batch: type and message, bounded (messages name paths and rules, never file content). */
-function describeFailure(err: ApplicationFailure): string {
+function describeFailure(err: Error & { type?: string | null }): string {
   return `${err.type ?? 'Error'}: ${err.message}`.slice(0, 500);
 }
 
@@ -340,7 +338,7 @@ async function closeFailed(
   progress: IngestProgress,
   file: { hash: string; size: number },
   headerSeen: boolean,
-  err: ApplicationFailure,
+  err: Error & { type?: string | null },
 ): Promise<void> {
   const { cassandra: client, keyspace: ks } = ctx.deps;
   try {
@@ -484,12 +482,12 @@ export async function ingestFileCore(
       maxLine = Math.max(maxLine, rec.line);
       if (!headerSeen && rec.parseError) {
         const kind = rec.parseError.split(':', 1)[0];
-        throw ApplicationFailure.nonRetryable(`${sourceFile}: the header is not a CSV record (${kind})`, 'InvalidHeader');
+        throw new InvalidHeader(`${sourceFile}: the header is not a CSV record (${kind})`);
       }
       if (!headerSeen) {
         headerSeen = true;
         const h = planColumns(rec.fields);
-        if (!h.ok) throw ApplicationFailure.nonRetryable(`${sourceFile}: ${h.error}`, 'InvalidHeader');
+        if (!h.ok) throw new InvalidHeader(`${sourceFile}: ${h.error}`);
         if (h.warning) opts.warn?.(`${sourceFile}: ${h.warning}`);
         plan = h.plan;
         continue;
@@ -514,14 +512,14 @@ export async function ingestFileCore(
         opts.crashAfterRows !== undefined ? opts.crashAfterRows - (queuedRows + pending) : Number.POSITIVE_INFINITY;
       if (pending >= chunkRows || untilCrash === 0) await flush();
     }
-    if (!headerSeen) throw ApplicationFailure.nonRetryable(`${sourceFile}: empty file, no header`, 'InvalidHeader');
+    if (!headerSeen) throw new InvalidHeader(`${sourceFile}: empty file, no header`);
     await flush();
     await flush();
   } catch (err) {
     clearInterval(timer);
     await writing?.catch(() => undefined);
-    if (err instanceof ApplicationFailure && err.nonRetryable) {
-      await closeFailed(ctx, progress, { hash, size }, headerSeen, err);
+    if (!isRetryable(err)) {
+      await closeFailed(ctx, progress, { hash, size }, headerSeen, err as Error);
       await releaseClaim(client, claim).catch(() => undefined);
     }
     throw err;

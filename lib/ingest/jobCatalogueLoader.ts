@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Pool } from 'mysql2/promise';
-import { ApplicationFailure } from '@temporalio/common';
+import { InvalidHeader, TooManyRejects } from '../domain/errors';
 import type { LoadJobsSummary } from './summaries';
 import { JOB_COLUMNS, checkJobHeader, checkJobRecord, type JobRow } from '../domain/jobRecord';
 import { fixUnknownCompanies } from '../stream/jobCompanyLookup';
@@ -89,7 +89,7 @@ async function upsertOrSplit(pool: Pool, rows: Array<{ line: number; row: JobRow
 
 function checkJobRejectCaps(limits: IngestLimits, name: string, rejected: number, read: number): void {
   if (rejected > limits.maxRejects || (read >= limits.rejectRatioMinRecords && rejected / read > limits.maxRejectRatio)) {
-    throw ApplicationFailure.nonRetryable(`${name}: ${rejected} of ${read} job rows rejected, over the limits; the file stops here`, 'TooManyRejects');
+    throw new TooManyRejects(`${name}: ${rejected} of ${read} job rows rejected, over the limits; the file stops here`);
   }
 }
 
@@ -138,7 +138,7 @@ export async function loadJobsCore(pool: Pool, input: { path: string }, opts: Lo
       if (header && !rec.parseError) {
         header = false;
         const err = checkJobHeader(rec.fields);
-        if (err) throw ApplicationFailure.nonRetryable(`${name}: ${err}`, 'InvalidHeader');
+        if (err) throw new InvalidHeader(`${name}: ${err}`);
         continue;
       }
       rowsRead++;

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { ApplicationFailure } from '@temporalio/common';
 import { parseFields } from './fields';
+import { FileChanged, FileNotFound, FileTooLarge, FileUnreadable, TrackflowError } from '../domain/errors';
 import { RecordSplitter, type Piece, type SplitLimits } from './splitter';
 
 /** A parsed record: `line` is the physical line the record ends on (1 = header). */
@@ -33,15 +33,15 @@ export async function statOrFail(file: string): Promise<fs.Stats> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw ApplicationFailure.nonRetryable(`tracking file not found: ${file}`, 'FileNotFound');
+      throw new FileNotFound(`tracking file not found: ${file}`);
     }
-    throw ApplicationFailure.nonRetryable(`tracking file unreadable: ${file}: ${(err as Error).message}`, 'FileUnreadable');
+    throw new FileUnreadable(`tracking file unreadable: ${file}: ${(err as Error).message}`);
   }
-  if (!st.isFile()) throw ApplicationFailure.nonRetryable(`tracking file is not a regular file: ${file}`, 'FileUnreadable');
+  if (!st.isFile()) throw new FileUnreadable(`tracking file is not a regular file: ${file}`);
   try {
     await fs.promises.access(file, fs.constants.R_OK);
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(`tracking file unreadable: ${file}: ${(err as Error).message}`, 'FileUnreadable');
+    throw new FileUnreadable(`tracking file unreadable: ${file}: ${(err as Error).message}`);
   }
   return st;
 }
@@ -122,7 +122,7 @@ function toRawRecord(p: Piece): RawRecord {
 function unreadable(file: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || e.code === 'EACCES' || e.code === 'EISDIR' || e.code === 'EIO') {
-    return ApplicationFailure.nonRetryable(`tracking file unreadable: ${file}: ${e.message}`, 'FileUnreadable');
+    return new FileUnreadable(`tracking file unreadable: ${file}: ${e.message}`);
   }
   return e;
 }
@@ -145,9 +145,8 @@ async function* decodedBytes(file: string, hash: crypto.Hash, limits: ReadLimits
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       total += chunk.length;
       if (total > limits.maxDecompressedBytes) {
-        throw ApplicationFailure.nonRetryable(
+        throw new FileTooLarge(
           `tracking file too large: ${file}: more than ${limits.maxDecompressedBytes} bytes${gz ? ' after decompression' : ''}`,
-          'FileTooLarge',
         );
       }
       if (head && chunk.length >= BOM.length) {
@@ -160,7 +159,7 @@ async function* decodedBytes(file: string, hash: crypto.Hash, limits: ReadLimits
       } else yield chunk;
     }
   } catch (err) {
-    if (err instanceof ApplicationFailure) throw err;
+    if (err instanceof TrackflowError) throw err;
     throw unreadable(file, err);
   } finally {
     source.destroy();
@@ -191,7 +190,7 @@ export async function* readCsvRecords(file: string, opts: ReadOptions = {}): Asy
   splitter.end(pieces);
   if (opts.snapshot) {
     if (hash.digest('hex') !== opts.snapshot.hash) {
-      throw ApplicationFailure.nonRetryable(`tracking file changed while it was read: ${file}: its first bytes differ from the ones hashed`, 'FileChanged');
+      throw new FileChanged(`tracking file changed while it was read: ${file}: its first bytes differ from the ones hashed`);
     }
     await markIncompleteTail(file, pieces, opts.snapshot.size);
   }

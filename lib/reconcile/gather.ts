@@ -2,6 +2,7 @@ import type { Client } from 'cassandra-driver';
 import type { Kafka } from 'kafkajs';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Config } from '../config';
+import { NotFound } from '../domain/errors';
 import type { LakeStages, ReconcileInput, ReconcileResult, StreamStages } from './equations';
 import { evaluate } from './equations';
 import { readTopicLag } from './lag';
@@ -14,9 +15,8 @@ export interface ReconcileDeps {
   config: Config;
 }
 
-export class BatchNotFoundError extends Error {
-  override name = 'BatchNotFoundError';
-}
+/** Named for what it is; as a taxonomy NotFound it ends a command with exit 1. */
+export class BatchNotFoundError extends NotFound {}
 
 interface BatchRow {
   batch: string;

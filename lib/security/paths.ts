@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
+import { FileNotFound, PathNotRegular, PathOutsideInputDirs, SymlinkRefused } from '../domain/errors';
 
 /**
  * Confines a path an activity is asked to read to the configured input directories (the landing area, its
@@ -15,20 +15,19 @@ export function confineInputPath(input: string, roots: readonly string[], kind: 
   const abs = path.resolve(input);
   const root = roots.map((r) => path.resolve(r)).find((r) => isInside(abs, r));
   if (!root) {
-    throw ApplicationFailure.nonRetryable(
+    throw new PathOutsideInputDirs(
       `refused ${kind} ${abs}: outside the input directories (${roots.join(', ')})`,
-      'PathOutsideInputDirs',
     );
   }
   refuseLinksBelow(root, abs, kind);
   const real = fs.realpathSync(abs);
   const realRoot = fs.realpathSync(root);
   if (!isInside(real, realRoot)) {
-    throw ApplicationFailure.nonRetryable(`refused ${kind} ${abs}: resolves to ${real}, outside ${realRoot}`, 'PathOutsideInputDirs');
+    throw new PathOutsideInputDirs(`refused ${kind} ${abs}: resolves to ${real}, outside ${realRoot}`);
   }
   const st = fs.statSync(real);
   if (kind === 'file' ? !st.isFile() : !st.isDirectory()) {
-    throw ApplicationFailure.nonRetryable(`refused ${kind} ${abs}: not a regular ${kind}`, 'PathNotRegular');
+    throw new PathNotRegular(`refused ${kind} ${abs}: not a regular ${kind}`);
   }
   return real;
 }
@@ -44,9 +43,9 @@ function refuseLinksBelow(root: string, abs: string, kind: string): void {
   for (const part of path.relative(root, abs).split(path.sep).filter(Boolean)) {
     current = path.join(current, part);
     const st = fs.lstatSync(current, { throwIfNoEntry: false });
-    if (!st) throw ApplicationFailure.nonRetryable(`refused ${kind} ${abs}: ${current} does not exist`, 'FileNotFound');
+    if (!st) throw new FileNotFound(`refused ${kind} ${abs}: ${current} does not exist`);
     if (st.isSymbolicLink()) {
-      throw ApplicationFailure.nonRetryable(`refused ${kind} ${abs}: ${current} is a symbolic link`, 'SymlinkRefused');
+      throw new SymlinkRefused(`refused ${kind} ${abs}: ${current} is a symbolic link`);
     }
   }
 }

@@ -1,13 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
+import { ServiceUnavailable } from '../domain/errors';
 import { isAlive, portInUse, readPid, sleep, startDetached, stopProcess, tailFile } from './proc';
 import type { Service, ServiceName } from './services';
 import { services } from './services';
 import { stateDir } from './paths';
+import { SERVICE_NAMES } from './names';
 
-export class StackError extends Error {
-  override name = 'StackError';
+/** A service that did not come up or answer its health check. */
+export class StackError extends ServiceUnavailable {
   constructor(
     readonly service: ServiceName,
     readonly failedCheck: string,
@@ -167,4 +169,4 @@ export function logFileOf(cfg: Config, name: string): string | undefined {
   return services(cfg).find((s) => s.name === name)?.logFile;
 }
 
-export const SERVICE_NAMES: ServiceName[] = ['cassandra', 'kafka', 'mariadb', 'temporal'];
+export { SERVICE_NAMES };

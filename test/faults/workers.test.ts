@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { dailyIngestSchedule } from '../../lib/temporal/schedules';
+import { dailyIngestSchedule } from '../../client/schedules';
 import { readStreamTotals } from '../../lib/stream/commit';
 import {
   assertExact, ingestAndPublishDirect, killWorker, loadJobs, openFaultStack, sleep, startIngest, startStream, tail, waitFor,

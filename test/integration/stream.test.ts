@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createConsumeActivities } from '../../activities/consume';
-import { exportEvents } from '../../lib/cli/export';
+import { exportEvents } from '../../scripts/cli/export';
 import type { TrackingMessageV1 } from '../../lib/domain/message';
 import { encodeMessage, messageKey } from '../../lib/domain/message';
 import { makeTimeUuid } from '../../lib/domain/timeuuid';

@@ -11,7 +11,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'mysql2/promise';
 import { connectTemporal } from '../../lib/clients/temporal';
 import { config as processConfig, REPO_ROOT } from '../../lib/config';
-import { exportEvents } from '../../lib/cli/export';
+import { exportEvents } from '../../scripts/cli/export';
 import { ingestFileCore } from '../../lib/ingest/ingest';
 import { loadJobsCore } from '../../lib/ingest/jobCatalogueLoader';
 import { publishPendingCore } from '../../lib/publish/publisher';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { test } from 'node:test';
-import { estimateRows, fileDoneLine, formatDuration, nextRate, progressLine } from '../../lib/cli/ingestProgress';
+import { estimateRows, fileDoneLine, formatDuration, nextRate, progressLine } from '../../scripts/cli/ingestProgress';
 import type { IngestProgress } from '../../workflows';
 
 const ingesting = (over: Partial<IngestProgress> = {}): IngestProgress => ({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LakeStages, StreamStages } from '../../lib/reconcile/equations';
 import { evaluate, formatReconcile } from '../../lib/reconcile/equations';
-import { isUnavailable } from '../../lib/reconcile/lag';
+import { isUnavailable } from '../../lib/failure';
 
 // A consistent pipeline: 1,000 rows, 20 rejected, 30 already present, 950 written, 949 published + 1
 // quarantined at publish; 5 re-sent copies skipped; of 949 events 600 filtered, 100 unattributed,

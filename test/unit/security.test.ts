@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
+import { TrackflowError } from '../../lib/domain/errors';
 import { ConfigError, loadConfig } from '../../lib/config';
 import { ensureDotEnv, fillSecrets } from '../../lib/dotenv';
 import { confineInputPath } from '../../lib/security/paths';
@@ -29,12 +29,12 @@ function layout() {
   return { dir, landing, secret };
 }
 
-function refusal(fn: () => unknown): ApplicationFailure {
+function refusal(fn: () => unknown): TrackflowError {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
-    assert.equal(err.nonRetryable, true);
+    assert.ok(err instanceof TrackflowError, `expected an error of the taxonomy, got ${String(err)}`);
+    assert.equal(err.retryable, false);
     assert.ok(!err.message.includes(MARKER), 'the refusal must not echo file content');
     return err;
   }

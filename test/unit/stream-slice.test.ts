@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AssignerProtocol } from 'kafkajs';
 import type { Cluster } from 'kafkajs';
-import { renderConsumers } from '../../lib/cli/streamStatus';
+import { renderConsumers } from '../../scripts/cli/streamStatus';
 import { defaultConsumers, loadConfig } from '../../lib/config';
 import { checkSlot, ownedPartitions, sliceAssigner, sliceGroupId } from '../../lib/stream/slice';
 import type { StreamStatus } from '../../workflows';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { liveStatus, renderStatus } from '../../lib/cli/streamStatus';
+import { liveStatus, renderStatus } from '../../scripts/cli/streamStatus';
 import type { StreamStatus } from '../../workflows';
 
 const zero = { consumed: 0, counted: 0, filtered: 0, unattributed: 0, deadLettered: 0, duplicates: 0, redelivered: 0, unknownJob: 0, batches: 0 };

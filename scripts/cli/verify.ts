@@ -1,16 +1,15 @@
 import crypto from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { WorkflowFailedError } from '@temporalio/client';
-import type { Command } from './command';
-import { EXIT, UsageError, output } from './command';
-import { config } from '../config';
-import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
-import { HourFormatError, hoursBetween, parseHour } from '../domain/hours';
-import { formatVerdict } from '../verify/judge';
+import type { QueryDefinition } from '@temporalio/common';
+import type { Command } from 'commander';
+import { EXIT, UsageError, act, intRange, output } from './command';
+import { config } from '../../lib/config';
+import { createProgress, pollInterval } from './progress';
+import { HourFormatError, hoursBetween, parseHour } from '../../lib/domain/hours';
+import { formatVerdict } from '../../lib/verify/judge';
 import type { HourRangeInput, VerifyProgress, VerifyWarehouseInput, VerifyWarehouseResult } from '../../workflows';
 
-const HELP = `Usage: trackflow verify [--from HOUR --to HOUR | --all [--reindex]] [--chunk-hours N] [--json]
-
+const DETAILS = `
 Recomputes the warehouse rows of each hour from the lake (one events_by_hour partition per hour, with the
 stream's own transform) and compares them with the events table, column by column. Runs as the
 verifyWarehouse workflow on the pipeline worker; progress shows here and in the Web UI.
@@ -18,28 +17,33 @@ verifyWarehouse workflow on the pipeline worker; progress shows here and in the 
 Each hour is reported as verified, differs (with the missing, extra and differing rows and both values), or
 not settled (N events in flight: not yet published, or published and not yet consumed). Dead-lettered and
 publish-quarantined events are accounted for, never reported as differences.
-
-  --from HOUR, --to HOUR  ISO 8601 times (2022-07-08T09, or any timestamp, floored to its UTC hour);
-                          both hours included. Default: the last 48 hours.
-  --all                   every hour the lake's hour index lists
-  --reindex               with --all: first fill the hour index from the lake (once, for a lake ingested
-                          before the index existed)
-  --chunk-hours N         hours per activity (default 24); each chunk resumes after a worker dies
-  --json                  print the result as JSON
+HOUR is an ISO 8601 time (2022-07-08T09, or any timestamp, floored to its UTC hour); both hours are
+included. Without a range: the last 48 hours.
 
 Exit status: 0 no difference, 1 a difference, 2 bad usage, 3 Temporal unreachable.`;
 
-export const RANGE_FLAGS = {
-  from: { type: 'string' },
-  to: { type: 'string' },
-  all: { type: 'boolean' },
-  reindex: { type: 'boolean' },
-  'chunk-hours': { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
+export interface RangeOptions {
+  from?: string;
+  to?: string;
+  all?: boolean;
+  reindex?: boolean;
+  chunkHours?: number;
+  json?: boolean;
+}
+
+/** The range options verify and rebuild share. */
+export function addRangeOptions(cmd: Command): Command {
+  return cmd
+    .option('--from <hour>', 'first hour (ISO 8601, floored to the UTC hour)')
+    .option('--to <hour>', 'last hour, included')
+    .option('--all', "every hour the lake's hour index lists")
+    .option('--reindex', 'with --all: first fill the hour index from the lake (once, for a lake ingested before the index existed)')
+    .option('--chunk-hours <n>', 'hours per activity (default 24); each chunk resumes after a worker dies', intRange(1, 1000))
+    .option('--json', 'print the result as JSON');
+}
 
 /** The range flags as workflow input; a bad hour or a half range is a usage error here, not a failed run. */
-export function rangeInput(values: { from?: string; to?: string; all?: boolean; reindex?: boolean; 'chunk-hours'?: string }): HourRangeInput {
+export function rangeInput(values: RangeOptions): HourRangeInput {
   const input: HourRangeInput = {};
   if (values.all && (values.from || values.to)) throw new UsageError('give --from/--to or --all, not both');
   if (values.reindex && !values.all) throw new UsageError('--reindex goes with --all');
@@ -56,11 +60,7 @@ export function rangeInput(values: { from?: string; to?: string; all?: boolean; 
   }
   if (values.all) input.all = true;
   if (values.reindex) input.reindex = true;
-  if (values['chunk-hours'] !== undefined) {
-    const n = Number(values['chunk-hours']);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UsageError(`--chunk-hours must be an integer from 1 to 1000, got "${values['chunk-hours']}"`);
-    input.chunkHours = n;
-  }
+  if (values.chunkHours !== undefined) input.chunkHours = values.chunkHours;
   return input;
 }
 
@@ -70,22 +70,18 @@ export function runWorkflowId(kind: 'verify' | 'rebuild', input: HourRangeInput)
   return `${kind}-${range}-${crypto.randomBytes(3).toString('hex')}`;
 }
 
-/** Follows a run's `progress` query on stderr (one updating line on a terminal, a line every 5 s otherwise). */
-export async function followRun<P, R>(handle: WorkflowHandle, line: (p: P) => string, quiet: boolean): Promise<R> {
-  const tty = process.stderr.isTTY && !quiet;
+/** Follows a run's progress query on stderr until its result. */
+export async function followRun<P, R>(handle: WorkflowHandle, query: QueryDefinition<P>, line: (p: P) => string, quiet: boolean): Promise<R> {
+  const progress = createProgress({ quiet });
   let done = false;
-  let last = '';
   const poll = async () => {
     while (!done) {
       try {
-        const text = line(await handle.query<P>('progress'));
-        if (tty) process.stderr.write(`\r\x1b[K${text}`);
-        else if (!quiet && text !== last) process.stderr.write(`${new Date().toISOString()} ${text}\n`);
-        last = text;
+        progress.update(line(await handle.query(query)));
       } catch {
         // Not picked up by a worker yet, or just finished.
       }
-      await new Promise((r) => setTimeout(r, tty ? 1000 : 5000));
+      await new Promise((r) => setTimeout(r, pollInterval(quiet)));
     }
   };
   const poller = poll();
@@ -94,7 +90,7 @@ export async function followRun<P, R>(handle: WorkflowHandle, line: (p: P) => st
   } finally {
     done = true;
     await poller;
-    if (tty) process.stderr.write('\r\x1b[K');
+    progress.end();
   }
 }
 
@@ -115,13 +111,22 @@ export function renderVerify(r: VerifyWarehouseResult): string {
   return lines.join('\n');
 }
 
-async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, RANGE_FLAGS);
-  const input: VerifyWarehouseInput = rangeInput(values);
-  const json = values.json ?? false;
+/** A failed run: its cause as the result, then the failure for the exit code. */
+export function reportFailedRun(json: boolean, workflowId: string, err: Error & { cause?: Error }): never {
+  const cause = err.cause?.message ?? err.message;
+  if (json) output(true, { workflowId, failed: true, error: cause }, () => '');
+  throw err;
+}
+
+async function verify(opts: RangeOptions): Promise<number> {
+  const input: VerifyWarehouseInput = rangeInput(opts);
+  const json = opts.json ?? false;
   const workflowId = runWorkflowId('verify', input);
+  const { uiLink, withTemporal } = await import('../../client/cli');
+  const { verifyWarehouse, verifyProgressQuery } = await import('../../workflows');
+  const { WorkflowFailedError } = await import('@temporalio/client');
   return withTemporal(async (client) => {
-    const handle = await client.workflow.start('verifyWarehouse', {
+    const handle = await client.workflow.start(verifyWarehouse, {
       taskQueue: config().temporal.taskQueues.pipeline,
       workflowId,
       args: [input],
@@ -130,21 +135,18 @@ async function run(argv: string[]): Promise<number> {
     if (!json) process.stderr.write(`Started ${workflowId} (${uiLink(workflowId)})\n`);
     let result: VerifyWarehouseResult;
     try {
-      result = await followRun<VerifyProgress, VerifyWarehouseResult>(handle, progressLine, json);
+      result = await followRun<VerifyProgress, VerifyWarehouseResult>(handle, verifyProgressQuery, progressLine, json);
     } catch (err) {
-      if (!(err instanceof WorkflowFailedError)) throw err;
-      const cause = err.cause?.message ?? err.message;
-      output(json, { workflowId, failed: true, error: cause }, () => `${workflowId} failed: ${cause}`);
-      return EXIT.failed;
+      if (err instanceof WorkflowFailedError) reportFailedRun(json, workflowId, err);
+      throw err;
     }
     output(json, { workflowId, ...result }, () => renderVerify(result));
     return result.differs ? EXIT.failed : EXIT.ok;
   });
 }
 
-export const command: Command = {
-  name: 'verify',
-  summary: 'Recompute warehouse hours from the lake and compare them with events (exit 1 on a difference)',
-  help: HELP,
-  run,
-};
+export function defineVerify(program: Command): void {
+  addRangeOptions(program.command('verify').description('Recompute warehouse hours from the lake and compare them with events (exit 1 on a difference)'))
+    .addHelpText('after', DETAILS)
+    .action(act(verify));
+}

@@ -1,25 +1,18 @@
-import { WorkflowFailedError } from '@temporalio/client';
-import type { Command } from './command';
-import { EXIT, UsageError, output } from './command';
-import { config } from '../config';
-import { parseFlags, uiLink, withTemporal } from '../temporal/cli';
-import { formatDifferences } from '../verify/judge';
+import type { Command } from 'commander';
+import { EXIT, UsageError, act, output } from './command';
+import { config } from '../../lib/config';
+import { formatDifferences } from '../../lib/verify/judge';
 import type { RebuildHourResult, RebuildProgress, RebuildWarehouseInput, RebuildWarehouseResult } from '../../workflows';
-import { RANGE_FLAGS, followRun, rangeInput, runWorkflowId } from './verify';
+import { addRangeOptions, followRun, rangeInput, reportFailedRun, runWorkflowId, type RangeOptions } from './verify';
 
-const HELP = `Usage: trackflow rebuild --from HOUR --to HOUR [--dry-run] [--chunk-hours N] [--json]
-       trackflow rebuild --all [--reindex] [--dry-run] [--chunk-hours N] [--json]
-
+const DETAILS = `
 Replaces the warehouse rows of each hour with the rows recomputed from the lake, exactly, one MySQL
 transaction per hour, while the stream keeps running: afterwards the stream counts no event twice
 (docs/verify.md, docs/stream.md). Events still in flight (not yet published or consumed) are left to the
 stream. Runs as the rebuildWarehouse workflow on the pipeline worker, resumable after a worker dies.
 
-  --from HOUR, --to HOUR  ISO 8601 times, floored to the UTC hour; both hours included
-  --all                   every hour the lake's hour index lists (--reindex fills the index first)
-  --dry-run               print what would change (the differing rows, both values); write nothing
-  --chunk-hours N         hours per activity (default 24)
-  --json                  print the result as JSON
+HOUR is an ISO 8601 time, floored to the UTC hour; both hours are included. --dry-run prints what would
+change (the differing rows, both values) and writes nothing.
 
 Exit status: 0 done, 1 the run failed, 2 bad usage, 3 Temporal unreachable.`;
 
@@ -46,14 +39,16 @@ export function renderRebuild(r: RebuildWarehouseResult): string {
   return lines.join('\n');
 }
 
-async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { ...RANGE_FLAGS, 'dry-run': { type: 'boolean' } });
-  const input: RebuildWarehouseInput = { ...rangeInput(values), dryRun: values['dry-run'] === true };
+async function rebuild(opts: RangeOptions & { dryRun?: boolean }): Promise<number> {
+  const input: RebuildWarehouseInput = { ...rangeInput(opts), dryRun: opts.dryRun === true };
   if (!input.all && !input.from) throw new UsageError('give --from and --to, or --all');
-  const json = values.json ?? false;
+  const json = opts.json ?? false;
   const workflowId = runWorkflowId('rebuild', input);
+  const { uiLink, withTemporal } = await import('../../client/cli');
+  const { rebuildWarehouse, rebuildProgressQuery } = await import('../../workflows');
+  const { WorkflowFailedError } = await import('@temporalio/client');
   return withTemporal(async (client) => {
-    const handle = await client.workflow.start('rebuildWarehouse', {
+    const handle = await client.workflow.start(rebuildWarehouse, {
       taskQueue: config().temporal.taskQueues.pipeline,
       workflowId,
       args: [input],
@@ -62,21 +57,19 @@ async function run(argv: string[]): Promise<number> {
     if (!json) process.stderr.write(`Started ${workflowId} (${uiLink(workflowId)})\n`);
     let result: RebuildWarehouseResult;
     try {
-      result = await followRun<RebuildProgress, RebuildWarehouseResult>(handle, progressLine, json);
+      result = await followRun<RebuildProgress, RebuildWarehouseResult>(handle, rebuildProgressQuery, progressLine, json);
     } catch (err) {
-      if (!(err instanceof WorkflowFailedError)) throw err;
-      const cause = err.cause?.message ?? err.message;
-      output(json, { workflowId, failed: true, error: cause }, () => `${workflowId} failed: ${cause}`);
-      return EXIT.failed;
+      if (err instanceof WorkflowFailedError) reportFailedRun(json, workflowId, err);
+      throw err;
     }
     output(json, { workflowId, ...result }, () => renderRebuild(result));
     return EXIT.ok;
   });
 }
 
-export const command: Command = {
-  name: 'rebuild',
-  summary: 'Replace warehouse hours with the rows recomputed from the lake, while the stream runs',
-  help: HELP,
-  run,
-};
+export function defineRebuild(program: Command): void {
+  addRangeOptions(program.command('rebuild').description('Replace warehouse hours with the rows recomputed from the lake, while the stream runs'))
+    .option('--dry-run', 'print what would change; write nothing')
+    .addHelpText('after', DETAILS)
+    .action(act(rebuild));
+}

@@ -1,11 +1,10 @@
 import type { Client, ScheduleDescription, ScheduleOptions, ScheduleSummary } from '@temporalio/client';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { ingestAndPublish, verifyWarehouse } from '../../workflows';
+import { ingestAndPublish, verifyWarehouse } from '../workflows';
 import { SCHEDULED_INGEST_WORKFLOW_ID, SCHEDULED_VERIFY_WORKFLOW_ID } from './ids';
+import { DEFAULT_CRON, DEFAULT_SCHEDULE_ID, DEFAULT_VERIFY_CRON, DEFAULT_VERIFY_SCHEDULE_ID } from './scheduleDefaults';
 
-export const DEFAULT_SCHEDULE_ID = 'trackflow-daily-ingest';
-/** 02:00 UTC every day: the slot the Airflow DAG used, after the nightly exports land. */
-export const DEFAULT_CRON = '0 2 * * *';
+export { DEFAULT_CRON, DEFAULT_SCHEDULE_ID, DEFAULT_VERIFY_CRON, DEFAULT_VERIFY_SCHEDULE_ID };
 
 export type OverlapOption = 'skip' | 'buffer-one';
 export const OVERLAP: Record<OverlapOption, ScheduleOverlapPolicy> = {
@@ -35,7 +34,7 @@ export function dailyIngestSchedule(opts: DailyIngestSchedule): ScheduleOptions 
     spec: { cronExpressions: [opts.cron ?? DEFAULT_CRON], timezone: 'UTC' },
     action: {
       type: 'startWorkflow',
-      workflowType: 'ingestAndPublish',
+      workflowType: ingestAndPublish,
       workflowId: SCHEDULED_INGEST_WORKFLOW_ID,
       taskQueue: opts.taskQueue,
       args: [{ landingDir: opts.landingDir }] satisfies Parameters<typeof ingestAndPublish>,
@@ -109,9 +108,6 @@ export async function listSchedules(client: Client): Promise<ScheduleView[]> {
   return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }
 
-export const DEFAULT_VERIFY_SCHEDULE_ID = 'trackflow-daily-verify';
-/** 04:00 UTC: after the 02:00 ingest has published yesterday's exports and the stream has had time to consume them. */
-export const DEFAULT_VERIFY_CRON = '0 4 * * *';
 
 export interface DailyVerifySchedule {
   scheduleId?: string;
@@ -133,7 +129,7 @@ export function dailyVerifySchedule(opts: DailyVerifySchedule): ScheduleOptions 
     spec: { cronExpressions: [opts.cron ?? DEFAULT_VERIFY_CRON], timezone: 'UTC' },
     action: {
       type: 'startWorkflow',
-      workflowType: 'verifyWarehouse',
+      workflowType: verifyWarehouse,
       workflowId: SCHEDULED_VERIFY_WORKFLOW_ID,
       taskQueue: opts.taskQueue,
       args: [{ previousDay: true, failOnDifference: true }] satisfies Parameters<typeof verifyWarehouse>,

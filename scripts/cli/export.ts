@@ -1,9 +1,9 @@
 import type { Connection } from 'mysql2';
 import type { Pool } from 'mysql2/promise';
-import { createMysqlPool } from '../clients/mysql';
-import { config } from '../config';
-import { canonicalDecimal } from '../domain/transform';
-import { EXIT, UsageError, type Command } from './command';
+import type { Command } from 'commander';
+import { config } from '../../lib/config';
+import { canonicalDecimal } from '../../lib/domain/transform';
+import { EXIT, UsageError, act, group } from './command';
 
 export const EVENT_COLUMNS = [
   'job_id', 'dates', 'hours', 'publisher_id', 'campaign_id', 'group_id', 'bid_set', 'clicks', 'spend_hour',
@@ -12,8 +12,7 @@ export const EVENT_COLUMNS = [
 
 const DECIMALS = new Set<string>(['bid_set', 'spend_hour']);
 
-const help = `Usage: trackflow export events [--csv | --json]
-
+const DETAILS = `
 Prints the warehouse table \`events\` with the contract columns in contract order, sorted by
 (job_id, dates, hours, publisher_id, campaign_id, group_id). CSV (the default) has a header of the
 column names and empty fields for NULL; --json prints one JSON array of objects with null for NULL.
@@ -69,41 +68,32 @@ export async function exportEvents(pool: Pool, format: 'csv' | 'json', write: (c
   }
 }
 
-export const command: Command = {
-  name: 'export',
-  summary: 'Print the warehouse events table in contract column order (export events [--csv|--json])',
-  help,
-  async run(argv) {
-    const json = argv.includes('--json');
-    const csv = argv.includes('--csv');
-    if (json && csv) throw new UsageError('choose one of --csv and --json');
-    const args = argv.filter((a) => a !== '--json' && a !== '--csv');
-    const unknown = args.find((a) => a.startsWith('-'));
-    if (unknown) throw new UsageError(`unknown option ${unknown}`);
-    const [what, ...extra] = args;
-    if (what !== 'events') throw new UsageError(what ? `cannot export "${what}" (only: events)` : 'missing what to export (events)');
-    if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
-    const pool = createMysqlPool(config().mysql, { connectionLimit: 1 });
-    try {
-      let buffered = '';
-      await exportEvents(pool, json ? 'json' : 'csv', (chunk) => {
-        buffered += chunk;
-        if (buffered.length >= 1 << 16) {
-          process.stdout.write(buffered);
-          buffered = '';
-        }
-      });
-      process.stdout.write(buffered);
-      return EXIT.ok;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code && ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST'].includes(code)) {
-        process.stderr.write(`trackflow export: MySQL unavailable: ${(err as Error).message}\n`);
-        return EXIT.unavailable;
+async function exportCommand(opts: { csv?: boolean; json?: boolean }): Promise<number> {
+  if (opts.json && opts.csv) throw new UsageError('choose one of --csv and --json');
+  const { createMysqlPool } = await import('../../lib/clients/mysql');
+  const pool = createMysqlPool(config().mysql, { connectionLimit: 1 });
+  try {
+    let buffered = '';
+    await exportEvents(pool, opts.json ? 'json' : 'csv', (chunk) => {
+      buffered += chunk;
+      if (buffered.length >= 1 << 16) {
+        process.stdout.write(buffered);
+        buffered = '';
       }
-      throw err;
-    } finally {
-      await pool.end();
-    }
-  },
-};
+    });
+    process.stdout.write(buffered);
+    return EXIT.ok;
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
+export function defineExport(program: Command): void {
+  group(program, 'export', 'Print the warehouse events table in contract column order')
+    .command('events')
+    .description('print the warehouse table events in contract order')
+    .option('--csv', 'CSV with a header (the default)')
+    .option('--json', 'one JSON array of objects')
+    .addHelpText('after', DETAILS)
+    .action(act(exportCommand));
+}
