@@ -3,8 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { TASK_QUEUES } from './taskQueues';
 
+/** The nearest directory above `from` that holds package.json: the same from lib/ and from dist/lib/. */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
+
 /** Where the repository lives; every relative default is resolved against it, not the caller's cwd. */
-export const REPO_ROOT = path.resolve(__dirname, '..');
+export const REPO_ROOT = packageRoot(__dirname);
 
 export interface TlsConfig {
   enabled: boolean;

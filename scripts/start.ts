@@ -7,7 +7,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@te
 import { ADMIN_SECRET_KEYS, config, defaultConsumers, REPO_ROOT } from '../lib/config';
 import { connectTemporal } from '../lib/clients/temporal';
 import { writeDataset } from '../lib/domain/generator';
-import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
+import { DIST_DIR, workerArgs } from '../lib/workerRuntime';
 import { migrateAll } from '../lib/migrate/run';
 import { ingestWorkflowId, jobsWorkflowId, streamWorkflowId } from '../lib/temporal/ids';
 import type { IngestAndPublishResult } from '../workflows';
@@ -46,7 +46,7 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `worker-${name}.log`);
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${name}.ts`)], {
+  const child = spawn(process.execPath, workerArgs(name), {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, out],
     env: workerEnv(),
@@ -88,7 +88,7 @@ async function startExtraWorker(name: 'pipeline' | 'stream', n: number, logDir: 
   fs.writeFileSync(logFile, '');
   const out = fs.openSync(logFile, 'a');
   const portVar = name === 'stream' ? 'TRACKFLOW_STREAM_METRICS_PORT' : 'TRACKFLOW_PIPELINE_METRICS_PORT';
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${name}.ts`)], {
+  const child = spawn(process.execPath, workerArgs(name), {
     cwd: REPO_ROOT, stdio: ['ignore', out, out], env: { ...workerEnv(), [portVar]: '0' }, detached: true,
   });
   fs.closeSync(out);
@@ -107,7 +107,7 @@ async function startExtraWorker(name: 'pipeline' | 'stream', n: number, logDir: 
 
 function trackflow(args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'trackflow'), ...args], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [path.join(DIST_DIR, 'scripts', 'cli.js'), ...args], { stdio: 'inherit' });
     child.on('exit', (code) => resolve(code ?? 1));
   });
 }

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type http from 'node:http';
 import { Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
@@ -12,7 +11,6 @@ import { Metrics, fetchMetricsText } from '../metrics';
 import { activityMetricsInterceptor } from './activityMetrics';
 import { connectTemporal } from '../clients/temporal';
 import { watchSchedules } from './scheduleMetrics';
-import { bundleWorkflowsInChild } from './bundle';
 import { connectWorker } from './connection';
 import { JsonLogger } from './log';
 
@@ -20,8 +18,8 @@ export interface RunWorkerOptions {
   name: 'pipeline' | 'stream';
   taskQueue: string;
   metricsPort: number;
-  /** Omit for an activity-only worker. */
-  workflowsPath?: string;
+  /** The workflow bundle built by `npm run build` (WORKFLOW_BUNDLE); omit for an activity-only worker. */
+  workflowBundle?: string;
   /** The subset of activities this queue serves. */
   pick: (all: Activities) => Partial<Activities>;
   /** Export trackflow_schedule_paused for the ingest schedules (the pipeline worker does). */
@@ -80,27 +78,25 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   try {
     const activities = opts.pick(createActivities({ cassandra, kafka, mysql, config: cfg, metrics }));
     connection = await connectWorker(cfg.temporal);
-    const bundlePath = opts.workflowsPath ? await bundleWorkflowsInChild(opts.workflowsPath) : undefined;
-    try {
-      worker = await Worker.create({
-        connection,
-        namespace: cfg.temporal.namespace,
-        taskQueue: opts.taskQueue,
-        ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
-        activities,
-        shutdownGraceTime: SHUTDOWN_GRACE,
-        // Cancellation reaches an activity only on a heartbeat response; the default throttle (80% of a 30s
-        // heartbeat timeout) would make `stream drain` wait up to 24s.
-        maxHeartbeatThrottleInterval: '2s',
-        // A stream worker runs one consumer lease per slot it picks up; config caps how many (docs/scaling.md).
-        maxConcurrentActivityTaskExecutions: opts.name === 'stream' ? cfg.scale.streamWorkerActivities : cfg.scale.pipelineWorkerActivities,
-        identity: `trackflow-${opts.name}@${process.pid}`,
-        interceptors: { activity: [activityMetricsInterceptor(metrics)] },
-      });
-    } finally {
-      // Worker.create has read the bundle by now (or failed); the file is not needed any more.
-      if (bundlePath) fs.rmSync(path.dirname(bundlePath), { recursive: true, force: true });
+    if (opts.workflowBundle && !fs.existsSync(opts.workflowBundle)) {
+      throw new Error(`${opts.workflowBundle} is missing: run \`npm run build\` first`);
     }
+    worker = await Worker.create({
+      connection,
+      namespace: cfg.temporal.namespace,
+      taskQueue: opts.taskQueue,
+      // Bundled once by `npm run build`: no webpack in the worker, so neither its start time nor its memory.
+      ...(opts.workflowBundle ? { workflowBundle: { codePath: opts.workflowBundle } } : {}),
+      activities,
+      shutdownGraceTime: SHUTDOWN_GRACE,
+      // Cancellation reaches an activity only on a heartbeat response; the default throttle (80% of a 30s
+      // heartbeat timeout) would make `stream drain` wait up to 24s.
+      maxHeartbeatThrottleInterval: '2s',
+      // A stream worker runs one consumer lease per slot it picks up; config caps how many (docs/scaling.md).
+      maxConcurrentActivityTaskExecutions: opts.name === 'stream' ? cfg.scale.streamWorkerActivities : cfg.scale.pipelineWorkerActivities,
+      identity: `trackflow-${opts.name}@${process.pid}`,
+      interceptors: { activity: [activityMetricsInterceptor(metrics)] },
+    });
     const w = worker;
     server = await metrics.serve(opts.metricsPort, () => ({
       ok: w.getState() === 'RUNNING',
@@ -111,7 +107,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       temporal: cfg.temporal.address,
       namespace: cfg.temporal.namespace,
       activities: Object.keys(activities),
-      workflows: Boolean(opts.workflowsPath),
+      workflows: Boolean(opts.workflowBundle),
       metrics: typeof address === 'object' && address ? `http://${address.address}:${address.port}/metrics` : undefined,
       sdkMetrics: sdkPort ? `http://127.0.0.1:${sdkPort}/metrics (appended to /metrics)` : undefined,
     });
