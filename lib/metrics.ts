@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { metricsListenHost } from './config';
 
 type Labels = Record<string, string>;
 
@@ -121,10 +122,7 @@ function build(spec: MetricSpec, registry: Registry): AnyMetric {
   return new Histogram({ ...common, buckets: [...(spec.buckets ?? SECONDS_BUCKETS)] });
 }
 
-/** Where /metrics listens: 127.0.0.1 unless TRACKFLOW_METRICS_HOST says otherwise (0.0.0.0 in a container). */
-export function metricsListenHost(env: NodeJS.ProcessEnv = process.env): string {
-  return env['TRACKFLOW_METRICS_HOST']?.trim() || '127.0.0.1';
-}
+export { metricsListenHost };
 
 /**
  * The process's Prometheus registry (prom-client): the catalogue above, Node process metrics, and

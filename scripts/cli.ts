@@ -1,6 +1,7 @@
 import { EXIT, UsageError, wantsHelp } from '../lib/cli/command';
 import { COMMANDS } from '../lib/cli/registry';
 import { serviceErrorExit, oneLine, verbose } from '../lib/cli/serviceErrors';
+import { setVerbose } from '../lib/config';
 import '../lib/cli/commands';
 
 function usage(): string {
@@ -22,7 +23,7 @@ function usage(): string {
 /** `--verbose` may come before or after the command; it is taken out of the command's own arguments. */
 function takeVerbose(argv: string[]): string[] {
   const rest = argv.filter((a) => a !== '--verbose' && a !== '-v');
-  if (rest.length !== argv.length) process.env['TRACKFLOW_VERBOSE'] = '1';
+  if (rest.length !== argv.length) setVerbose();
   return rest;
 }
 

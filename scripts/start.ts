@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { ADMIN_SECRET_KEYS, config, defaultConsumers, REPO_ROOT } from '../lib/config';
+import { ADMIN_SECRET_KEYS, childEnv, config, defaultConsumers, REPO_ROOT } from '../lib/config';
 import { connectTemporal } from '../lib/clients/temporal';
 import { writeDataset } from '../lib/domain/generator';
 import { DIST_DIR, workerArgs } from '../lib/workerRuntime';
@@ -70,9 +70,7 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
 
 /** Workers get everything but the admin secrets (they re-read .env without them, too). */
 function workerEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of ADMIN_SECRET_KEYS) delete env[key];
-  return env;
+  return childEnv(Object.fromEntries(ADMIN_SECRET_KEYS.map((key) => [key, undefined])));
 }
 
 function workerCount(flag: string, raw: string | undefined): number | undefined {

@@ -1,11 +1,10 @@
 import { logLevel, type logCreator } from 'kafkajs';
 import { isUnavailable, missingSchema } from '../reconcile/lag';
 import { EXIT } from './command';
+import { verbose } from '../config';
 
 /** Set by `trackflow --verbose`: failures add their stack, and client libraries may log. */
-export function verbose(): boolean {
-  return process.env['TRACKFLOW_VERBOSE'] === '1';
-}
+export { verbose };
 
 /** An error message on one line: drivers put host lists and causes on lines of their own. */
 export function oneLine(message: string, max = 300): string {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { config, loadConfig } from '../config';
+import { REPO_ROOT, config, setEnv, stackEnv } from '../config';
 import { ensureDotEnv } from '../dotenv';
 import type { ServiceName } from '../stack/services';
 import { SERVICE_NAMES, StackError, down, logFileOf, privateStateDir, reset, status, up } from '../stack/stack';
@@ -11,7 +11,6 @@ import { stackCerts } from '../stack/tls';
 import type { StackTlsMode } from '../stack/tlsMode';
 import { persistTlsMode, persistedTlsMode, stackTlsMode, switchClientTls } from '../stack/tlsMode';
 import { startPrometheus, stopPrometheus } from '../stack/observability';
-import { REPO_ROOT } from '../config';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
 
@@ -128,7 +127,7 @@ function applyTlsMode(cfg: ReturnType<typeof config>, mode: StackTlsMode): Retur
   if (mode !== previous && stackServices(cfg, previous).some((s) => isAlive(readPid(s.pidFile)))) {
     throw new UsageError(`the stack is running with TLS ${previous}; run \`npm run stack -- down\` before switching it to TLS ${mode}`);
   }
-  process.env['TRACKFLOW_STACK_TLS'] = mode;
+  setEnv('TRACKFLOW_STACK_TLS', mode);
   if (mode === 'offered' && previous === 'offered') return cfg;
   privateStateDir();
   persistTlsMode(mode);
@@ -136,11 +135,11 @@ function applyTlsMode(cfg: ReturnType<typeof config>, mode: StackTlsMode): Retur
   const clients = [cfg.mysql.tls, cfg.cassandra.tls, cfg.kafka.tls];
   if (mode === 'required' && clients.every((t) => t.enabled && t.caFile === ca)) return cfg;
   switchClientTls(mode, ca);
-  return loadConfig(process.env);
+  return config();
 }
 
 async function upObservability(cfg: ReturnType<typeof config>): Promise<void> {
-  const port = process.env['TRACKFLOW_STACK_PROMETHEUS_PORT']?.trim() || '9090';
+  const port = stackEnv().TRACKFLOW_STACK_PROMETHEUS_PORT;
   const p = await startPrometheus({
     stateDir: cfg.stateDir,
     listen: `127.0.0.1:${port}`,

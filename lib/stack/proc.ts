@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { childEnv } from '../config';
 
 export function readPid(pidFile: string): number | undefined {
   try {
@@ -58,7 +59,7 @@ export function startDetached(opts: {
     cwd: opts.cwd,
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, ...opts.env },
+    env: childEnv(opts.env),
   });
   fs.closeSync(log);
   if (!child.pid) throw new Error(`could not start ${opts.command}`);
@@ -100,7 +101,7 @@ export function sleep(ms: number): Promise<void> {
 export function runStep(description: string, command: string, args: string[], env?: NodeJS.ProcessEnv): string {
   process.stderr.write(`  ${description}\n`);
   const result = spawnSync(command, args, {
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -113,7 +114,7 @@ export function runStep(description: string, command: string, args: string[], en
 }
 
 export function which(binary: string): string | undefined {
-  const dirs = (process.env['PATH'] ?? '').split(':').concat(['/usr/sbin', '/usr/local/sbin', '/sbin']);
+  const dirs = (childEnv()['PATH'] ?? '').split(':').concat(['/usr/sbin', '/usr/local/sbin', '/sbin']);
   for (const dir of dirs) {
     const candidate = path.join(dir, binary);
     try {

@@ -6,7 +6,7 @@ import { createActivities } from '../../activities';
 import { createCassandraClient } from '../clients/cassandra';
 import { createKafka } from '../clients/kafka';
 import { createMysqlPool } from '../clients/mysql';
-import { config, kafkaFor } from '../config';
+import { config, kafkaFor, sdkMetricsPort } from '../config';
 import { Metrics, fetchMetricsText } from '../metrics';
 import { activityMetricsInterceptor } from './activityMetrics';
 import { connectTemporal } from '../clients/temporal';
@@ -26,16 +26,8 @@ export interface RunWorkerOptions {
   watchSchedules?: boolean;
 }
 
-/**
- * The Temporal SDK's own metrics (task slots, poll latency, activity and workflow task outcomes) come from its
- * native exporter, which must listen on a port of its own: /metrics fetches it and appends its text, so one
- * scrape gets both. TRACKFLOW_SDK_METRICS_PORT overrides the port (default: the metrics port + 100; 0 = off).
- */
-export function sdkMetricsPort(metricsPort: number, env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const raw = env['TRACKFLOW_SDK_METRICS_PORT'];
-  const port = raw !== undefined && raw.trim() !== '' ? Number(raw) : metricsPort ? metricsPort + 100 : 0;
-  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
-}
+// The Temporal SDK's exporter port: its text is appended to /metrics (docs/metrics.md).
+export { sdkMetricsPort };
 
 /** Activities still running this long after SIGTERM are cancelled; they then commit or roll back. */
 const SHUTDOWN_GRACE = '20s';
