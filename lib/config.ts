@@ -344,6 +344,11 @@ export function sdkMetricsPort(metricsPort: number, env: RawEnv = process.env): 
   return port > 0 && port < 65536 ? port : undefined;
 }
 
+/** TRACKFLOW_LOG_LEVEL (default info), for loggers built before the whole configuration is. */
+export function logLevel(env: RawEnv = process.env): Config['log']['level'] {
+  return parse(envSchema.pick({ TRACKFLOW_LOG_LEVEL: true }), env).TRACKFLOW_LOG_LEVEL;
+}
+
 /** Where /metrics listens: 127.0.0.1 unless TRACKFLOW_METRICS_HOST says otherwise (0.0.0.0 in a container). */
 export function metricsListenHost(env: RawEnv = process.env): string {
   return parse(envSchema.pick({ TRACKFLOW_METRICS_HOST: true }), env).TRACKFLOW_METRICS_HOST;
