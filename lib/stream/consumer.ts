@@ -240,10 +240,13 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
       async () => {
         await deadLetter(chunk, partition, piece.sentToDlq);
         try {
-          return await commitBatch(mysql, jobs, {
+          const started = performance.now();
+          const committed = await commitBatch(mysql, jobs, {
             group, topic, partition, expectedOffset: expected, earliestOffset: earliest.get(partition), nextOffset,
             countable: chunk.countable, counts: chunk.counts, origins: chunk.origins, attemptToken,
           });
+          metrics.observe('trackflow_stream_commit_seconds', (performance.now() - started) / 1000);
+          return committed;
         } catch (err) {
           if (!isDataError(err)) throw err;
           dataError = err;
