@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { ADMIN_SECRET_KEYS, childEnv, config, defaultConsumers, REPO_ROOT } from '../lib/config';
@@ -62,7 +63,7 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
       say(`${name} worker started (pid ${child.pid}, metrics http://127.0.0.1:${port}/metrics, log ${logFile})`);
       return child;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   child.kill('SIGTERM');
   throw new Error(`${name} worker did not become healthy in 90s; see ${logFile}`);
@@ -97,7 +98,7 @@ async function startExtraWorker(name: 'pipeline' | 'stream', n: number, logDir: 
       say(`${name} worker ${n} started (pid ${child.pid}, log ${logFile})`);
       return child;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   child.kill('SIGTERM');
   throw new Error(`${name} worker ${n} did not start in 90s; see ${logFile}`);

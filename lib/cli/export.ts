@@ -4,6 +4,7 @@ import { createMysqlPool } from '../clients/mysql';
 import { config } from '../config';
 import { canonicalDecimal } from '../domain/transform';
 import { EXIT, UsageError, type Command } from './command';
+import { csvRow } from '../csv';
 
 export const EVENT_COLUMNS = [
   'job_id', 'dates', 'hours', 'publisher_id', 'campaign_id', 'group_id', 'bid_set', 'clicks', 'spend_hour',
@@ -26,10 +27,6 @@ const SELECT = `SELECT job_id, DATE_FORMAT(dates, '%Y-%m-%d') AS dates, hours, p
   disqualified_application, company_id, sources
 FROM events ORDER BY job_id, dates, hours, publisher_id, campaign_id, group_id`;
 
-function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
 function cell(column: string, value: unknown): string | number | null {
   if (value === null || value === undefined) return null;
   if (DECIMALS.has(column)) return canonicalDecimal(String(value));
@@ -48,10 +45,7 @@ export async function exportEvents(pool: Pool, format: 'csv' | 'json', write: (c
     const stream = core.query(SELECT).stream();
     for await (const raw of stream as AsyncIterable<Record<string, unknown>>) {
       if (format === 'csv') {
-        write(EVENT_COLUMNS.map((c) => {
-          const v = cell(c, raw[c]);
-          return v === null ? '' : csvField(String(v));
-        }).join(',') + '\n');
+        write(csvRow(EVENT_COLUMNS.map((c) => cell(c, raw[c]))) + '\n');
       } else {
         const obj: Record<string, unknown> = {};
         for (const c of EVENT_COLUMNS) {

@@ -4,6 +4,7 @@ import { listQuarantine, showQuarantine, type QuarantineRow } from '../quarantin
 import { parseFlags } from '../temporal/cli';
 import { EXIT, UsageError, type Command } from './command';
 import { serviceErrorExit } from './serviceErrors';
+import { csvRow } from '../csv';
 
 const help = `Usage: trackflow quarantine list [--batch ID] [--stage ingest|publish] [--reason R] [--json | --csv]
        trackflow quarantine show --batch ID --line N [--stage ingest|publish] [--json]
@@ -14,11 +15,6 @@ or any reason containing the text. \`show\` prints one row in full, including it
 Exit status: 0 ok (also when nothing matches), 1 no such row (show), 2 bad usage, 3 Cassandra unreachable.`;
 
 const CSV_COLUMNS = ['batch', 'stage', 'line', 'file', 'kind', 'reason', 'raw', 'quarantinedAt'] as const;
-
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
 
 function humanLine(r: QuarantineRow): string {
   const reason = r.reason.length > 100 ? `${r.reason.slice(0, 97)}...` : r.reason;
@@ -67,7 +63,7 @@ async function list(rows: AsyncGenerator<QuarantineRow>, flags: Flags): Promise<
   if (flags.json) out.write('[');
   let n = 0;
   for await (const r of rows) {
-    if (flags.csv) out.write(CSV_COLUMNS.map((c) => csvField(r[c])).join(',') + '\n');
+    if (flags.csv) out.write(csvRow(CSV_COLUMNS.map((c) => (r[c] === null || r[c] === undefined ? null : String(r[c])))) + '\n');
     else if (flags.json) out.write(`${n ? ',' : ''}\n  ${JSON.stringify(r)}`);
     else out.write(humanLine(r) + '\n');
     n++;

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv } from '../config';
 
 export function readPid(pidFile: string): number | undefined {
@@ -93,9 +94,7 @@ export async function stopProcess(pid: number, graceMs: number): Promise<'stoppe
   return 'killed';
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
 /** Runs a provisioning command to completion, echoing a one-line description; throws with its output tail. */
 export function runStep(description: string, command: string, args: string[], env?: NodeJS.ProcessEnv): string {

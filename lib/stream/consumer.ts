@@ -15,6 +15,7 @@ import { isDataError, warehouseRejected } from './retry';
 import { checkSlot, ownsPartition, sliceAssigner, sliceGroupId } from './slice';
 import { StallWatch, stallStatus } from './stall';
 import type { StalledPartition } from './stall';
+import { setTimeout as wait } from 'node:timers/promises';
 
 export { DLQ_HEADERS } from './deadLetter';
 
@@ -62,17 +63,12 @@ export class StreamUnavailableError extends Error {
 
 const EVENTS_HELP = 'Stream messages by outcome';
 
+/** Waits `ms`, or less when `signal` aborts: here an abort only ends the wait early, it is no error. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return wait(ms, undefined, { signal }).then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 /** A run of one partition's messages committed as one transaction, from `expected` through `lastOffset`. */
