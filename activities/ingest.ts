@@ -4,6 +4,7 @@ import type { DiscoverFilesInput, DiscoverFilesResult, IngestFileInput, IngestSu
 import { discoverFilesCore } from '../lib/ingest/discover';
 import { ingestFileCore, type IngestProgress } from '../lib/ingest/ingest';
 import { confineInputPath } from '../lib/security/paths';
+import { faultEnv } from '../lib/config';
 
 function isProgress(value: unknown): value is IngestProgress {
   if (typeof value !== 'object' || value === null) return false;
@@ -16,10 +17,10 @@ function isProgress(value: unknown): value is IngestProgress {
 
 /** Test-only fault injection, never active in production. */
 function crashAfterRowsFromEnv(): number | undefined {
-  if (process.env['NODE_ENV'] !== 'test' && process.env['TRACKFLOW_FAULTS'] !== '1') return undefined;
-  const raw = process.env['TRACKFLOW_FAULT_INGEST_CRASH_AFTER_ROWS'];
-  const n = raw ? Number(raw) : NaN;
-  return Number.isInteger(n) && n > 0 ? n : undefined;
+  const faults = faultEnv();
+  if (!faults.testMode && !faults.TRACKFLOW_FAULTS) return undefined;
+  const n = faults.TRACKFLOW_FAULT_INGEST_CRASH_AFTER_ROWS;
+  return n && n > 0 ? n : undefined;
 }
 
 export function createIngestActivities(deps: ActivityDeps) {

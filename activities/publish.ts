@@ -2,12 +2,14 @@ import { currentActivityContext } from '../lib/temporal/activityContext';
 import type { ActivityDeps } from './deps';
 import type { PublishInput, PublishSummary } from './types';
 import { publishPendingCore } from '../lib/publish/publisher';
+import { faultEnv } from '../lib/config';
 
 /** Test-only fault injection: SIGKILL the worker after N acknowledged pages, before their progress is recorded. */
 function killAfterPagesFromEnv(): number | undefined {
-  if (process.env['TRACKFLOW_FAULTS'] !== '1') return undefined;
-  const n = Number(process.env['TRACKFLOW_FAULT_PUBLISH_KILL_AFTER_PAGES']);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
+  const faults = faultEnv();
+  if (!faults.TRACKFLOW_FAULTS) return undefined;
+  const n = faults.TRACKFLOW_FAULT_PUBLISH_KILL_AFTER_PAGES;
+  return n && n > 0 ? n : undefined;
 }
 
 export function createPublishActivities(deps: ActivityDeps) {

@@ -8,6 +8,7 @@ import type { RebuildHourResult } from '../lib/verify/rebuild';
 import { rebuildHour } from '../lib/verify/rebuild';
 import type { VerifyDeps } from '../lib/verify/verify';
 import { verifyHour } from '../lib/verify/verify';
+import { faultEnv } from '../lib/config';
 import { mapHoursInOrder } from '../lib/verify/run';
 
 export type { HourVerdict } from '../lib/verify/judge';
@@ -66,8 +67,8 @@ function resumeFrom<R extends { hour: string }>(details: unknown, hours: string[
 
 /** Test-only fault injection: SIGKILL the worker once a first attempt has rebuilt this hour. */
 function killAtHourFromEnv(): string | undefined {
-  if (process.env['TRACKFLOW_FAULTS'] !== '1') return undefined;
-  return process.env['TRACKFLOW_FAULT_REBUILD_KILL_AT_HOUR'] || undefined;
+  const faults = faultEnv();
+  return faults.TRACKFLOW_FAULTS ? faults.TRACKFLOW_FAULT_REBUILD_KILL_AT_HOUR : undefined;
 }
 
 /** Hours of one chunk in flight at once: verify only reads; rebuild transactions queue on the offset locks anyway. */

@@ -7,6 +7,7 @@
  * kafkajs is measured.
  */
 import { compareKafkaClients } from './kafkaClients';
+import { confluentDir } from '../lib/config';
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   const result = await compareKafkaClients({
     messages: positive('messages', 500_000),
     sendSize: positive('send-size', 5000),
-    moduleDir: arg('confluent-dir') ?? process.env['TRACKFLOW_CONFLUENT_DIR'] ?? null,
+    moduleDir: arg('confluent-dir') ?? confluentDir() ?? null,
     log,
   });
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');

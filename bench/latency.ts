@@ -10,6 +10,7 @@ import { runConsumeLease } from '../lib/stream/consumer';
 import type { Log } from './platform';
 import type { StageUsage } from './resources';
 import { measureStage, percentile } from './resources';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LatencyResult {
   targetRate: number;
@@ -49,7 +50,6 @@ export function clickMessage(i: number, now: number): TrackingMessageV1 {
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Publish-to-warehouse latency under a steady rate. Each message's publish time is its Kafka timestamp (set at

@@ -1,11 +1,22 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
+import type { z } from 'zod';
+import { KAFKA_ROLES, NOT_SET, envSchema, faultSchema, stackSchema, systemSchema, cliSchema, type Env, type FaultEnv, type StackEnv, type TlsPrefix } from './envSchema';
 import { TASK_QUEUES } from './taskQueues';
 import { ConfigError } from './domain/errors';
 
+/** The nearest directory above `from` that holds package.json: the same from lib/ and from dist/lib/. */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
+
 /** Where the repository lives; every relative default is resolved against it, not the caller's cwd. */
-export const REPO_ROOT = path.resolve(__dirname, '..');
+export const REPO_ROOT = packageRoot(__dirname);
 
 export interface TlsConfig {
   enabled: boolean;
@@ -61,7 +72,7 @@ export interface CassandraConfig {
   tls: TlsConfig;
 }
 
-export type KafkaRole = 'admin' | 'publisher' | 'stream' | 'bench';
+export type KafkaRole = (typeof KAFKA_ROLES)[number];
 
 export interface KafkaConfig {
   brokers: string[];
@@ -136,63 +147,32 @@ export interface Config {
   production: boolean;
   stateDir: string;
   cacheDir: string;
-  metrics: { pipelinePort: number; streamPort: number };
+  metrics: {
+    pipelinePort: number;
+    streamPort: number;
+    /** Where /metrics listens: 127.0.0.1 unless TRACKFLOW_METRICS_HOST says otherwise (0.0.0.0 in a container). */
+    host: string;
+    /** TRACKFLOW_SDK_METRICS_PORT as given (sdkMetricsPort applies the default). */
+    sdkPort?: number;
+  };
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
 }
 
 export { ConfigError };
 
-type Env = Record<string, string | undefined>;
+type RawEnv = Record<string, string | undefined>;
 
-function str(env: Env, key: string, fallback?: string): string {
-  const value = env[key]?.trim();
-  if (value) return value;
-  if (fallback !== undefined) return fallback;
-  throw new ConfigError(`${key} is not set (copy .env.example to .env, or export it)`);
-}
-
-function optional(env: Env, key: string): string | undefined {
-  const value = env[key]?.trim();
-  return value ? value : undefined;
-}
-
-function int(env: Env, key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = optional(env, key);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${key} must be an integer between ${min} and ${max}, got "${raw}"`);
-  }
-  return n;
-}
-
-function ratio(env: Env, key: string, fallback: number): number {
-  const raw = optional(env, key);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${key} must be a number between 0 and 1, got "${raw}"`);
-  return n;
-}
-
-function ingestLimits(env: Env): IngestLimitsConfig {
-  return {
-    maxRecordBytes: int(env, 'TRACKFLOW_INGEST_MAX_RECORD_BYTES', 1 << 20, 1024, 64 << 20),
-    maxRecordFields: int(env, 'TRACKFLOW_INGEST_MAX_RECORD_FIELDS', 1000, 30, 100_000),
-    maxDecompressedBytes: int(env, 'TRACKFLOW_INGEST_MAX_DECOMPRESSED_BYTES', 64 * 1024 ** 3, 1024),
-    maxRejects: int(env, 'TRACKFLOW_INGEST_MAX_REJECTS', 10_000, 0),
-    maxRejectRatio: ratio(env, 'TRACKFLOW_INGEST_MAX_REJECT_RATIO', 0.5),
-    rejectRatioMinRecords: int(env, 'TRACKFLOW_INGEST_REJECT_RATIO_MIN_RECORDS', 1000, 1),
-    heartbeatMs: int(env, 'TRACKFLOW_INGEST_HEARTBEAT_MS', 5000, 100, 60_000),
-  };
-}
-
-function scaleLimits(env: Env): ScaleConfig {
-  return {
-    maxConsumers: int(env, 'TRACKFLOW_STREAM_MAX_CONSUMERS', 6, 1, 256),
-    maxConcurrentFiles: int(env, 'TRACKFLOW_INGEST_MAX_CONCURRENT_FILES', 2, 1, 64),
-    maxConcurrentPublishes: int(env, 'TRACKFLOW_PUBLISH_MAX_CONCURRENT', 2, 1, 64),
-    streamWorkerActivities: int(env, 'TRACKFLOW_STREAM_WORKER_ACTIVITIES', 6, 1, 256),
-    pipelineWorkerActivities: int(env, 'TRACKFLOW_PIPELINE_WORKER_ACTIVITIES', 4, 1, 256),
-  };
+/** One line per problem, each naming its variable; a secret's value is never echoed. */
+function parse<S extends z.ZodType>(schema: S, env: RawEnv): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '');
+    const raw = env[key];
+    const shown = raw === undefined || raw.trim() === '' || /PASSWORD|SECRET/.test(key) ? '' : `, got "${raw.slice(0, 80)}"`;
+    return `${key} ${issue.message}${shown}`;
+  });
+  throw new ConfigError(lines.join('; '));
 }
 
 /** The stream's consumer count when none is asked for: one per partition, at most scale.maxConsumers. */
@@ -200,38 +180,29 @@ export function defaultConsumers(cfg: Pick<Config, 'kafka' | 'scale'>): number {
   return Math.max(1, Math.min(cfg.kafka.partitions, cfg.scale.maxConsumers));
 }
 
-function bool(env: Env, key: string, fallback: boolean): boolean {
-  const raw = optional(env, key)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(`${key} must be true or false, got "${raw}"`);
-}
-
-function list(env: Env, key: string, fallback: string): string[] {
-  return str(env, key, fallback)
+const list = (value: string): string[] =>
+  value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-}
 
-function tls(env: Env, prefix: string, production: boolean): TlsConfig {
-  const rejectUnauthorized = bool(env, `${prefix}_TLS_REJECT_UNAUTHORIZED`, true);
+function tls(env: Env, prefix: TlsPrefix, production: boolean): TlsConfig {
+  const rejectUnauthorized = env[`${prefix}_TLS_REJECT_UNAUTHORIZED`];
   if (!rejectUnauthorized && production) {
     throw new ConfigError(`${prefix}_TLS_REJECT_UNAUTHORIZED=false is refused with TRACKFLOW_ENV=production`);
   }
   return {
-    enabled: bool(env, `${prefix}_TLS`, false),
-    caFile: optional(env, `${prefix}_TLS_CA_FILE`),
-    certFile: optional(env, `${prefix}_TLS_CERT_FILE`),
-    keyFile: optional(env, `${prefix}_TLS_KEY_FILE`),
+    enabled: env[`${prefix}_TLS`],
+    caFile: env[`${prefix}_TLS_CA_FILE`],
+    certFile: env[`${prefix}_TLS_CERT_FILE`],
+    keyFile: env[`${prefix}_TLS_KEY_FILE`],
     rejectUnauthorized,
-    servername: optional(env, `${prefix}_TLS_SERVERNAME`),
+    servername: env[`${prefix}_TLS_SERVERNAME`],
   };
 }
 
 /** Refuses any TRACKFLOW_*PASSWORD that is still the committed example's placeholder. */
-function refusePlaceholderSecrets(env: Env): void {
+function refusePlaceholderSecrets(env: RawEnv): void {
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith('TRACKFLOW_') || !key.endsWith('PASSWORD') || !value) continue;
     if (PLACEHOLDER_SECRET.test(value)) {
@@ -242,10 +213,8 @@ function refusePlaceholderSecrets(env: Env): void {
   }
 }
 
-function credential(env: Env, prefix: string, defaultUser: string): Credential | undefined {
-  const password = optional(env, `${prefix}_PASSWORD`);
-  return password ? { username: str(env, `${prefix}_USERNAME`, defaultUser), password } : undefined;
-}
+const credential = (username: string | undefined, password: string | undefined, defaultUser: string): Credential | undefined =>
+  password ? { username: username ?? defaultUser, password } : undefined;
 
 function kafkaUsers(env: Env): Partial<Record<KafkaRole, Credential>> {
   const users: Partial<Record<KafkaRole, Credential>> = {};
@@ -255,24 +224,22 @@ function kafkaUsers(env: Env): Partial<Record<KafkaRole, Credential>> {
     stream: 'trackflow_stream',
     bench: 'trackflow_bench',
   };
-  for (const role of Object.keys(defaults) as KafkaRole[]) {
-    const c = credential(env, `TRACKFLOW_KAFKA_${role.toUpperCase()}`, defaults[role]);
+  for (const role of KAFKA_ROLES) {
+    const upper = role.toUpperCase() as Uppercase<KafkaRole>;
+    const c = credential(env[`TRACKFLOW_KAFKA_${upper}_USERNAME`], env[`TRACKFLOW_KAFKA_${upper}_PASSWORD`], defaults[role]);
     if (c) users[role] = c;
   }
   return users;
 }
 
 function kafkaSasl(env: Env, users: Partial<Record<KafkaRole, Credential>>): KafkaConfig['sasl'] {
-  const mechanism = optional(env, 'TRACKFLOW_KAFKA_SASL_MECHANISM');
+  const mechanism = env.TRACKFLOW_KAFKA_SASL_MECHANISM;
   if (!mechanism) return undefined;
-  if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism)) {
-    throw new ConfigError(`TRACKFLOW_KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512`);
-  }
-  const m = mechanism as 'plain' | 'scram-sha-256' | 'scram-sha-512';
-  const explicit = optional(env, 'TRACKFLOW_KAFKA_SASL_USERNAME');
-  if (!explicit && users.admin) return { mechanism: m, ...users.admin };
+  const explicit = env.TRACKFLOW_KAFKA_SASL_USERNAME;
+  if (!explicit && users.admin) return { mechanism, ...users.admin };
   if (!explicit) return undefined;
-  return { mechanism: m, username: explicit, password: str(env, 'TRACKFLOW_KAFKA_SASL_PASSWORD') };
+  if (!env.TRACKFLOW_KAFKA_SASL_PASSWORD) throw new ConfigError(`TRACKFLOW_KAFKA_SASL_PASSWORD ${NOT_SET}`);
+  return { mechanism, username: explicit, password: env.TRACKFLOW_KAFKA_SASL_PASSWORD };
 }
 
 /** The Kafka settings of one component: its own SASL user when one is configured. */
@@ -283,85 +250,148 @@ export function kafkaFor(cfg: KafkaConfig, role: KafkaRole): KafkaConfig {
 }
 
 function inputDirs(env: Env, landingDir: string): string[] {
-  const extra = (optional(env, 'TRACKFLOW_INPUT_DIRS') ?? '').split(path.delimiter).filter(Boolean);
-  const jobsDir = optional(env, 'TRACKFLOW_JOBS_DIR');
+  const extra = (env.TRACKFLOW_INPUT_DIRS ?? '').split(path.delimiter).filter(Boolean);
+  const jobsDir = env.TRACKFLOW_JOBS_DIR;
   return [landingDir, ...(jobsDir ? [jobsDir] : []), ...extra].map((d) => path.resolve(REPO_ROOT, d));
 }
 
-/** Reads and validates the whole configuration from an environment. Pure: no global state. */
-export function loadConfig(env: Env = process.env): Config {
-  refusePlaceholderSecrets(env);
-  const production = (optional(env, 'TRACKFLOW_ENV') ?? '').toLowerCase() === 'production';
-  const users = kafkaUsers(env);
-  const landingDir = path.resolve(REPO_ROOT, str(env, 'TRACKFLOW_LANDING_DIR', 'landing'));
-  const xdgCache = optional(env, 'XDG_CACHE_HOME') ?? path.join(os.homedir(), '.cache');
-  const xdgState = optional(env, 'XDG_STATE_HOME') ?? path.join(os.homedir(), '.local', 'state');
-  const topic = assertIdentifier('TRACKFLOW_KAFKA_TOPIC', str(env, 'TRACKFLOW_KAFKA_TOPIC', 'trackflow.events'), KAFKA_NAME);
+function ingestLimits(env: Env): IngestLimitsConfig {
   return {
-    ingest: ingestLimits(env),
-    scale: scaleLimits(env),
-    cassandra: {
-      contactPoints: list(env, 'TRACKFLOW_CASSANDRA_CONTACT_POINTS', '127.0.0.1:9042'),
-      localDataCenter: str(env, 'TRACKFLOW_CASSANDRA_LOCAL_DC', 'datacenter1'),
-      keyspace: assertIdentifier('TRACKFLOW_CASSANDRA_KEYSPACE', str(env, 'TRACKFLOW_CASSANDRA_KEYSPACE', 'trackflow')),
-      replicationFactor: int(env, 'TRACKFLOW_CASSANDRA_REPLICATION_FACTOR', 1, 1, 7),
-      username: optional(env, 'TRACKFLOW_CASSANDRA_USERNAME'),
-      password: optional(env, 'TRACKFLOW_CASSANDRA_PASSWORD'),
-      admin: credential(env, 'TRACKFLOW_CASSANDRA_ADMIN', 'trackflow_migrate'),
-      tls: tls(env, 'TRACKFLOW_CASSANDRA', production),
-    },
-    kafka: {
-      brokers: list(env, 'TRACKFLOW_KAFKA_BROKERS', '127.0.0.1:9092'),
-      clientId: str(env, 'TRACKFLOW_KAFKA_CLIENT_ID', 'trackflow'),
-      topic,
-      deadLetterTopic: assertIdentifier('TRACKFLOW_KAFKA_DLQ_TOPIC', str(env, 'TRACKFLOW_KAFKA_DLQ_TOPIC', `${topic}.dlq`), KAFKA_NAME),
-      partitions: int(env, 'TRACKFLOW_KAFKA_PARTITIONS', 6, 1, 1000),
-      consumerGroup: assertIdentifier('TRACKFLOW_KAFKA_GROUP', str(env, 'TRACKFLOW_KAFKA_GROUP', 'trackflow-warehouse'), KAFKA_NAME),
-      sasl: kafkaSasl(env, users),
-      users,
-      tls: tls(env, 'TRACKFLOW_KAFKA', production),
-    },
-    mysql: {
-      host: str(env, 'TRACKFLOW_MYSQL_HOST', '127.0.0.1'),
-      port: int(env, 'TRACKFLOW_MYSQL_PORT', 3306, 1, 65535),
-      database: assertIdentifier('TRACKFLOW_MYSQL_DATABASE', str(env, 'TRACKFLOW_MYSQL_DATABASE', 'trackflow')),
-      user: str(env, 'TRACKFLOW_MYSQL_USER', 'trackflow_app'),
-      password: str(env, 'TRACKFLOW_MYSQL_PASSWORD'),
-      adminUser: str(env, 'TRACKFLOW_MYSQL_ADMIN_USER', 'trackflow_admin'),
-      adminPassword: optional(env, 'TRACKFLOW_MYSQL_ADMIN_PASSWORD'),
-      tls: tls(env, 'TRACKFLOW_MYSQL', production),
-    },
-    temporal: {
-      address: str(env, 'TRACKFLOW_TEMPORAL_ADDRESS', '127.0.0.1:7233'),
-      namespace: str(env, 'TRACKFLOW_TEMPORAL_NAMESPACE', 'default'),
-      uiPort: int(env, 'TRACKFLOW_TEMPORAL_UI_PORT', 8233, 1, 65535),
-      taskQueues: {
-        pipeline: str(env, 'TRACKFLOW_TASK_QUEUE_PIPELINE', TASK_QUEUES.pipeline),
-        stream: str(env, 'TRACKFLOW_TASK_QUEUE_STREAM', TASK_QUEUES.stream),
-      },
-      tls: tls(env, 'TRACKFLOW_TEMPORAL', production),
-    },
-    landingDir,
-    inputDirs: inputDirs(env, landingDir),
-    production,
-    stateDir: path.resolve(str(env, 'TRACKFLOW_STATE_DIR', path.join(xdgState, 'trackflow'))),
-    cacheDir: path.resolve(str(env, 'TRACKFLOW_CACHE_DIR', path.join(xdgCache, 'trackflow'))),
-    metrics: {
-      pipelinePort: int(env, 'TRACKFLOW_PIPELINE_METRICS_PORT', 9464, 0, 65535),
-      streamPort: int(env, 'TRACKFLOW_STREAM_METRICS_PORT', 9465, 0, 65535),
-    },
+    maxRecordBytes: env.TRACKFLOW_INGEST_MAX_RECORD_BYTES,
+    maxRecordFields: env.TRACKFLOW_INGEST_MAX_RECORD_FIELDS,
+    maxDecompressedBytes: env.TRACKFLOW_INGEST_MAX_DECOMPRESSED_BYTES,
+    maxRejects: env.TRACKFLOW_INGEST_MAX_REJECTS,
+    maxRejectRatio: env.TRACKFLOW_INGEST_MAX_REJECT_RATIO,
+    rejectRatioMinRecords: env.TRACKFLOW_INGEST_REJECT_RATIO_MIN_RECORDS,
+    heartbeatMs: env.TRACKFLOW_INGEST_HEARTBEAT_MS,
   };
 }
 
-/** Loads `.env` from the repository root into process.env (variables already set win); `skip` keys are not read. */
+function scaleLimits(env: Env): ScaleConfig {
+  return {
+    maxConsumers: env.TRACKFLOW_STREAM_MAX_CONSUMERS,
+    maxConcurrentFiles: env.TRACKFLOW_INGEST_MAX_CONCURRENT_FILES,
+    maxConcurrentPublishes: env.TRACKFLOW_PUBLISH_MAX_CONCURRENT,
+    streamWorkerActivities: env.TRACKFLOW_STREAM_WORKER_ACTIVITIES,
+    pipelineWorkerActivities: env.TRACKFLOW_PIPELINE_WORKER_ACTIVITIES,
+  };
+}
+
+function cassandra(env: Env, production: boolean): CassandraConfig {
+  return {
+    contactPoints: list(env.TRACKFLOW_CASSANDRA_CONTACT_POINTS),
+    localDataCenter: env.TRACKFLOW_CASSANDRA_LOCAL_DC,
+    keyspace: assertIdentifier('TRACKFLOW_CASSANDRA_KEYSPACE', env.TRACKFLOW_CASSANDRA_KEYSPACE),
+    replicationFactor: env.TRACKFLOW_CASSANDRA_REPLICATION_FACTOR,
+    username: env.TRACKFLOW_CASSANDRA_USERNAME,
+    password: env.TRACKFLOW_CASSANDRA_PASSWORD,
+    admin: credential(env.TRACKFLOW_CASSANDRA_ADMIN_USERNAME, env.TRACKFLOW_CASSANDRA_ADMIN_PASSWORD, 'trackflow_migrate'),
+    tls: tls(env, 'TRACKFLOW_CASSANDRA', production),
+  };
+}
+
+function kafka(env: Env, production: boolean): KafkaConfig {
+  const users = kafkaUsers(env);
+  const topic = assertIdentifier('TRACKFLOW_KAFKA_TOPIC', env.TRACKFLOW_KAFKA_TOPIC, KAFKA_NAME);
+  return {
+    brokers: list(env.TRACKFLOW_KAFKA_BROKERS),
+    clientId: env.TRACKFLOW_KAFKA_CLIENT_ID,
+    topic,
+    deadLetterTopic: assertIdentifier('TRACKFLOW_KAFKA_DLQ_TOPIC', env.TRACKFLOW_KAFKA_DLQ_TOPIC ?? `${topic}.dlq`, KAFKA_NAME),
+    partitions: env.TRACKFLOW_KAFKA_PARTITIONS,
+    consumerGroup: assertIdentifier('TRACKFLOW_KAFKA_GROUP', env.TRACKFLOW_KAFKA_GROUP, KAFKA_NAME),
+    sasl: kafkaSasl(env, users),
+    users,
+    tls: tls(env, 'TRACKFLOW_KAFKA', production),
+  };
+}
+
+function mysql(env: Env, production: boolean): MysqlConfig {
+  return {
+    host: env.TRACKFLOW_MYSQL_HOST,
+    port: env.TRACKFLOW_MYSQL_PORT,
+    database: assertIdentifier('TRACKFLOW_MYSQL_DATABASE', env.TRACKFLOW_MYSQL_DATABASE),
+    user: env.TRACKFLOW_MYSQL_USER,
+    password: env.TRACKFLOW_MYSQL_PASSWORD,
+    adminUser: env.TRACKFLOW_MYSQL_ADMIN_USER,
+    adminPassword: env.TRACKFLOW_MYSQL_ADMIN_PASSWORD,
+    tls: tls(env, 'TRACKFLOW_MYSQL', production),
+  };
+}
+
+function temporal(env: Env, production: boolean): TemporalConfig {
+  return {
+    address: env.TRACKFLOW_TEMPORAL_ADDRESS,
+    namespace: env.TRACKFLOW_TEMPORAL_NAMESPACE,
+    uiPort: env.TRACKFLOW_TEMPORAL_UI_PORT,
+    taskQueues: {
+      pipeline: env.TRACKFLOW_TASK_QUEUE_PIPELINE ?? TASK_QUEUES.pipeline,
+      stream: env.TRACKFLOW_TASK_QUEUE_STREAM ?? TASK_QUEUES.stream,
+    },
+    tls: tls(env, 'TRACKFLOW_TEMPORAL', production),
+  };
+}
+
+/**
+ * The Temporal SDK's own metrics (task slots, poll latency, task outcomes) come from its native exporter,
+ * which listens on a loopback port of its own; the worker's /metrics appends its text, so one scrape gets
+ * both. Default: the worker's metrics port + 100; 0 turns it off.
+ */
+export function sdkMetricsPort(metricsPort: number, env: RawEnv = process.env): number | undefined {
+  const explicit = parse(envSchema.pick({ TRACKFLOW_SDK_METRICS_PORT: true }), env).TRACKFLOW_SDK_METRICS_PORT;
+  const port = explicit ?? (metricsPort ? metricsPort + 100 : 0);
+  return port > 0 && port < 65536 ? port : undefined;
+}
+
+/** TRACKFLOW_LOG_LEVEL (default info), for loggers built before the whole configuration is. */
+export function logLevel(env: RawEnv = process.env): Config['log']['level'] {
+  return parse(envSchema.pick({ TRACKFLOW_LOG_LEVEL: true }), env).TRACKFLOW_LOG_LEVEL;
+}
+
+/** Where /metrics listens: 127.0.0.1 unless TRACKFLOW_METRICS_HOST says otherwise (0.0.0.0 in a container). */
+export function metricsListenHost(env: RawEnv = process.env): string {
+  return parse(envSchema.pick({ TRACKFLOW_METRICS_HOST: true }), env).TRACKFLOW_METRICS_HOST;
+}
+
+/** Reads and validates the whole configuration from an environment. Pure: no global state. */
+export function loadConfig(raw: RawEnv = process.env): Config {
+  refusePlaceholderSecrets(raw);
+  const env = parse(envSchema, raw);
+  const sys = parse(systemSchema, raw);
+  const production = (env.TRACKFLOW_ENV ?? '').toLowerCase() === 'production';
+  const landingDir = path.resolve(REPO_ROOT, env.TRACKFLOW_LANDING_DIR);
+  const xdgCache = sys.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+  const xdgState = sys.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state');
+  return {
+    ingest: ingestLimits(env),
+    scale: scaleLimits(env),
+    cassandra: cassandra(env, production),
+    kafka: kafka(env, production),
+    mysql: mysql(env, production),
+    temporal: temporal(env, production),
+    landingDir,
+    inputDirs: inputDirs(env, landingDir),
+    production,
+    stateDir: path.resolve(env.TRACKFLOW_STATE_DIR ?? path.join(xdgState, 'trackflow')),
+    cacheDir: path.resolve(env.TRACKFLOW_CACHE_DIR ?? path.join(xdgCache, 'trackflow')),
+    metrics: {
+      pipelinePort: env.TRACKFLOW_PIPELINE_METRICS_PORT,
+      streamPort: env.TRACKFLOW_STREAM_METRICS_PORT,
+      host: env.TRACKFLOW_METRICS_HOST,
+      sdkPort: env.TRACKFLOW_SDK_METRICS_PORT,
+    },
+    log: { level: env.TRACKFLOW_LOG_LEVEL },
+  };
+}
+
+/**
+ * Loads `.env` from the repository root into process.env (variables already set win); `skip` keys are not
+ * read. Node's own parser (util.parseEnv) reads the file: quotes, comments and `export` prefixes included.
+ */
 export function loadDotEnv(file = path.join(REPO_ROOT, '.env'), skip: readonly string[] = []): void {
   if (!fs.existsSync(file)) return;
-  for (const line of fs.readFileSync(file, 'utf8').split(/\r?\n/)) {
-    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/.exec(line);
-    if (!match || line.trimStart().startsWith('#')) continue;
-    const [, key, rawValue] = match as unknown as [string, string, string];
-    if (skip.includes(key)) continue;
-    const value = rawValue.replace(/^(['"])(.*)\1$/, '$2');
+  for (const [key, value] of Object.entries(parseEnv(fs.readFileSync(file, 'utf8')))) {
+    if (skip.includes(key) || value === undefined) continue;
     if (process.env[key] === undefined) process.env[key] = value;
   }
 }
@@ -386,4 +416,55 @@ export function config(): Config {
     cached = loadConfig(process.env);
   }
   return cached;
+}
+
+/** The local stack's own settings (`npm run stack`), from `.env` and the environment. */
+export function stackEnv(raw?: RawEnv): StackEnv {
+  if (raw) return parse(stackSchema, raw);
+  loadDotEnv();
+  return parse(stackSchema, process.env);
+}
+
+/** Test-only fault injection switches, read afresh on every call (a test may set them between runs). */
+export function faultEnv(): FaultEnv & { testMode: boolean } {
+  return { ...parse(faultSchema, process.env), testMode: parse(systemSchema, process.env).NODE_ENV === 'test' };
+}
+
+/** Whether the CLI runs with --verbose (setVerbose), inherited by the processes it starts. */
+export function verbose(): boolean {
+  return parse(cliSchema, process.env).TRACKFLOW_VERBOSE;
+}
+
+/** Where scripts/build-confluent-client.sh put the Confluent Kafka client, if anywhere (the benchmark's). */
+export function confluentDir(): string | undefined {
+  return parse(cliSchema, process.env).TRACKFLOW_CONFLUENT_DIR;
+}
+
+export function setVerbose(): void {
+  setEnv('TRACKFLOW_VERBOSE', '1');
+}
+
+/** JAVA_HOME, for the stack's Java servers. */
+export function javaHome(): string | undefined {
+  return parse(systemSchema, process.env).JAVA_HOME;
+}
+
+/**
+ * Sets (or, with undefined, removes) one variable for this process and the processes it starts, and drops
+ * the cached configuration so the next config() sees it.
+ */
+export function setEnv(key: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[key];
+  else process.env[key] = value;
+  cached = undefined;
+}
+
+/** The environment for a child process: this one's, with `extra` on top (undefined removes a key). */
+export function childEnv(extra: RawEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
 }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { PLACEHOLDER_SECRET, REPO_ROOT } from './config';
 
 /** Hex only: safe inside SQL, CQL, JAAS and Kafka's SCRAM syntax without any quoting. */
@@ -22,7 +23,7 @@ export function fillSecrets(text: string, example: string): { text: string; gene
     if (!m) return line;
     const [, indent, key, value] = m as unknown as [string, string, string, string];
     seen.add(key);
-    const bare = value.trim().replace(/^(['"])(.*)\1$/, '$2');
+    const bare = parseEnv(`${key}=${value}`)[key] ?? '';
     if (bare && !PLACEHOLDER_SECRET.test(bare)) return line;
     generated.push(key);
     return `${indent}${key}=${randomSecret()}`;

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { metricsListenHost } from './config';
 
 type Labels = Record<string, string>;
 
@@ -20,6 +21,21 @@ export type WorkerName = 'pipeline' | 'stream';
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const LEASE_BUCKETS = [1, 5, 10, 30, 60, 90, 120, 180, 300];
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+/** Activities last from milliseconds (a discovery) to an hour (a large export, a consume lease). */
+const ACTIVITY_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+/** Every activity type, so their duration and retry series exist from the start. */
+export const ACTIVITY_TYPES = [
+  'ingestFile', 'loadJobs', 'publishPending', 'consumeLease', 'discoverFiles',
+  'listLakeHours', 'verifyHours', 'rebuildHours', 'recordVerifyOutcome',
+] as const;
+
+const FILE_RESULTS = [
+  { kind: 'tracking', result: 'ok' },
+  { kind: 'tracking', result: 'failed' },
+  { kind: 'job', result: 'ok' },
+  { kind: 'job', result: 'failed' },
+];
 
 const results = (...values: string[]) => values.map((result) => ({ result }));
 
@@ -41,19 +57,30 @@ export const CATALOGUE: readonly MetricSpec[] = [
     type: 'counter',
     help: 'Export files that finished an ingest or job-load activity, by kind and result (failed = will not be retried)',
     labelNames: ['kind', 'result'],
-    initial: [
-      { kind: 'tracking', result: 'ok' },
-      { kind: 'tracking', result: 'failed' },
-      { kind: 'job', result: 'ok' },
-      { kind: 'job', result: 'failed' },
-    ],
+    initial: FILE_RESULTS,
+  },
+  {
+    name: 'trackflow_ingest_file_seconds', worker: 'pipeline',
+    type: 'histogram',
+    help: 'Time of the ingest or job-load attempt that finished an export file, by kind and result, in seconds',
+    labelNames: ['kind', 'result'],
+    initial: FILE_RESULTS,
+    buckets: ACTIVITY_BUCKETS,
+  },
+  {
+    name: 'trackflow_activity_duration_seconds',
+    type: 'histogram',
+    help: 'Time of one activity attempt, by activity and outcome (ok, retry, failed, cancelled), in seconds',
+    labelNames: ['activity', 'result'],
+    initial: ACTIVITY_TYPES.map((activity) => ({ activity, result: 'ok' })),
+    buckets: ACTIVITY_BUCKETS,
   },
   {
     name: 'trackflow_activity_retries_total',
     type: 'counter',
     help: 'Activity attempts that failed and will be retried by Temporal, by activity',
     labelNames: ['activity'],
-    initial: ['ingestFile', 'loadJobs', 'publishPending', 'consumeLease', 'discoverFiles'].map((activity) => ({ activity })),
+    initial: ACTIVITY_TYPES.map((activity) => ({ activity })),
   },
   { name: 'trackflow_jobs_rows_total', worker: 'pipeline', type: 'counter', help: 'Job export rows handled, by result', labelNames: ['result'], initial: results('upserted', 'rejected') },
   { name: 'trackflow_publish_events_total', worker: 'pipeline', type: 'counter', help: 'Events published to Kafka' },
@@ -75,6 +102,12 @@ export const CATALOGUE: readonly MetricSpec[] = [
     initial: ['kafka', 'mysql', 'commit', 'progress'].map((where) => ({ where })),
   },
   { name: 'trackflow_stream_batch_seconds', worker: 'stream', type: 'histogram', help: 'Time of one batch transaction, decode to commit, in seconds', buckets: SECONDS_BUCKETS },
+  {
+    name: 'trackflow_stream_commit_seconds', worker: 'stream',
+    type: 'histogram',
+    help: 'Time of one batch transaction in MySQL (offset compare-and-set to commit or refusal), in seconds',
+    buckets: SECONDS_BUCKETS,
+  },
   { name: 'trackflow_stream_lease_seconds', worker: 'stream', type: 'histogram', help: 'Duration of one consume lease, in seconds', buckets: LEASE_BUCKETS },
   {
     name: 'trackflow_publish_to_warehouse_seconds', worker: 'stream',
@@ -121,10 +154,7 @@ function build(spec: MetricSpec, registry: Registry): AnyMetric {
   return new Histogram({ ...common, buckets: [...(spec.buckets ?? SECONDS_BUCKETS)] });
 }
 
-/** Where /metrics listens: 127.0.0.1 unless TRACKFLOW_METRICS_HOST says otherwise (0.0.0.0 in a container). */
-export function metricsListenHost(env: NodeJS.ProcessEnv = process.env): string {
-  return env['TRACKFLOW_METRICS_HOST']?.trim() || '127.0.0.1';
-}
+export { metricsListenHost };
 
 /**
  * The process's Prometheus registry (prom-client): the catalogue above, Node process metrics, and

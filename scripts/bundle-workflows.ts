@@ -1,17 +1,17 @@
 /**
- * Bundles the workflow code (webpack, through the Temporal SDK) into one file.
+ * Bundles the workflow code (webpack, through the Temporal SDK) into one file, once, at build time:
  *
- *   npx tsx scripts/bundle-workflows.ts OUT_FILE [WORKFLOWS_PATH]
+ *   node dist/scripts/bundle-workflows.js OUT_FILE [WORKFLOWS_PATH]
  *
- * The pipeline worker runs this in a short-lived child process at startup, so webpack's memory is returned
- * to the system instead of staying in the worker's heap for its whole life.
+ * `npm run build` writes dist/workflow-bundle.js from the compiled workflows; the pipeline worker loads it
+ * with `workflowBundle: { codePath }`, so no worker runs webpack or keeps its memory.
  */
 import fs from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 async function main(): Promise<void> {
   const [out, workflowsPath = require.resolve('../workflows')] = process.argv.slice(2);
-  if (!out) throw new Error('usage: bundle-workflows.ts OUT_FILE [WORKFLOWS_PATH]');
+  if (!out) throw new Error('usage: bundle-workflows.js OUT_FILE [WORKFLOWS_PATH]');
   const { code } = await bundleWorkflowCode({ workflowsPath });
   fs.writeFileSync(out, code);
 }

@@ -7,12 +7,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { config, REPO_ROOT } from '../lib/config';
+import { childEnv, config, REPO_ROOT } from '../lib/config';
 
 function secrets(): Map<string, string> {
   const cfg = config();
   const found = new Map<string, string>();
-  for (const [key, value] of Object.entries(process.env)) {
+  for (const [key, value] of Object.entries(childEnv())) {
     if (key.startsWith('TRACKFLOW_') && key.endsWith('PASSWORD') && value && value.length >= 8) found.set(value, key);
   }
   const dir = path.join(cfg.stateDir, 'secrets');

@@ -2,12 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { ADMIN_SECRET_KEYS, config, REPO_ROOT } from '../lib/config';
+import { ADMIN_SECRET_KEYS, childEnv, config, REPO_ROOT } from '../lib/config';
 import { connectTemporal } from '../lib/clients/temporal';
 import { writeDataset } from '../lib/domain/generator';
-import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
+import { DIST_DIR, workerArgs } from '../lib/workerRuntime';
 import { migrateAll } from '../lib/migrate/run';
 import { ingestWorkflowId, jobsWorkflowId } from '../client/ids';
 import { startStream, streamStartOf } from '../client/stream';
@@ -48,7 +49,7 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `worker-${name}.log`);
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${name}.ts`)], {
+  const child = spawn(process.execPath, workerArgs(name), {
     cwd: REPO_ROOT,
     stdio: ['ignore', out, out],
     env: workerEnv(),
@@ -64,7 +65,7 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
       say(`${name} worker started (pid ${child.pid}, metrics http://127.0.0.1:${port}/metrics, log ${logFile})`);
       return child;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   child.kill('SIGTERM');
   throw new Error(`${name} worker did not become healthy in 90s; see ${logFile}`);
@@ -72,9 +73,7 @@ async function startWorker(name: 'pipeline' | 'stream', port: number, logDir: st
 
 /** Workers get everything but the admin secrets (they re-read .env without them, too). */
 function workerEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of ADMIN_SECRET_KEYS) delete env[key];
-  return env;
+  return childEnv(Object.fromEntries(ADMIN_SECRET_KEYS.map((key) => [key, undefined])));
 }
 
 function workerCount(flag: string, raw: string | undefined): number | undefined {
@@ -90,7 +89,7 @@ async function startExtraWorker(name: 'pipeline' | 'stream', n: number, logDir: 
   fs.writeFileSync(logFile, '');
   const out = fs.openSync(logFile, 'a');
   const portVar = name === 'stream' ? 'TRACKFLOW_STREAM_METRICS_PORT' : 'TRACKFLOW_PIPELINE_METRICS_PORT';
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${name}.ts`)], {
+  const child = spawn(process.execPath, workerArgs(name), {
     cwd: REPO_ROOT, stdio: ['ignore', out, out], env: { ...workerEnv(), [portVar]: '0' }, detached: true,
   });
   fs.closeSync(out);
@@ -101,7 +100,7 @@ async function startExtraWorker(name: 'pipeline' | 'stream', n: number, logDir: 
       say(`${name} worker ${n} started (pid ${child.pid}, log ${logFile})`);
       return child;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   child.kill('SIGTERM');
   throw new Error(`${name} worker ${n} did not start in 90s; see ${logFile}`);
@@ -109,7 +108,7 @@ async function startExtraWorker(name: 'pipeline' | 'stream', n: number, logDir: 
 
 function trackflow(args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'trackflow'), ...args], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [path.join(DIST_DIR, 'scripts', 'cli.js'), ...args], { stdio: 'inherit' });
     child.on('exit', (code) => resolve(code ?? 1));
   });
 }

@@ -8,7 +8,7 @@ source scripts/lib/bootstrap.sh
 state=$(npx --no-install tsx -e "process.stdout.write(require('./lib/config').config().stateDir)")
 ca="$state/tls/ca.pem"
 # In strict mode (`npm run stack -- up --tls`) Kafka's client port is SASL_SSL; otherwise its extra TLS listener.
-read -r mode kafka_port < <(npx --no-install tsx -e "require('./lib/config').config(); const m=require('./lib/stack/tlsMode'); const mode=m.stackTlsMode(); process.stdout.write(mode + ' ' + m.kafkaTlsPort(Number(process.env.TRACKFLOW_STACK_KAFKA_PORT ?? 9092), mode) + '\\n')")
+read -r mode kafka_port < <(npx --no-install tsx -e "require('./lib/config').config(); const m=require('./lib/stack/tlsMode'); const mode=m.stackTlsMode(); process.stdout.write(mode + ' ' + m.kafkaTlsPort(Number(require('./lib/config').config().kafka.brokers[0].split(':').pop()), mode) + '\\n')")
 export TRACKFLOW_MYSQL_TLS=true TRACKFLOW_MYSQL_TLS_CA_FILE="$ca"
 export TRACKFLOW_CASSANDRA_TLS=true TRACKFLOW_CASSANDRA_TLS_CA_FILE="$ca"
 export TRACKFLOW_KAFKA_TLS=true TRACKFLOW_KAFKA_TLS_CA_FILE="$ca" TRACKFLOW_KAFKA_BROKERS="127.0.0.1:$kafka_port"

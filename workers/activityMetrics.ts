@@ -11,9 +11,17 @@ export function isFinalFailure(err: unknown): boolean {
   return !isRetryable(err);
 }
 
+type Outcome = 'ok' | 'retry' | 'failed' | 'cancelled';
+
+function outcomeOf(err: unknown): Outcome {
+  if (err instanceof CancelledFailure) return 'cancelled';
+  return isFinalFailure(err) ? 'failed' : 'retry';
+}
+
 /**
- * Counts activity outcomes without touching the activities: files ingested or failed for good, and attempts
- * that failed and will be retried (a cancellation is neither).
+ * Counts and times activity outcomes without touching the activities: every attempt's duration, files
+ * ingested or failed for good (and how long their last attempt took), and attempts that failed and will be
+ * retried (a cancellation is neither).
  */
 export function activityMetricsInterceptor(metrics: Metrics): ActivityInterceptorsFactory {
   return (ctx: ActivityContext) => ({
@@ -21,16 +29,22 @@ export function activityMetricsInterceptor(metrics: Metrics): ActivityIntercepto
       async execute(input, next) {
         const type = ctx.info.activityType;
         const kind = FILE_ACTIVITIES[type];
+        const started = performance.now();
+        const finish = (outcome: Outcome) => {
+          const seconds = (performance.now() - started) / 1000;
+          metrics.observe('trackflow_activity_duration_seconds', seconds, { activity: type, result: outcome });
+          if (outcome === 'retry') metrics.inc('trackflow_activity_retries_total', '', 1, { activity: type });
+          if (kind && (outcome === 'ok' || outcome === 'failed')) {
+            metrics.inc('trackflow_ingest_files_total', '', 1, { kind, result: outcome });
+            metrics.observe('trackflow_ingest_file_seconds', seconds, { kind, result: outcome });
+          }
+        };
         try {
           const result = await next(input);
-          if (kind) metrics.inc('trackflow_ingest_files_total', '', 1, { kind, result: 'ok' });
+          finish('ok');
           return result;
         } catch (err) {
-          if (!(err instanceof CancelledFailure)) {
-            if (isFinalFailure(err)) {
-              if (kind) metrics.inc('trackflow_ingest_files_total', '', 1, { kind, result: 'failed' });
-            } else metrics.inc('trackflow_activity_retries_total', '', 1, { activity: type });
-          }
+          finish(outcomeOf(err));
           throw err;
         }
       },

@@ -1,5 +1,6 @@
 import { workerConfig as config } from '../lib/config';
 import { runWorker } from './runWorker';
+import { WORKFLOW_BUNDLE } from '../lib/workerRuntime';
 
 /** Every workflow, plus ingest, publish and job activities. consumeLease lives on the stream queue. */
 async function main(): Promise<void> {
@@ -7,7 +8,7 @@ async function main(): Promise<void> {
     name: 'pipeline',
     taskQueue: config().temporal.taskQueues.pipeline,
     metricsPort: config().metrics.pipelinePort,
-    workflowsPath: require.resolve('../workflows'),
+    workflowBundle: WORKFLOW_BUNDLE,
     pick: ({ consumeLease: _stream, ...rest }) => rest,
     watchSchedules: true,
   });

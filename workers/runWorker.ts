@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type http from 'node:http';
 import { Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../activities';
@@ -7,12 +6,11 @@ import { createActivities } from '../activities';
 import { createCassandraClient } from '../lib/clients/cassandra';
 import { createKafka } from '../lib/clients/kafka';
 import { createMysqlPool } from '../lib/clients/mysql';
-import { config, kafkaFor } from '../lib/config';
+import { config, kafkaFor, sdkMetricsPort } from '../lib/config';
 import { Metrics, fetchMetricsText } from '../lib/metrics';
 import { activityMetricsInterceptor } from './activityMetrics';
 import { connectTemporal } from '../lib/clients/temporal';
 import { watchSchedules } from './scheduleMetrics';
-import { bundleWorkflowsInChild } from './bundle';
 import { connectWorker } from '../lib/temporal/connection';
 import { JsonLogger } from '../lib/temporal/log';
 
@@ -20,24 +18,16 @@ export interface RunWorkerOptions {
   name: 'pipeline' | 'stream';
   taskQueue: string;
   metricsPort: number;
-  /** Omit for an activity-only worker. */
-  workflowsPath?: string;
+  /** The workflow bundle built by `npm run build` (WORKFLOW_BUNDLE); omit for an activity-only worker. */
+  workflowBundle?: string;
   /** The subset of activities this queue serves. */
   pick: (all: Activities) => Partial<Activities>;
   /** Export trackflow_schedule_paused for the ingest schedules (the pipeline worker does). */
   watchSchedules?: boolean;
 }
 
-/**
- * The Temporal SDK's own metrics (task slots, poll latency, activity and workflow task outcomes) come from its
- * native exporter, which must listen on a port of its own: /metrics fetches it and appends its text, so one
- * scrape gets both. TRACKFLOW_SDK_METRICS_PORT overrides the port (default: the metrics port + 100; 0 = off).
- */
-export function sdkMetricsPort(metricsPort: number, env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const raw = env['TRACKFLOW_SDK_METRICS_PORT'];
-  const port = raw !== undefined && raw.trim() !== '' ? Number(raw) : metricsPort ? metricsPort + 100 : 0;
-  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
-}
+// The Temporal SDK's exporter port: its text is appended to /metrics (docs/metrics.md).
+export { sdkMetricsPort };
 
 /** Activities still running this long after SIGTERM are cancelled; they then commit or roll back. */
 const SHUTDOWN_GRACE = '20s';
@@ -80,27 +70,25 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   try {
     const activities = opts.pick(createActivities({ cassandra, kafka, mysql, config: cfg, metrics }));
     connection = await connectWorker(cfg.temporal);
-    const bundlePath = opts.workflowsPath ? await bundleWorkflowsInChild(opts.workflowsPath) : undefined;
-    try {
-      worker = await Worker.create({
-        connection,
-        namespace: cfg.temporal.namespace,
-        taskQueue: opts.taskQueue,
-        ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
-        activities,
-        shutdownGraceTime: SHUTDOWN_GRACE,
-        // Cancellation reaches an activity only on a heartbeat response; the default throttle (80% of a 30s
-        // heartbeat timeout) would make `stream drain` wait up to 24s.
-        maxHeartbeatThrottleInterval: '2s',
-        // A stream worker runs one consumer lease per slot it picks up; config caps how many (docs/scaling.md).
-        maxConcurrentActivityTaskExecutions: opts.name === 'stream' ? cfg.scale.streamWorkerActivities : cfg.scale.pipelineWorkerActivities,
-        identity: `trackflow-${opts.name}@${process.pid}`,
-        interceptors: { activity: [activityMetricsInterceptor(metrics)] },
-      });
-    } finally {
-      // Worker.create has read the bundle by now (or failed); the file is not needed any more.
-      if (bundlePath) fs.rmSync(path.dirname(bundlePath), { recursive: true, force: true });
+    if (opts.workflowBundle && !fs.existsSync(opts.workflowBundle)) {
+      throw new Error(`${opts.workflowBundle} is missing: run \`npm run build\` first`);
     }
+    worker = await Worker.create({
+      connection,
+      namespace: cfg.temporal.namespace,
+      taskQueue: opts.taskQueue,
+      // Bundled once by `npm run build`: no webpack in the worker, so neither its start time nor its memory.
+      ...(opts.workflowBundle ? { workflowBundle: { codePath: opts.workflowBundle } } : {}),
+      activities,
+      shutdownGraceTime: SHUTDOWN_GRACE,
+      // Cancellation reaches an activity only on a heartbeat response; the default throttle (80% of a 30s
+      // heartbeat timeout) would make `stream drain` wait up to 24s.
+      maxHeartbeatThrottleInterval: '2s',
+      // A stream worker runs one consumer lease per slot it picks up; config caps how many (docs/scaling.md).
+      maxConcurrentActivityTaskExecutions: opts.name === 'stream' ? cfg.scale.streamWorkerActivities : cfg.scale.pipelineWorkerActivities,
+      identity: `trackflow-${opts.name}@${process.pid}`,
+      interceptors: { activity: [activityMetricsInterceptor(metrics)] },
+    });
     const w = worker;
     server = await metrics.serve(opts.metricsPort, () => ({
       ok: w.getState() === 'RUNNING',
@@ -111,7 +99,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       temporal: cfg.temporal.address,
       namespace: cfg.temporal.namespace,
       activities: Object.keys(activities),
-      workflows: Boolean(opts.workflowsPath),
+      workflows: Boolean(opts.workflowBundle),
       metrics: typeof address === 'object' && address ? `http://${address.address}:${address.port}/metrics` : undefined,
       sdkMetrics: sdkPort ? `http://127.0.0.1:${sdkPort}/metrics (appended to /metrics)` : undefined,
     });

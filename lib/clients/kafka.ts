@@ -1,19 +1,26 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import type { KafkaConfig as KafkaJsConfig } from 'kafkajs';
-
-// kafkajs warns about its v2 partitioner change on every producer; trackflow never used v1.
-process.env['KAFKAJS_NO_PARTITIONER_WARNING'] ??= '1';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import type { KafkaConfig as KafkaJsConfig, Producer, ProducerConfig } from 'kafkajs';
 import type { KafkaConfig } from '../config';
 import { hostOf, tlsOptions } from './tls';
+
+/**
+ * Producers get kafkajs's default (v2) partitioner named explicitly: without it kafkajs warns about its v2
+ * partitioner change on every producer, and trackflow never used v1.
+ */
+class TrackflowKafka extends Kafka {
+  override producer(config: ProducerConfig = {}): Producer {
+    return super.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
+  }
+}
 
 export function createKafka(cfg: KafkaConfig, clientSuffix = '', overrides: Partial<KafkaJsConfig> = {}): Kafka {
   if (cfg.sasl?.mechanism === 'plain' && !cfg.tls.enabled) {
     throw new Error('TRACKFLOW_KAFKA_SASL_MECHANISM=plain sends the password in clear: enable TRACKFLOW_KAFKA_TLS or use scram-sha-512');
   }
-  return new Kafka({
+  return new TrackflowKafka({
     clientId: clientSuffix ? `${cfg.clientId}-${clientSuffix}` : cfg.clientId,
     brokers: cfg.brokers,
     ssl: tlsOptions(cfg.tls, 'kafka', hostOf(cfg.brokers[0])),

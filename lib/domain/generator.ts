@@ -6,6 +6,7 @@ import { makeTimeUuid } from './timeuuid';
 import { TRACKING_COLUMNS } from './tracking';
 import { JOB_COLUMNS } from './jobRecord';
 import { mulberry32 } from './random';
+import { csvRow } from './csv';
 
 
 export const BAD_KINDS = ['column_count', 'non_numeric_bid', 'non_uuid_create_time', 'v4_uuid', 'invalid_utf8'] as const;
@@ -86,10 +87,6 @@ const DEFAULT_START_MS = Date.UTC(2022, 6, 1);
 /** Doubles the way the exporter writes them: `188.0`, `0.5`. */
 export function fmtDouble(n: number): string {
   return Number.isInteger(n) ? n.toFixed(1) : String(n);
-}
-
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 function pad(n: number, w = 2): string {
@@ -223,14 +220,14 @@ export function generateTracking(opts: GeneratorOptions): GeneratedTracking {
             fields[1] = `${createTime.slice(0, 14)}4${createTime.slice(15)}`;
             break;
           case 'invalid_utf8': {
-            const before = Buffer.from(fields.slice(0, 3).map(csvField).join(',') + ',');
-            const after = Buffer.from(fields.slice(4).map(csvField).join(','));
+            const before = Buffer.from(csvRow(fields.slice(0, 3)) + ',');
+            const after = Buffer.from(csvRow(fields.slice(4)));
             yield Buffer.concat([before, Buffer.from([0x43, 0x68, 0xff, 0xfe, 0x72]), Buffer.from(','), after]);
             continue;
           }
         }
       }
-      yield fields.map(csvField).join(',');
+      yield csvRow(fields);
     }
   }
   return { lines: lines(), manifest };
@@ -264,7 +261,7 @@ export function* generateJobs(seed: number): Generator<string> {
       history_status: '2',
       ref_id: String(job.id),
     };
-    yield JOB_COLUMNS.map((c) => csvField(values[c] ?? '')).join(',');
+    yield csvRow(JOB_COLUMNS.map((c) => values[c] ?? ''));
   }
 }
 

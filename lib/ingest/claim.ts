@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'cassandra-driver';
 
 /**
@@ -87,6 +88,6 @@ export async function waitForClaim(
     const c = await claimFile(client, k, { takeOver: opts.takeOver });
     if (c.status !== 'held') return c.status;
     opts.keepAlive?.();
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+    await sleep(opts.pollMs ?? 1000);
   }
 }

@@ -16,6 +16,7 @@ import {
 import { DEFAULT_READ_LIMITS, batchIdFor, hashFile, readCsvRecords, statOrFail, type ReadLimits } from './reader';
 import { recordLakeHours } from '../lake/hours';
 import { registerFile, refreshClaim, releaseClaim, waitForClaim, type ClaimKey } from './claim';
+import pLimit from 'p-limit';
 
 /** Checkpoint of an ingest: every record up to `line` is durably handled. Sent as heartbeat details. */
 export interface IngestProgress {
@@ -114,20 +115,19 @@ function statements(ks: string): Statements {
 
 /** Runs tasks with at most `limit` in flight; rejects with the first failure after all started ones settle. */
 async function runLimited(tasks: Array<() => Promise<unknown>>, limit: number): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length && failure === undefined) {
-      const task = tasks[next++]!;
-      try {
-        await task();
-      } catch (err) {
-        failure ??= err;
-      }
+  const run = pLimit(Math.max(1, limit));
+  let failure: { err: unknown } | undefined;
+  // A task that gets its slot after a failure does not start; every call settles, so none is left waiting.
+  const guarded = async (task: () => Promise<unknown>): Promise<void> => {
+    if (failure) return;
+    try {
+      await task();
+    } catch (err) {
+      failure ??= { err };
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  if (failure !== undefined) throw failure;
+  await Promise.all(tasks.map((task) => run(() => guarded(task))));
+  if (failure) throw failure.err;
 }
 
 /** Mutation size as Cassandra counts it against the batch limit: values plus per-cell overhead. */

@@ -1,6 +1,7 @@
 import { canonicalDecimal } from '../domain/transform';
 import { escapeXml, svgBars as bars, svgLines, type Bar } from './charts';
 import { buildTrend } from './trend';
+import { csvRow } from '../domain/csv';
 
 /** Sums over a slice of `events`; spend is the exact DECIMAL as text. */
 export interface Totals {
@@ -157,17 +158,11 @@ export function formatText(report: Report, sections: readonly Section[] = SECTIO
   return report.totals ? `${totalsLine(report.totals)}\n\n${body}` : body;
 }
 
-function csvField(v: string | number | null): string {
-  if (v === null) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** One CSV table; nulls are empty fields, spend is the exact decimal. */
 export function csvTable<S extends Section>(section: S, rows: Report[S]): string {
   const cols = COLUMNS[section] as Array<Column<Report[S][number]>>;
   const lines = [cols.map((c) => c.header).join(',')];
-  for (const r of rows) lines.push(cols.map((c) => csvField(c.value(r))).join(','));
+  for (const r of rows) lines.push(csvRow(cols.map((c) => c.value(r))));
   return lines.join('\n') + '\n';
 }
 

@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { childEnv } from '../config';
 
 export function readPid(pidFile: string): number | undefined {
   try {
@@ -58,7 +60,7 @@ export function startDetached(opts: {
     cwd: opts.cwd,
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, ...opts.env },
+    env: childEnv(opts.env),
   });
   fs.closeSync(log);
   if (!child.pid) throw new Error(`could not start ${opts.command}`);
@@ -92,15 +94,13 @@ export async function stopProcess(pid: number, graceMs: number): Promise<'stoppe
   return 'killed';
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
 /** Runs a provisioning command to completion, echoing a one-line description; throws with its output tail. */
 export function runStep(description: string, command: string, args: string[], env?: NodeJS.ProcessEnv): string {
   process.stderr.write(`  ${description}\n`);
   const result = spawnSync(command, args, {
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -113,7 +113,7 @@ export function runStep(description: string, command: string, args: string[], en
 }
 
 export function which(binary: string): string | undefined {
-  const dirs = (process.env['PATH'] ?? '').split(':').concat(['/usr/sbin', '/usr/local/sbin', '/sbin']);
+  const dirs = (childEnv()['PATH'] ?? '').split(':').concat(['/usr/sbin', '/usr/local/sbin', '/sbin']);
   for (const dir of dirs) {
     const candidate = path.join(dir, binary);
     try {

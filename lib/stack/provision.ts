@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../config';
+import { REPO_ROOT, javaHome } from '../config';
 import { runStep, which } from './proc';
 import { cacheDir, temporalBinaryPath } from './paths';
 import { CHECKSUMS, VERSIONS } from './versions';
@@ -157,7 +157,8 @@ function verifyTemporalBinary(binary: string): void {
 }
 
 export function javaBinary(): string {
-  const fromHome = process.env['JAVA_HOME'] ? path.join(process.env['JAVA_HOME'], 'bin', 'java') : undefined;
+  const home = javaHome();
+  const fromHome = home ? path.join(home, 'bin', 'java') : undefined;
   const java = fromHome && fs.existsSync(fromHome) ? fromHome : which('java');
   if (!java) throw new Error('Java 17 is required for Cassandra and Kafka: apt-get install openjdk-17-jre-headless');
   return java;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config';
+import { stackEnv, type Config } from '../config';
 import { stateDir } from './paths';
 import { javaBinary, provisionCassandra, provisionKafka, provisionMariadb, provisionTemporal } from './provision';
 import { checkCassandra, checkKafka, checkMysql, checkTemporal } from './health';
@@ -48,10 +48,6 @@ function portOf(hostPort: string | undefined, fallback: number): number {
   return Number.isInteger(port) && port > 0 ? port : fallback;
 }
 
-function envPort(key: string, fallback: number): number {
-  const value = Number(process.env[key]);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
 
 function paths(name: ServiceName) {
   const root = stateDir();
@@ -256,7 +252,7 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
       for (const sub of ['conf', 'data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) {
         fs.mkdirSync(path.join(dir, sub), { recursive: true });
       }
-      const storagePort = envPort('TRACKFLOW_STACK_CASSANDRA_STORAGE_PORT', 7000);
+      const storagePort = stackEnv().TRACKFLOW_STACK_CASSANDRA_STORAGE_PORT;
       fs.writeFileSync(
         path.join(conf, 'cassandra.yaml'),
         [
@@ -373,7 +369,7 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
       const dir = this.dataDir;
       const logs = path.join(dir, 'data');
       fs.mkdirSync(logs, { recursive: true });
-      const controllerPort = envPort('TRACKFLOW_STACK_KAFKA_CONTROLLER_PORT', 9093);
+      const controllerPort = stackEnv().TRACKFLOW_STACK_KAFKA_CONTROLLER_PORT;
       const props = path.join(dir, 'server.properties');
       // Holds the broker's own passwords (JAAS): private to the stack's user.
       fs.writeFileSync(props, kafkaServerProperties({ cfg, port: kafkaPort, controllerPort, logs, mode: tlsMode }), { mode: 0o600 });

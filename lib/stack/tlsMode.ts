@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../config';
+import { REPO_ROOT, setEnv, stackEnv } from '../config';
 import { stateDir } from './paths';
 
 /**
@@ -30,8 +30,8 @@ export function persistedTlsMode(): StackTlsMode | undefined {
 }
 
 /** TRACKFLOW_STACK_TLS if set, else the persisted mode, else `offered`. */
-export function stackTlsMode(env: NodeJS.ProcessEnv = process.env): StackTlsMode {
-  const fromEnv = env['TRACKFLOW_STACK_TLS']?.trim();
+export function stackTlsMode(env?: Record<string, string | undefined>): StackTlsMode {
+  const fromEnv = stackEnv(env).TRACKFLOW_STACK_TLS;
   if (fromEnv) return parseMode('TRACKFLOW_STACK_TLS', fromEnv);
   return persistedTlsMode() ?? 'offered';
 }
@@ -45,10 +45,13 @@ export function persistTlsMode(mode: StackTlsMode): void {
  * Kafka's SASL_SSL port: in `required` mode the client port itself (there is no plaintext client listener);
  * otherwise the extra listener on TRACKFLOW_STACK_KAFKA_TLS_PORT (default client port + 2).
  */
-export function kafkaTlsPort(clientPort: number, mode: StackTlsMode = stackTlsMode(), env: NodeJS.ProcessEnv = process.env): number {
+export function kafkaTlsPort(
+  clientPort: number,
+  mode: StackTlsMode = stackTlsMode(),
+  env?: Record<string, string | undefined>,
+): number {
   if (mode === 'required') return clientPort;
-  const value = Number(env['TRACKFLOW_STACK_KAFKA_TLS_PORT']);
-  return Number.isInteger(value) && value > 0 ? value : clientPort + 2;
+  return stackEnv(env).TRACKFLOW_STACK_KAFKA_TLS_PORT ?? clientPort + 2;
 }
 
 const CLIENT_SERVICES = ['MYSQL', 'CASSANDRA', 'KAFKA'] as const;
@@ -90,9 +93,6 @@ export function switchClientTls(mode: StackTlsMode, caFile: string, target = pat
   const tmp = `${target}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text, { mode: 0o600 });
   fs.renameSync(tmp, target);
-  for (const [key, value] of Object.entries(settings)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  for (const [key, value] of Object.entries(settings)) setEnv(key, value);
   process.stderr.write(`trackflow: .env clients switched to TLS ${mode === 'required' ? `on (CA ${caFile})` : 'off'}\n`);
 }

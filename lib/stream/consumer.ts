@@ -15,6 +15,7 @@ import { isDataError, warehouseRejected } from './retry';
 import { checkSlot, ownsPartition, sliceAssigner, sliceGroupId } from './slice';
 import { StallWatch, stallStatus } from './stall';
 import type { StalledPartition } from './stall';
+import { setTimeout as wait } from 'node:timers/promises';
 
 export { DLQ_HEADERS } from './deadLetter';
 
@@ -62,17 +63,12 @@ export class StreamUnavailableError extends Error {
 
 const EVENTS_HELP = 'Stream messages by outcome';
 
+/** Waits `ms`, or less when `signal` aborts: here an abort only ends the wait early, it is no error. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return wait(ms, undefined, { signal }).then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 /** A run of one partition's messages committed as one transaction, from `expected` through `lastOffset`. */
@@ -240,10 +236,13 @@ export async function runConsumeLease(deps: ActivityDeps, opts: StreamLeaseOptio
       async () => {
         await deadLetter(chunk, partition, piece.sentToDlq);
         try {
-          return await commitBatch(mysql, jobs, {
+          const started = performance.now();
+          const committed = await commitBatch(mysql, jobs, {
             group, topic, partition, expectedOffset: expected, earliestOffset: earliest.get(partition), nextOffset,
             countable: chunk.countable, counts: chunk.counts, origins: chunk.origins, attemptToken,
           });
+          metrics.observe('trackflow_stream_commit_seconds', (performance.now() - started) / 1000);
+          return committed;
         } catch (err) {
           if (!isDataError(err)) throw err;
           dataError = err;

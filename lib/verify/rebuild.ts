@@ -13,6 +13,7 @@ import type { ClassifiedHour, Difference, Settlement, WarehouseRow } from './rec
 import { classifyHour, compareRows, expectedRows, settle } from './recompute';
 import { MAX_DIFFERENCES_PER_HOUR } from './judge';
 import type { VerifyDeps } from './verify';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RebuildHourResult {
   hour: string;
@@ -58,7 +59,6 @@ function isLockConflict(err: unknown): boolean {
   return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Rebuilds one hour; a transaction chosen as a deadlock victim (or timed out on a lock) is retried whole. */
 export async function rebuildHour(

@@ -1,3 +1,5 @@
+import pLimit from 'p-limit';
+
 /**
  * Runs `fn` over hours with at most `limit` in flight and returns the results in hour order. `onPrefix` gets the
  * results of the longest finished prefix whenever it grows: what a retry may skip (heartbeat details). On a
@@ -11,30 +13,22 @@ export async function mapHoursInOrder<R>(
 ): Promise<R[]> {
   const results: R[] = new Array<R>(hours.length);
   const finished: boolean[] = new Array<boolean>(hours.length).fill(false);
-  let next = 0;
+  const run = pLimit(Math.max(1, limit));
   let prefix = 0;
   let failure: { err: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < hours.length && !failure) {
-      const i = next++;
-      try {
-        results[i] = await fn(hours[i]!);
-        finished[i] = true;
-      } catch (err) {
-        failure ??= { err };
-        return;
-      }
+  const one = async (i: number): Promise<void> => {
+    if (failure) return;
+    try {
+      results[i] = await fn(hours[i]!);
+      finished[i] = true;
       const before = prefix;
       while (prefix < hours.length && finished[prefix]) prefix++;
-      try {
-        if (prefix > before) onPrefix?.(results.slice(0, prefix));
-      } catch (err) {
-        failure ??= { err };
-        return;
-      }
+      if (prefix > before) onPrefix?.(results.slice(0, prefix));
+    } catch (err) {
+      failure ??= { err };
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, hours.length)) }, worker));
+  await Promise.all(hours.map((_, i) => run(() => one(i))));
   if (failure) throw failure.err;
   return results;
 }

@@ -1,13 +1,12 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { EXIT, UsageError } from '../../lib/domain/errors';
 import { describeFailure, failureDetail } from '../../lib/failure';
+import { setVerbose, verbose } from '../../lib/config';
 
 export { EXIT, UsageError };
 
 /** Set by `--verbose`: failures add their stack, and client libraries may log. */
-export function verbose(): boolean {
-  return process.env['TRACKFLOW_VERBOSE'] === '1';
-}
+export { verbose };
 
 /** Prints a JSON document or human text depending on `--json`. */
 export function output(json: boolean, data: unknown, human: () => string): void {
@@ -81,7 +80,7 @@ export function newProgram(name: string, description: string): Command {
   program.configureOutput({ outputError: () => undefined });
   program.option('-v, --verbose', "failures add their details, and the client libraries' logs");
   program.hook('preAction', (_program, action) => {
-    if (action.optsWithGlobals()['verbose']) process.env['TRACKFLOW_VERBOSE'] = '1';
+    if (action.optsWithGlobals()['verbose']) setVerbose();
   });
   return program;
 }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { config } from '../../lib/config';
 import { canonicalDecimal } from '../../lib/domain/transform';
 import { EXIT, UsageError, act, group } from './command';
+import { csvRow } from '../../lib/domain/csv';
 
 export const EVENT_COLUMNS = [
   'job_id', 'dates', 'hours', 'publisher_id', 'campaign_id', 'group_id', 'bid_set', 'clicks', 'spend_hour',
@@ -25,10 +26,6 @@ const SELECT = `SELECT job_id, DATE_FORMAT(dates, '%Y-%m-%d') AS dates, hours, p
   disqualified_application, company_id, sources
 FROM events ORDER BY job_id, dates, hours, publisher_id, campaign_id, group_id`;
 
-function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
 function cell(column: string, value: unknown): string | number | null {
   if (value === null || value === undefined) return null;
   if (DECIMALS.has(column)) return canonicalDecimal(String(value));
@@ -47,10 +44,7 @@ export async function exportEvents(pool: Pool, format: 'csv' | 'json', write: (c
     const stream = core.query(SELECT).stream();
     for await (const raw of stream as AsyncIterable<Record<string, unknown>>) {
       if (format === 'csv') {
-        write(EVENT_COLUMNS.map((c) => {
-          const v = cell(c, raw[c]);
-          return v === null ? '' : csvField(String(v));
-        }).join(',') + '\n');
+        write(csvRow(EVENT_COLUMNS.map((c) => cell(c, raw[c]))) + '\n');
       } else {
         const obj: Record<string, unknown> = {};
         for (const c of EVENT_COLUMNS) {

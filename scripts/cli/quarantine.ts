@@ -2,6 +2,7 @@ import type { Client } from 'cassandra-driver';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { config } from '../../lib/config';
+import { csvRow } from '../../lib/domain/csv';
 import { NotFound } from '../../lib/domain/errors';
 import type { QuarantineRow } from '../../lib/quarantine/read';
 import { EXIT, UsageError, act, group, oneOf, positiveInt } from './command';
@@ -13,11 +14,6 @@ or any reason containing the text. \`show\` prints one row in full, including it
 Exit status: 0 ok (also when nothing matches), 1 no such row (show), 2 bad usage, 3 Cassandra unreachable.`;
 
 const CSV_COLUMNS = ['batch', 'stage', 'line', 'file', 'kind', 'reason', 'raw', 'quarantinedAt'] as const;
-
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
 
 function humanLine(r: QuarantineRow): string {
   const reason = r.reason.length > 100 ? `${r.reason.slice(0, 97)}...` : r.reason;
@@ -45,7 +41,7 @@ async function list(rows: AsyncGenerator<QuarantineRow>, flags: Flags): Promise<
   if (flags.json) out.write('[');
   let n = 0;
   for await (const r of rows) {
-    if (flags.csv) out.write(CSV_COLUMNS.map((c) => csvField(r[c])).join(',') + '\n');
+    if (flags.csv) out.write(csvRow(CSV_COLUMNS.map((c) => (r[c] === null || r[c] === undefined ? null : String(r[c])))) + '\n');
     else if (flags.json) out.write(`${n ? ',' : ''}\n  ${JSON.stringify(r)}`);
     else out.write(humanLine(r) + '\n');
     n++;

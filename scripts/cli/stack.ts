@@ -2,13 +2,12 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { config, loadConfig } from '../../lib/config';
+import { REPO_ROOT, config, setEnv, stackEnv } from '../../lib/config';
 import { ensureDotEnv } from '../../lib/dotenv';
 import type { ServiceName } from '../../lib/stack/services';
 import { SERVICE_NAMES } from '../../lib/stack/names';
 import type { StackTlsMode } from '../../lib/stack/tlsMode';
 import { persistTlsMode, persistedTlsMode, stackTlsMode, switchClientTls } from '../../lib/stack/tlsMode';
-import { REPO_ROOT } from '../../lib/config';
 import { EXIT, UsageError, act, group, output, positiveInt } from './command';
 
 const DETAILS = `
@@ -125,7 +124,7 @@ async function applyTlsMode(cfg: ReturnType<typeof config>, mode: StackTlsMode):
   if (mode !== previous && stackServices(cfg, previous).some((s) => isAlive(readPid(s.pidFile)))) {
     throw new UsageError(`the stack is running with TLS ${previous}; run \`npm run stack -- down\` before switching it to TLS ${mode}`);
   }
-  process.env['TRACKFLOW_STACK_TLS'] = mode;
+  setEnv('TRACKFLOW_STACK_TLS', mode);
   if (mode === 'offered' && previous === 'offered') return cfg;
   (await stackLib()).privateStateDir();
   persistTlsMode(mode);
@@ -133,11 +132,11 @@ async function applyTlsMode(cfg: ReturnType<typeof config>, mode: StackTlsMode):
   const clients = [cfg.mysql.tls, cfg.cassandra.tls, cfg.kafka.tls];
   if (mode === 'required' && clients.every((t) => t.enabled && t.caFile === ca)) return cfg;
   switchClientTls(mode, ca);
-  return loadConfig(process.env);
+  return config();
 }
 
 async function upObservability(cfg: ReturnType<typeof config>): Promise<void> {
-  const port = process.env['TRACKFLOW_STACK_PROMETHEUS_PORT']?.trim() || '9090';
+  const port = stackEnv().TRACKFLOW_STACK_PROMETHEUS_PORT;
   const { startPrometheus } = await import('../../lib/stack/observability');
   const p = await startPrometheus({
     stateDir: cfg.stateDir,

@@ -10,6 +10,9 @@ elif [ -n "$(find patches -name '*.patch' -newer node_modules/.package-lock.json
   npx --no-install patch-package --error-on-fail && touch node_modules/.package-lock.json
 fi
 
+# The workers, npm start and the tests that spawn workers run the compiled code in dist/.
+bash scripts/build.sh --if-stale
+
 # Observability and browser tests: promtool (alert rule tests) and Chromium (the HTML report test), from
 # Debian's packages, installed only when missing and only where apt-get can run as root.
 if { ! command -v promtool >/dev/null || ! command -v chromium >/dev/null; } && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then

@@ -18,7 +18,7 @@ import { kafkaTlsPort as tlsPortOf } from '../../lib/stack/tlsMode';
 
 const certs = stackCerts();
 const base = config();
-const kafkaTlsPort = tlsPortOf(Number(process.env['TRACKFLOW_STACK_KAFKA_PORT'] ?? 9092));
+const kafkaTlsPort = tlsPortOf(Number(base.kafka.brokers[0]?.split(':').pop() ?? 9092));
 
 const tls = (caFile: string, servername?: string): TlsConfig => ({ enabled: true, caFile, rejectUnauthorized: true, servername });
 const WRONG_CA = /self[- ]signed certificate|unable to (get local issuer|verify)/i;

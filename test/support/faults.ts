@@ -3,7 +3,7 @@
  * worker processes that can be SIGKILLed for real, and the three checks every scenario ends with.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,16 @@ import { generateJobs, generateTracking } from '../../lib/domain/generator';
 import type { IngestAndPublishResult, StreamResult, StreamToWarehouseInput } from '../../workflows';
 import { isolatedEnv, openTestStack, randomSuffix, type TestStack } from './env';
 import { expectedExport, type Expected } from './reference';
-import { WORKER_NODE_FLAGS } from '../../lib/workerRuntime';
+import { workerArgs } from '../../lib/workerRuntime';
+
+let built = false;
+/** Spawned workers run the compiled entry points, as in production: (re)build dist/ first if a source changed. */
+export function ensureBuilt(): void {
+  if (built) return;
+  const r = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'build.sh'), '--if-stale'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status})`);
+  built = true;
+}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -81,7 +90,8 @@ export async function openFaultStack(label: string): Promise<FaultStack> {
       n += 1;
       const logFile = path.join(dir, `${kind}-${n}.log`);
       const out = fs.openSync(logFile, 'a');
-      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${kind}.ts`)], {
+      ensureBuilt();
+      const child = spawn(process.execPath, workerArgs(kind), {
         cwd: REPO_ROOT,
         env: { ...env, ...extraEnv },
         stdio: ['ignore', out, out],
