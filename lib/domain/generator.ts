@@ -110,6 +110,119 @@ export function jobPool(seed: number): Array<{ id: number; companyId: number; ca
   }));
 }
 
+type Job = ReturnType<typeof jobPool>[number];
+
+/** Everything drawn at random for one tracking row. */
+interface DrawnEvent {
+  millis: number;
+  createTime: string;
+  track: string;
+  attributed: boolean;
+  job: Job;
+  publisher: number;
+  bid: number;
+  browser: (typeof BROWSERS)[number];
+  page: string;
+  user: number;
+  /** The export's local timestamp column, empty for 2% of rows. */
+  ts: string;
+}
+
+function drawTrack(rnd: () => number): string {
+  let r = rnd();
+  for (const [name, w] of TRACKS) {
+    if (r < w) return name;
+    r -= w;
+  }
+  return '';
+}
+
+/** The export's local time (UTC-7, as the real exports), or '' for a row without one. */
+function localTimestamp(rnd: () => number, millis: number): string {
+  const d = new Date(millis - 420 * 60_000);
+  return rnd() < 0.02
+    ? ''
+    : `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:` +
+        `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
+}
+
+/** One row's random draws, in a fixed order: the same seed gives the same file. */
+function drawEvent(rnd: () => number, jobs: Job[], at: { startMs: number; span: number; node: string }): DrawnEvent {
+  const millis = at.startMs + Math.floor(rnd() * at.span);
+  const createTime = makeTimeUuid(millis, Math.floor(rnd() * 10000), Math.floor(rnd() * 0x3fff), at.node);
+  const track = drawTrack(rnd);
+  const attributed = rnd() < 0.3;
+  const job = jobs[Math.floor(rnd() * jobs.length)]!;
+  const publisher = 1 + Math.floor(rnd() * 40);
+  const bid = BIDS[Math.floor(rnd() * BIDS.length)]!;
+  const browser = BROWSERS[Math.floor(rnd() * BROWSERS.length)]!;
+  const page = PAGES[Math.floor(rnd() * PAGES.length)]!;
+  const user = Math.floor(rnd() * 5000);
+  return { millis, createTime, track, attributed, job, publisher, bid, browser, page, user, ts: localTimestamp(rnd, millis) };
+}
+
+/** The row's fields in TRACKING_COLUMNS order. */
+function trackingFields(i: number, e: DrawnEvent): string[] {
+  const { track, attributed, job, browser } = e;
+  const ed = track && track !== 'alive' ? JSON.stringify({ customEvent: track, jobId: job.id, publisherId: attributed ? e.publisher : 0, userId: e.user }) : '';
+  return [
+    String(i),
+    e.createTime,
+    attributed ? fmtDouble(e.bid) : '',
+    browser[0],
+    attributed ? fmtDouble(job.campaignId) : '',
+    '24.0',
+    track,
+    'UTF-8',
+    e.page,
+    'CandidatePortal',
+    ed,
+    track ? '2.0' : '1.0',
+    attributed && job.groupId !== null ? fmtDouble(job.groupId) : '',
+    '',
+    attributed ? fmtDouble(job.id) : '',
+    'true',
+    attributed ? fmtDouble(e.publisher) : '',
+    '',
+    browser[2],
+    e.ts,
+    '-420.0',
+    browser[1],
+    `1-${(e.user * 7919).toString(36).padStart(8, '0')}-l5${(i % 1296).toString(36).padStart(2, '0')}xxxx`,
+    '',
+    '',
+    '',
+    '',
+    '',
+    '1.0',
+    browser[3],
+  ];
+}
+
+/** Row `i` spoiled the way `kind` says (the manifest lists it as bad). */
+function badLine(kind: BadKind, fields: string[], createTime: string, i: number): string | Buffer {
+  switch (kind) {
+    case 'column_count':
+      fields.splice(5, 3);
+      break;
+    case 'non_numeric_bid':
+      fields[2] = 'abc';
+      break;
+    case 'non_uuid_create_time':
+      fields[1] = `not-a-uuid-${i}`;
+      break;
+    case 'v4_uuid':
+      fields[1] = `${createTime.slice(0, 14)}4${createTime.slice(15)}`;
+      break;
+    case 'invalid_utf8': {
+      const before = Buffer.from(csvRow(fields.slice(0, 3)) + ',');
+      const after = Buffer.from(csvRow(fields.slice(4)));
+      return Buffer.concat([before, Buffer.from([0x43, 0x68, 0xff, 0xfe, 0x72]), Buffer.from(','), after]);
+    }
+  }
+  return csvRow(fields);
+}
+
 /**
  * Tracking rows in exactly the export's format, one at a time (memory does not grow with `events`).
  * The manifest's bad-row lists are filled as rows are produced; read it after exhausting `lines`.
@@ -140,92 +253,15 @@ export function generateTracking(opts: GeneratorOptions): GeneratedTracking {
     let nextBad = 0;
     const badIndex = (j: number): number => Math.floor(((j + 0.5) * n) / badCount);
     for (let i = 0; i < n; i++) {
-      const millis = startMs + Math.floor(rnd() * span);
       // The row index in the node makes every create_time unique within the file.
-      const node = nodeHigh + (i >>> 0).toString(16).padStart(8, '0');
-      const createTime = makeTimeUuid(millis, Math.floor(rnd() * 10000), Math.floor(rnd() * 0x3fff), node);
-      let r = rnd();
-      let track = '';
-      for (const [name, w] of TRACKS) {
-        if (r < w) {
-          track = name;
-          break;
-        }
-        r -= w;
-      }
-      const attributed = rnd() < 0.3;
-      const job = jobs[Math.floor(rnd() * jobs.length)]!;
-      const publisher = 1 + Math.floor(rnd() * 40);
-      const bid = BIDS[Math.floor(rnd() * BIDS.length)]!;
-      const browser = BROWSERS[Math.floor(rnd() * BROWSERS.length)]!;
-      const page = PAGES[Math.floor(rnd() * PAGES.length)]!;
-      const user = Math.floor(rnd() * 5000);
-      const d = new Date(millis - 420 * 60_000);
-      const ts =
-        rnd() < 0.02
-          ? ''
-          : `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:` +
-            `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
-      const ed =
-        track && track !== 'alive'
-          ? JSON.stringify({ customEvent: track, jobId: job.id, publisherId: attributed ? publisher : 0, userId: user })
-          : '';
-      const fields = [
-        String(i),
-        createTime,
-        attributed ? fmtDouble(bid) : '',
-        browser[0],
-        attributed ? fmtDouble(job.campaignId) : '',
-        '24.0',
-        track,
-        'UTF-8',
-        page,
-        'CandidatePortal',
-        ed,
-        track ? '2.0' : '1.0',
-        attributed && job.groupId !== null ? fmtDouble(job.groupId) : '',
-        '',
-        attributed ? fmtDouble(job.id) : '',
-        'true',
-        attributed ? fmtDouble(publisher) : '',
-        '',
-        browser[2],
-        ts,
-        '-420.0',
-        browser[1],
-        `1-${(user * 7919).toString(36).padStart(8, '0')}-l5${(i % 1296).toString(36).padStart(2, '0')}xxxx`,
-        '',
-        '',
-        '',
-        '',
-        '',
-        '1.0',
-        browser[3],
-      ];
+      const e = drawEvent(rnd, jobs, { startMs, span, node: nodeHigh + (i >>> 0).toString(16).padStart(8, '0') });
+      const fields = trackingFields(i, e);
       if (nextBad < badCount && i === badIndex(nextBad)) {
         const kind = BAD_KINDS[nextBad % BAD_KINDS.length]!;
         manifest.badByKind[kind].push(i + 2);
         nextBad++;
-        switch (kind) {
-          case 'column_count':
-            fields.splice(5, 3);
-            break;
-          case 'non_numeric_bid':
-            fields[2] = 'abc';
-            break;
-          case 'non_uuid_create_time':
-            fields[1] = `not-a-uuid-${i}`;
-            break;
-          case 'v4_uuid':
-            fields[1] = `${createTime.slice(0, 14)}4${createTime.slice(15)}`;
-            break;
-          case 'invalid_utf8': {
-            const before = Buffer.from(csvRow(fields.slice(0, 3)) + ',');
-            const after = Buffer.from(csvRow(fields.slice(4)));
-            yield Buffer.concat([before, Buffer.from([0x43, 0x68, 0xff, 0xfe, 0x72]), Buffer.from(','), after]);
-            continue;
-          }
-        }
+        yield badLine(kind, fields, e.createTime, i);
+        continue;
       }
       yield csvRow(fields);
     }

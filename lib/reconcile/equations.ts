@@ -112,15 +112,9 @@ const EQ = {
 export const STREAM_NOT_PER_BATCH =
   'stream counters are kept per partition, not per ingest batch: only the lake-side equations and published are checked for one batch';
 
-export function evaluate(input: ReconcileInput): ReconcileResult {
-  const { lake, stream } = input;
-  const checks: Check[] = [];
+/** Why a batch's numbers are not in the checks yet: failed, still ingesting, or stopped part-way. */
+function lakeNotes(lake: LakeStages): string[] {
   const notes: string[] = [];
-
-  checks.push(
-    check('ingest', 'rows_read = written + already_present + rejected', lake.rowsRead, lake.written + lake.alreadyPresent + lake.rejected),
-    check('ingest_quarantine', 'rejected = quarantine rows (stage ingest)', lake.rejected, lake.quarantinedIngestRows),
-  );
   if (lake.batchesIngesting > 0) {
     notes.push(`${lake.batchesIngesting} batch(es) still ingesting: not counted until they finish`);
   }
@@ -136,7 +130,11 @@ export function evaluate(input: ReconcileInput): ReconcileResult {
         `which are counted and published; error: ${f.error}`,
     );
   }
+  return notes;
+}
 
+/** The equations of the lake side: ingest and publish, each with its quarantine. */
+function lakeChecks(lake: LakeStages): Check[] {
   const publish = check(
     'publish',
     'written = published + publish_quarantined (completely published batches)',
@@ -147,38 +145,48 @@ export function evaluate(input: ReconcileInput): ReconcileResult {
     publish.status = 'pending';
     publish.note = `${lake.batchesPublishing} batch(es) still being published`;
   }
-  checks.push(
+  return [
+    check('ingest', 'rows_read = written + already_present + rejected', lake.rowsRead, lake.written + lake.alreadyPresent + lake.rejected),
+    check('ingest_quarantine', 'rejected = quarantine rows (stage ingest)', lake.rejected, lake.quarantinedIngestRows),
     publish,
     check('publish_quarantine', 'publish_quarantined = quarantine rows (stage publish)', lake.publishQuarantined, lake.quarantinedPublishRows),
-  );
+  ];
+}
 
+/** The equations of transport, stream and warehouse; transport waits while anything is still in flight. */
+function streamChecks(lake: LakeStages, stream: StreamStages): Check[] {
+  const pendingWhy = [
+    lake.batchesPublishing > 0 ? `${lake.batchesPublishing} batch(es) still being published` : '',
+    stream.lag > 0 ? `consumer lag ${stream.lag}` : '',
+    stream.publishMoved ? 'published count moved while reading' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return [
+    check('transport', EQ.transport, stream.consumed, lake.published + stream.redelivered, pendingWhy || undefined),
+    check(
+      'stream',
+      EQ.stream,
+      stream.consumed - stream.redelivered,
+      stream.filtered + stream.unattributed + stream.deadLettered + stream.duplicates + stream.counted,
+    ),
+    check('warehouse', EQ.warehouse, stream.counted, stream.warehouseCounted),
+  ];
+}
+
+export function evaluate(input: ReconcileInput): ReconcileResult {
+  const { lake, stream } = input;
+  const checks = lakeChecks(lake);
+  const notes = lakeNotes(lake);
   if (input.batch !== undefined || !stream) {
     notes.push(STREAM_NOT_PER_BATCH);
     for (const [id, eq] of Object.entries(EQ)) checks.push(skipped(id, eq, 'not per batch'));
   } else {
-    const pendingWhy = [
-      lake.batchesPublishing > 0 ? `${lake.batchesPublishing} batch(es) still being published` : '',
-      stream.lag > 0 ? `consumer lag ${stream.lag}` : '',
-      stream.publishMoved ? 'published count moved while reading' : '',
-    ]
-      .filter(Boolean)
-      .join(', ');
-    checks.push(
-      check('transport', EQ.transport, stream.consumed, lake.published + stream.redelivered, pendingWhy || undefined),
-      check(
-        'stream',
-        EQ.stream,
-        stream.consumed - stream.redelivered,
-        stream.filtered + stream.unattributed + stream.deadLettered + stream.duplicates + stream.counted,
-      ),
-      check('warehouse', EQ.warehouse, stream.counted, stream.warehouseCounted),
-    );
+    checks.push(...streamChecks(lake, stream));
   }
-
   const status = checks.some((c) => c.status === 'fail') ? 'fail' : checks.some((c) => c.status === 'pending') ? 'pending' : 'ok';
   return { scope: { batch: input.batch ?? null }, status, stages: stages(input), checks, notes };
 }
-
 
 function stages(input: ReconcileInput): Stage[] {
   const { lake, stream } = input;

@@ -226,17 +226,85 @@ export function mariadbUsersSql(c: Config): string {
   ].join(';\n');
 }
 
-export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): Service[] {
+/** The node's cassandra.yaml: one local node, password sign-in with roles, TLS offered or required. */
+function cassandraYaml(dir: string, cassandraPort: number, storagePort: number, tlsMode: StackTlsMode): string {
+  return [
+    'cluster_name: trackflow',
+    'num_tokens: 16',
+    'allocate_tokens_for_local_replication_factor: 1',
+    'partitioner: org.apache.cassandra.dht.Murmur3Partitioner',
+    `data_file_directories: [${path.join(dir, 'data')}]`,
+    `commitlog_directory: ${path.join(dir, 'commitlog')}`,
+    `saved_caches_directory: ${path.join(dir, 'saved_caches')}`,
+    `hints_directory: ${path.join(dir, 'hints')}`,
+    `cdc_raw_directory: ${path.join(dir, 'cdc_raw')}`,
+    'commitlog_sync: periodic',
+    'commitlog_sync_period: 10000ms',
+    'seed_provider:',
+    '  - class_name: org.apache.cassandra.locator.SimpleSeedProvider',
+    '    parameters:',
+    `      - seeds: "127.0.0.1:${storagePort}"`,
+    'listen_address: 127.0.0.1',
+    'rpc_address: 127.0.0.1',
+    `storage_port: ${storagePort}`,
+    `native_transport_port: ${cassandraPort}`,
+    'start_native_transport: true',
+    'endpoint_snitch: SimpleSnitch',
+    // Every client signs in, and each role is limited to what it was granted (see afterStart).
+    'authenticator: PasswordAuthenticator',
+    'authorizer: CassandraAuthorizer',
+    'role_manager: CassandraRoleManager',
+    // TLS on the same port with PEM from stackCerts(): offered (clients choose), or required (`--tls`).
+    'client_encryption_options:',
+    '  enabled: true',
+    `  optional: ${tlsMode === 'required' ? 'false' : 'true'}`,
+    '  require_client_auth: false',
+    '  ssl_context_factory:',
+    '    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory',
+    `  keystore: ${stackCerts().keystore}`,
+    'concurrent_reads: 16',
+    'concurrent_writes: 32',
+    'memtable_allocation_type: offheap_objects',
+    'memtable_heap_space: 256MiB',
+    'memtable_offheap_space: 256MiB',
+    'file_cache_size: 128MiB',
+    'disk_access_mode: mmap_index_only',
+    'batch_size_warn_threshold: 64KiB',
+    'batch_size_fail_threshold: 1024KiB',
+    'unlogged_batch_across_partitions_warn_threshold: 100',
+    'write_request_timeout: 10000ms',
+    'read_request_timeout: 10000ms',
+    'range_request_timeout: 20000ms',
+    'auto_snapshot: false',
+    '',
+  ].join('\n');
+}
+
+/** cassandra.yaml and logback.xml in `dir`/conf, and the data directories they name; returns the conf directory. */
+function writeCassandraConfig(dir: string, cassandraPort: number, tlsMode: StackTlsMode): string {
+  const conf = path.join(dir, 'conf');
+  for (const sub of ['conf', 'data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) {
+    fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  }
+  const storagePort = stackEnv().TRACKFLOW_STACK_CASSANDRA_STORAGE_PORT;
+  fs.writeFileSync(path.join(conf, 'cassandra.yaml'), cassandraYaml(dir, cassandraPort, storagePort, tlsMode));
+  fs.writeFileSync(
+    path.join(conf, 'logback.xml'),
+    `<configuration scan="false">
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="STDOUT"/></root>
+</configuration>
+`,
+  );
+  return conf;
+}
+
+function cassandraService(cfg: Config, tlsMode: StackTlsMode): Service {
   let cassandraLib = '';
-  let kafkaLib = '';
-  let mariadb: ReturnType<typeof provisionMariadb> | undefined;
-  let temporalBin = '';
-
   const cassandraPort = portOf(cfg.cassandra.contactPoints[0], 9042);
-  const kafkaPort = portOf(cfg.kafka.brokers[0], 9092);
-  const temporalPort = portOf(cfg.temporal.address, 7233);
-
-  const cassandra: Service = {
+  return {
     name: 'cassandra',
     port: cassandraPort,
     check: `CQL query "SELECT release_version FROM system.local" on 127.0.0.1:${cassandraPort}`,
@@ -248,74 +316,7 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
     },
     prepare() {
       const dir = this.dataDir;
-      const conf = path.join(dir, 'conf');
-      for (const sub of ['conf', 'data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) {
-        fs.mkdirSync(path.join(dir, sub), { recursive: true });
-      }
-      const storagePort = stackEnv().TRACKFLOW_STACK_CASSANDRA_STORAGE_PORT;
-      fs.writeFileSync(
-        path.join(conf, 'cassandra.yaml'),
-        [
-          'cluster_name: trackflow',
-          'num_tokens: 16',
-          'allocate_tokens_for_local_replication_factor: 1',
-          'partitioner: org.apache.cassandra.dht.Murmur3Partitioner',
-          `data_file_directories: [${path.join(dir, 'data')}]`,
-          `commitlog_directory: ${path.join(dir, 'commitlog')}`,
-          `saved_caches_directory: ${path.join(dir, 'saved_caches')}`,
-          `hints_directory: ${path.join(dir, 'hints')}`,
-          `cdc_raw_directory: ${path.join(dir, 'cdc_raw')}`,
-          'commitlog_sync: periodic',
-          'commitlog_sync_period: 10000ms',
-          'seed_provider:',
-          '  - class_name: org.apache.cassandra.locator.SimpleSeedProvider',
-          '    parameters:',
-          `      - seeds: "127.0.0.1:${storagePort}"`,
-          'listen_address: 127.0.0.1',
-          'rpc_address: 127.0.0.1',
-          `storage_port: ${storagePort}`,
-          `native_transport_port: ${cassandraPort}`,
-          'start_native_transport: true',
-          'endpoint_snitch: SimpleSnitch',
-          // Every client signs in, and each role is limited to what it was granted (see afterStart).
-          'authenticator: PasswordAuthenticator',
-          'authorizer: CassandraAuthorizer',
-          'role_manager: CassandraRoleManager',
-          // TLS on the same port with PEM from stackCerts(): offered (clients choose), or required (`--tls`).
-          'client_encryption_options:',
-          '  enabled: true',
-          `  optional: ${tlsMode === 'required' ? 'false' : 'true'}`,
-          '  require_client_auth: false',
-          '  ssl_context_factory:',
-          '    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory',
-          `  keystore: ${stackCerts().keystore}`,
-          'concurrent_reads: 16',
-          'concurrent_writes: 32',
-          'memtable_allocation_type: offheap_objects',
-          'memtable_heap_space: 256MiB',
-          'memtable_offheap_space: 256MiB',
-          'file_cache_size: 128MiB',
-          'disk_access_mode: mmap_index_only',
-          'batch_size_warn_threshold: 64KiB',
-          'batch_size_fail_threshold: 1024KiB',
-          'unlogged_batch_across_partitions_warn_threshold: 100',
-          'write_request_timeout: 10000ms',
-          'read_request_timeout: 10000ms',
-          'range_request_timeout: 20000ms',
-          'auto_snapshot: false',
-          '',
-        ].join('\n'),
-      );
-      fs.writeFileSync(
-        path.join(conf, 'logback.xml'),
-        `<configuration scan="false">
-  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
-    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>
-  </appender>
-  <root level="INFO"><appender-ref ref="STDOUT"/></root>
-</configuration>
-`,
-      );
+      const conf = writeCassandraConfig(dir, cassandraPort, tlsMode);
       const jamm = fs.readdirSync(cassandraLib).find((f) => /^jamm-.*\.jar$/.test(f));
       return {
         command: javaBinary(),
@@ -354,8 +355,73 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
     },
     afterStart: (c) => setupCassandraRoles(c),
   };
+}
 
-  const kafka: Service = {
+/** The broker's log4j2 configuration: everything to stdout, which the stack appends to the log file. */
+function writeKafkaLog4j(dir: string): string {
+  const log4j = path.join(dir, 'log4j2.yaml');
+  fs.writeFileSync(
+    log4j,
+    [
+      'Configuration:',
+      '  Appenders:',
+      '    Console:',
+      '      name: STDOUT',
+      '      PatternLayout:',
+      '        pattern: "[%d] %p %m (%c)%n"',
+      '  Loggers:',
+      '    Root:',
+      '      level: INFO',
+      '      AppenderRef:',
+      '        - ref: STDOUT',
+      '',
+    ].join('\n'),
+  );
+  return log4j;
+}
+
+/**
+ * Formats the KRaft storage in `logs` unless it was formatted with the configured SCRAM users, and records which
+ * users it holds.
+ */
+function formatKafkaStorage(o: { cfg: Config; dir: string; logs: string; props: string; log4j: string; classpath: string; java: string; logFile: string }): void {
+  const { cfg, dir, logs, props, log4j, classpath, java, logFile } = o;
+  const marker = path.join(dir, 'scram-users');
+  const users = scramFingerprint(kafkaScramUsers(cfg));
+  if (fs.existsSync(path.join(logs, 'meta.properties')) && readMarker(marker) !== users) {
+    // Storage formatted by a stack without these SCRAM users (an older, unauthenticated stack, or changed
+    // passwords): SCRAM users can only be bootstrapped at format time, so the local broker starts afresh.
+    process.stderr.write(`  kafka: storage lacks the configured SCRAM users; re-formatting ${logs} (topics start empty)\n`);
+    fs.rmSync(logs, { recursive: true, force: true });
+    fs.mkdirSync(logs, { recursive: true });
+  }
+  if (!fs.existsSync(path.join(logs, 'meta.properties'))) {
+    // KRaft storage must be formatted once with a cluster id before the first start.
+    // The SCRAM users are created here, in the metadata log; their passwords go through a 0600 argument file
+    // (`java @file`), so they never appear in a process's command line. The id is base64url and may start
+    // with '-', hence --cluster-id=ID rather than -t ID.
+    const clusterId = crypto.randomBytes(16).toString('base64url');
+    const scram = kafkaScramUsers(cfg).flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]);
+    const argFile = javaArgFile(path.join(dir, 'format.args'), [
+      '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, ...scram,
+    ]);
+    let res;
+    try {
+      res = spawnSync(java, [`@${argFile}`], { encoding: 'utf8' });
+    } finally {
+      fs.rmSync(argFile, { force: true });
+    }
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    fs.appendFileSync(logFile, `==== storage format\n${res.stdout}${res.stderr}\n`);
+    if (res.status !== 0) throw new Error(`kafka storage format failed (exit ${res.status}); see ${logFile}`);
+    fs.writeFileSync(marker, users, { mode: 0o600 });
+  }
+}
+
+function kafkaService(cfg: Config, tlsMode: StackTlsMode): Service {
+  let kafkaLib = '';
+  const kafkaPort = portOf(cfg.kafka.brokers[0], 9092);
+  return {
     name: 'kafka',
     port: kafkaPort,
     check: `Kafka metadata request (describeCluster) on 127.0.0.1:${kafkaPort}`,
@@ -374,56 +440,10 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
       // Holds the broker's own passwords (JAAS): private to the stack's user.
       fs.writeFileSync(props, kafkaServerProperties({ cfg, port: kafkaPort, controllerPort, logs, mode: tlsMode }), { mode: 0o600 });
       fs.chmodSync(props, 0o600);
-      const log4j = path.join(dir, 'log4j2.yaml');
-      fs.writeFileSync(
-        log4j,
-        [
-          'Configuration:',
-          '  Appenders:',
-          '    Console:',
-          '      name: STDOUT',
-          '      PatternLayout:',
-          '        pattern: "[%d] %p %m (%c)%n"',
-          '  Loggers:',
-          '    Root:',
-          '      level: INFO',
-          '      AppenderRef:',
-          '        - ref: STDOUT',
-          '',
-        ].join('\n'),
-      );
+      const log4j = writeKafkaLog4j(dir);
       const classpath = `${kafkaLib}/*`;
       const java = javaBinary();
-      const marker = path.join(dir, 'scram-users');
-      const users = scramFingerprint(kafkaScramUsers(cfg));
-      if (fs.existsSync(path.join(logs, 'meta.properties')) && readMarker(marker) !== users) {
-        // Storage formatted by a stack without these SCRAM users (an older, unauthenticated stack, or changed
-        // passwords): SCRAM users can only be bootstrapped at format time, so the local broker starts afresh.
-        process.stderr.write(`  kafka: storage lacks the configured SCRAM users; re-formatting ${logs} (topics start empty)\n`);
-        fs.rmSync(logs, { recursive: true, force: true });
-        fs.mkdirSync(logs, { recursive: true });
-      }
-      if (!fs.existsSync(path.join(logs, 'meta.properties'))) {
-        // KRaft storage must be formatted once with a cluster id before the first start.
-        // The SCRAM users are created here, in the metadata log; their passwords go through a 0600 argument file
-        // (`java @file`), so they never appear in a process's command line. The id is base64url and may start
-        // with '-', hence --cluster-id=ID rather than -t ID.
-        const clusterId = crypto.randomBytes(16).toString('base64url');
-        const scram = kafkaScramUsers(cfg).flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]);
-        const argFile = javaArgFile(path.join(dir, 'format.args'), [
-          '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, ...scram,
-        ]);
-        let res;
-        try {
-          res = spawnSync(java, [`@${argFile}`], { encoding: 'utf8' });
-        } finally {
-          fs.rmSync(argFile, { force: true });
-        }
-        fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
-        fs.appendFileSync(this.logFile, `==== storage format\n${res.stdout}${res.stderr}\n`);
-        if (res.status !== 0) throw new Error(`kafka storage format failed (exit ${res.status}); see ${this.logFile}`);
-        fs.writeFileSync(marker, users, { mode: 0o600 });
-      }
+      formatKafkaStorage({ cfg, dir, logs, props, log4j, classpath, java, logFile: this.logFile });
       return {
         command: java,
         cwd: dir,
@@ -446,8 +466,55 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
     ready: (c) => checkKafka({ ...c, kafka: { ...c.kafka, sasl: { mechanism: 'scram-sha-512', ...kafkaBrokerLogin() } } }),
     afterStart: (c) => setupKafkaAcls(c),
   };
+}
 
-  const mariadbService: Service = {
+/** A fresh data directory gets MariaDB's system tables (root signs in over the socket only). */
+function installMariadbData(installDb: string, data: string, logFile: string): void {
+  if (!fs.existsSync(path.join(data, 'mysql'))) {
+    fs.mkdirSync(data, { recursive: true });
+    const res = spawnSync(
+      installDb,
+      ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db'],
+      { encoding: 'utf8' },
+    );
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    fs.appendFileSync(logFile, `==== mariadb-install-db\n${res.stdout}${res.stderr}\n`);
+    if (res.status !== 0) throw new Error(`mariadb-install-db failed (exit ${res.status}); see ${logFile}`);
+  }
+}
+
+function mariadbArgs(o: { cfg: Config; dir: string; data: string; logFile: string; tlsMode: StackTlsMode }): string[] {
+  const { cfg, dir, data, logFile, tlsMode } = o;
+  return [
+    '--no-defaults',
+    `--datadir=${data}`,
+    `--port=${cfg.mysql.port}`,
+    '--bind-address=127.0.0.1',
+    `--socket=${path.join(dir, 'mysqld.sock')}`,
+    `--pid-file=${path.join(dir, 'mysqld.pid')}`,
+    '--user=root',
+    '--skip-name-resolve',
+    // TLS offered with the stack's certificate; clients that ask for it verify CA and host name.
+    `--ssl-ca=${stackCerts().ca}`,
+    `--ssl-cert=${stackCerts().cert}`,
+    `--ssl-key=${stackCerts().key}`,
+    // `--tls`: TCP logins without TLS are refused (root's socket login, used for setup, still works).
+    ...(tlsMode === 'required' ? ['--require-secure-transport=ON'] : []),
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_unicode_ci',
+    // The same strictness MySQL 8 applies by default, so SQL that passes here passes there.
+    '--sql-mode=ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION',
+    '--default-time-zone=+00:00',
+    '--innodb-buffer-pool-size=256M',
+    '--innodb-log-file-size=256M',
+    '--max-connections=300',
+    '--log-error=' + logFile,
+  ];
+}
+
+function mariadbService(cfg: Config, tlsMode: StackTlsMode): Service {
+  let mariadb: ReturnType<typeof provisionMariadb> | undefined;
+  return {
     name: 'mariadb',
     port: cfg.mysql.port,
     check: `SELECT 1 as ${cfg.mysql.user} on 127.0.0.1:${cfg.mysql.port}`,
@@ -461,45 +528,11 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
       if (!mariadb) throw new Error('mariadb not provisioned');
       const dir = this.dataDir;
       const data = path.join(dir, 'data');
-      if (!fs.existsSync(path.join(data, 'mysql'))) {
-        fs.mkdirSync(data, { recursive: true });
-        const res = spawnSync(
-          mariadb.installDb,
-          ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db'],
-          { encoding: 'utf8' },
-        );
-        fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
-        fs.appendFileSync(this.logFile, `==== mariadb-install-db\n${res.stdout}${res.stderr}\n`);
-        if (res.status !== 0) throw new Error(`mariadb-install-db failed (exit ${res.status}); see ${this.logFile}`);
-      }
+      installMariadbData(mariadb.installDb, data, this.logFile);
       return {
         command: mariadb.mariadbd,
         cwd: dir,
-        args: [
-          '--no-defaults',
-          `--datadir=${data}`,
-          `--port=${cfg.mysql.port}`,
-          '--bind-address=127.0.0.1',
-          `--socket=${path.join(dir, 'mysqld.sock')}`,
-          `--pid-file=${path.join(dir, 'mysqld.pid')}`,
-          '--user=root',
-          '--skip-name-resolve',
-          // TLS offered with the stack's certificate; clients that ask for it verify CA and host name.
-          `--ssl-ca=${stackCerts().ca}`,
-          `--ssl-cert=${stackCerts().cert}`,
-          `--ssl-key=${stackCerts().key}`,
-          // `--tls`: TCP logins without TLS are refused (root's socket login, used for setup, still works).
-          ...(tlsMode === 'required' ? ['--require-secure-transport=ON'] : []),
-          '--character-set-server=utf8mb4',
-          '--collation-server=utf8mb4_unicode_ci',
-          // The same strictness MySQL 8 applies by default, so SQL that passes here passes there.
-          '--sql-mode=ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION',
-          '--default-time-zone=+00:00',
-          '--innodb-buffer-pool-size=256M',
-          '--innodb-log-file-size=256M',
-          '--max-connections=300',
-          '--log-error=' + this.logFile,
-        ],
+        args: mariadbArgs({ cfg, dir, data, logFile: this.logFile, tlsMode }),
       };
     },
     health: (c) => checkMysql(c),
@@ -524,8 +557,12 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
       if (res.status !== 0) throw new Error(`creating MariaDB users failed: ${res.stderr.trim()}`);
     },
   };
+}
 
-  const temporal: Service = {
+function temporalService(cfg: Config): Service {
+  let temporalBin = '';
+  const temporalPort = portOf(cfg.temporal.address, 7233);
+  return {
     name: 'temporal',
     port: temporalPort,
     check: `temporal operator cluster health on 127.0.0.1:${temporalPort}`,
@@ -564,6 +601,8 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
     },
     health: (c) => checkTemporal(c, temporalBin || undefined),
   };
+}
 
-  return [cassandra, kafka, mariadbService, temporal];
+export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): Service[] {
+  return [cassandraService(cfg, tlsMode), kafkaService(cfg, tlsMode), mariadbService(cfg, tlsMode), temporalService(cfg)];
 }
