@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { ADMIN_SECRET_KEYS, childEnv, config, REPO_ROOT } from '../lib/config';
 import { connectTemporal } from '../lib/clients/temporal';
@@ -14,20 +13,23 @@ import { ingestWorkflowId, jobsWorkflowId } from '../client/ids';
 import { startStream, streamStartOf } from '../client/stream';
 import { ingestAndPublish, loadJobs } from '../workflows';
 import type { IngestAndPublishResult } from '../workflows';
+import { UsageError, act, intRange, newProgram, runProgram } from './cli/command';
 
-const HELP = `Usage: npm start [-- --once] [-- --jobs FILE --tracking PATH] [-- --events N --seed S]
+// One paragraph: commander wraps it to the terminal's width.
+const DESCRIPTION =
+  'Runs the whole pipeline on the local stack: migrations, both workers, the job dimension, the stream, ' +
+  'ingest-and-publish, then waits until the warehouse has caught up and prints the report. Without --tracking ' +
+  'it generates a realistic sample (deterministic per seed) into the landing directory.';
 
-Runs the whole pipeline on the local stack: migrations, both workers, the job dimension, the stream,
-ingest-and-publish, then waits until the warehouse has caught up and prints the report.
-Without --tracking it generates a realistic sample (deterministic per seed) into the landing directory.
-  --once             exit (stopping the workers it started) once the warehouse has caught up
-  --jobs FILE        a job export to load (required with --tracking)
-  --tracking PATH    a tracking export, or a directory of them (*.csv, *.csv.gz); the workers read only
-                     files inside the landing directory or TRACKFLOW_INPUT_DIRS
-  --events N         size of the generated sample (default 20000)
-  --seed S           seed of the generated sample (default 42)
-  --stream-workers N    stream worker processes to start (default 1; docs/scaling.md)
-  --pipeline-workers M  pipeline worker processes to start (default 1)`;
+interface StartOptions {
+  once?: boolean;
+  jobs?: string;
+  tracking?: string;
+  events: number;
+  seed: number;
+  streamWorkers: number;
+  pipelineWorkers: number;
+}
 
 const say = (line: string) => process.stdout.write(`\x1b[1m==>\x1b[0m ${line}\n`);
 
@@ -76,13 +78,6 @@ function workerEnv(): NodeJS.ProcessEnv {
   return childEnv(Object.fromEntries(ADMIN_SECRET_KEYS.map((key) => [key, undefined])));
 }
 
-function workerCount(flag: string, raw: string | undefined): number | undefined {
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= 1 && n <= 16) return n;
-  process.stderr.write(`${flag} must be an integer from 1 to 16, got "${raw}"\n`);
-  return undefined;
-}
-
 /** One more worker of a kind: metrics off (the first one owns the port), ready once its log says so. */
 async function startExtraWorker(name: 'pipeline' | 'stream', n: number, logDir: string): Promise<ChildProcess> {
   const logFile = path.join(logDir, `worker-${name}-${n}.log`);
@@ -124,31 +119,9 @@ function trackingFiles(target: string): string[] {
     .map((f) => path.resolve(target, f));
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      once: { type: 'boolean' },
-      jobs: { type: 'string' },
-      tracking: { type: 'string' },
-      events: { type: 'string', default: '20000' },
-      seed: { type: 'string', default: '42' },
-      'stream-workers': { type: 'string', default: '1' },
-      'pipeline-workers': { type: 'string', default: '1' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
-  if (Boolean(values.jobs) !== Boolean(values.tracking)) {
-    process.stderr.write('--jobs and --tracking go together\n\n' + HELP + '\n');
-    return 2;
-  }
-  const streamWorkers = workerCount('--stream-workers', values['stream-workers']);
-  const pipelineWorkers = workerCount('--pipeline-workers', values['pipeline-workers']);
-  if (!streamWorkers || !pipelineWorkers) return 2;
-  const counts = { stream: streamWorkers, pipeline: pipelineWorkers };
+async function main(values: StartOptions): Promise<number> {
+  if (Boolean(values.jobs) !== Boolean(values.tracking)) throw new UsageError('--jobs and --tracking go together');
+  const counts = { stream: values.streamWorkers, pipeline: values.pipelineWorkers };
   const cfg = config();
   const started = Date.now();
   // Worker logs and the generated sample are this user's only.
@@ -178,8 +151,7 @@ async function main(): Promise<number> {
       files = trackingFiles(values.tracking);
       say(`using ${files.length} tracking export(s) from ${values.tracking} and jobs from ${jobsFile}`);
     } else {
-      const events = Number(values.events);
-      const seed = Number(values.seed);
+      const { events, seed } = values;
       const name = `tracking-sample-seed${seed}-${events}.csv`;
       const target = path.join(cfg.landingDir, name);
       jobsFile = path.join(cfg.landingDir, 'jobs', `job-sample-seed${seed}.csv`);
@@ -255,10 +227,15 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+const program = newProgram('npm start', DESCRIPTION)
+  .usage('[-- options]')
+  .option('--once', 'exit (stopping the workers it started) once the warehouse has caught up')
+  .option('--jobs <file>', 'a job export to load (required with --tracking)')
+  .option('--tracking <path>', 'a tracking export, or a directory of them (*.csv, *.csv.gz), inside the landing directory or TRACKFLOW_INPUT_DIRS')
+  .option('--events <n>', 'size of the generated sample', intRange(0, Number.MAX_SAFE_INTEGER), 20_000)
+  .option('--seed <s>', 'seed of the generated sample', intRange(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), 42)
+  .option('--stream-workers <n>', 'stream worker processes to start (docs/scaling.md)', intRange(1, 16), 1)
+  .option('--pipeline-workers <n>', 'pipeline worker processes to start', intRange(1, 16), 1)
+  .action(act(main));
+
+void runProgram(program, process.argv.slice(2)).then((code) => process.exit(code));

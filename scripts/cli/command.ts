@@ -102,6 +102,11 @@ function commanderOutcome(err: CommanderError): number | UsageError {
 /** Runs the program on `argv`; every failure is one line on stderr (details under --verbose) and its exit code. */
 export async function runProgram(program: Command, argv: string[]): Promise<number> {
   exitCode = EXIT.ok;
+  // A reader that stops early (`| head`) is not a failure of the command.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

@@ -163,13 +163,17 @@ describe('every command: unknown flag, missing argument, service down', { concur
     assertOneLine(await trackflow(['stream', 'bogus']), EXIT.usage, 'trackflow stream', /unknown sub-command "bogus"/);
   });
 
-  test('npm run stack -- goes through the same framework', async () => {
+  test('npm run stack -- and npm start go through the same framework', async () => {
     // The loader by path: the command runs in a temporary directory, where `--import tsx` would not resolve.
     const tsx = pathToFileURL(path.join(path.dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
     const stack = (args: string[]) => run(['--import', tsx, path.join(ROOT, 'scripts', 'stack.ts'), ...args]);
     assertOneLine(await stack(['up', '--bogus']), EXIT.usage, 'trackflow stack', /unknown option '--bogus'/);
     assertOneLine(await stack(['logs']), EXIT.usage, 'trackflow stack', /missing required argument 'service'/);
     assertOneLine(await stack(['bogus']), EXIT.usage, 'trackflow stack', /unknown sub-command "bogus"/);
+    const start = (args: string[]) => run(['--import', tsx, path.join(ROOT, 'scripts', 'start.ts'), ...args]);
+    assertOneLine(await start(['--bogus']), EXIT.usage, 'npm start', /unknown option '--bogus'/);
+    assertOneLine(await start(['--stream-workers', '0']), EXIT.usage, 'npm start', /'0' is invalid/);
+    assertOneLine(await start(['--jobs', 'j.csv']), EXIT.usage, 'npm start', /--jobs and --tracking go together/);
   });
 
   test('--help and --version exit 0 on stdout; no command prints the help and exits 2', async () => {
