@@ -2,13 +2,7 @@ import { currentActivityContext } from '../lib/temporal/activityContext';
 import type { ActivityDeps } from './deps';
 import type { PublishInput, PublishSummary } from './types';
 import { publishPendingCore } from '../lib/publish/publisher';
-
-/** Test-only fault injection: SIGKILL the worker after N acknowledged pages, before their progress is recorded. */
-function killAfterPagesFromEnv(): number | undefined {
-  if (process.env['TRACKFLOW_FAULTS'] !== '1') return undefined;
-  const n = Number(process.env['TRACKFLOW_FAULT_PUBLISH_KILL_AFTER_PAGES']);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-}
+import { faultForAttempt } from '../lib/faults';
 
 export function createPublishActivities(deps: ActivityDeps) {
   return {
@@ -18,7 +12,6 @@ export function createPublishActivities(deps: ActivityDeps) {
      */
     async publishPending(input: PublishInput): Promise<PublishSummary> {
       const ctx = currentActivityContext();
-      const killAfter = ctx && ctx.info.attempt === 1 ? killAfterPagesFromEnv() : undefined;
       return publishPendingCore(
         {
           cassandra: deps.cassandra,
@@ -33,12 +26,7 @@ export function createPublishActivities(deps: ActivityDeps) {
           share: input.share,
           onProgress: (p) => ctx?.heartbeat(p),
           log: (msg, fields) => ctx?.log.info(msg, fields),
-          afterSend:
-            killAfter === undefined
-              ? undefined
-              : (pages) => {
-                  if (pages >= killAfter) process.kill(process.pid, 'SIGKILL');
-                },
+          fault: faultForAttempt(deps.faults, ctx?.info.attempt ?? 1),
         },
       );
     },

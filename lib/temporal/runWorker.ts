@@ -8,6 +8,7 @@ import { createCassandraClient } from '../clients/cassandra';
 import { createKafka } from '../clients/kafka';
 import { createMysqlPool } from '../clients/mysql';
 import { config, kafkaFor } from '../config';
+import type { ActivityFaultHook } from '../faults';
 import { Metrics, fetchMetricsText } from '../metrics';
 import { activityMetricsInterceptor } from './activityMetrics';
 import { connectTemporal } from '../clients/temporal';
@@ -26,6 +27,8 @@ export interface RunWorkerOptions {
   pick: (all: Activities) => Partial<Activities>;
   /** Export trackflow_schedule_paused for the ingest schedules (the pipeline worker does). */
   watchSchedules?: boolean;
+  /** Test-only fault hook handed to the activities (lib/faults.ts); the production workers never set it. */
+  faults?: ActivityFaultHook;
 }
 
 /**
@@ -78,7 +81,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const activities = opts.pick(createActivities({ cassandra, kafka, mysql, config: cfg, metrics }));
+    const activities = opts.pick(createActivities({ cassandra, kafka, mysql, config: cfg, metrics, ...(opts.faults ? { faults: opts.faults } : {}) }));
     connection = await connectWorker(cfg.temporal);
     const bundlePath = opts.workflowsPath ? await bundleWorkflowsInChild(opts.workflowsPath) : undefined;
     try {

@@ -25,6 +25,7 @@ import type { IngestAndPublishResult, StreamResult, StreamToWarehouseInput } fro
 import { isolatedEnv, openTestStack, randomSuffix, type TestStack } from './env';
 import { expectedExport, type Expected } from './reference';
 import { WORKER_NODE_FLAGS } from '../../lib/workerRuntime';
+import type { FaultSpec } from './faultHooks';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -43,7 +44,8 @@ export interface FaultStack extends TestStack {
   env: NodeJS.ProcessEnv;
   queues: { pipeline: string; stream: string };
   temporal(): Promise<Client>;
-  spawnWorker(kind: 'pipeline' | 'stream', extraEnv?: Record<string, string>): WorkerProc;
+  /** A worker process; with `fault`, the test-only entry point that builds it with that fault hook. */
+  spawnWorker(kind: 'pipeline' | 'stream', extraEnv?: Record<string, string>, fault?: FaultSpec): WorkerProc;
   workers: WorkerProc[];
 }
 
@@ -62,8 +64,6 @@ export async function openFaultStack(label: string): Promise<FaultStack> {
     TRACKFLOW_LANDING_DIR: dir,
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   };
-  // A fault setting in the runner's own environment must not leak into a worker meant to run clean.
-  for (const k of Object.keys(env)) if (k.startsWith('TRACKFLOW_FAULT')) delete env[k];
   const workers: WorkerProc[] = [];
   let client: { client: Client; connection: { close(): Promise<void> } } | undefined;
   let n = 0;
@@ -77,11 +77,14 @@ export async function openFaultStack(label: string): Promise<FaultStack> {
       client ??= await connectTemporal(cfg.temporal);
       return client.client;
     },
-    spawnWorker(kind, extraEnv = {}) {
+    spawnWorker(kind, extraEnv = {}, fault) {
       n += 1;
       const logFile = path.join(dir, `${kind}-${n}.log`);
       const out = fs.openSync(logFile, 'a');
-      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'workers', `${kind}.ts`)], {
+      const entry = fault
+        ? [path.join(REPO_ROOT, 'test', 'support', 'faultWorker.ts'), kind, JSON.stringify(fault)]
+        : [path.join(REPO_ROOT, 'workers', `${kind}.ts`)];
+      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', ...entry], {
         cwd: REPO_ROOT,
         env: { ...env, ...extraEnv },
         stdio: ['ignore', out, out],
