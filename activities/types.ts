@@ -2,6 +2,7 @@
  * Inputs and outputs of every activity: single typed, JSON-friendly objects.
  * Workflows import this file for types only; activity implementations live beside it.
  */
+import type { ConsumeCounts, IngestCounts, PublishCounts } from '../lib/domain/counters';
 
 export interface DiscoverFilesInput {
   /** Directory scanned for *.csv and *.csv.gz tracking exports. */
@@ -34,16 +35,12 @@ export interface IngestFileInput {
   path: string;
 }
 
-export interface IngestSummary {
+export interface IngestSummary extends IngestCounts {
   file: string;
   contentHash: string;
   ingestBatch: string;
   /** 'duplicate-file' when this exact content was ingested before: nothing is written. */
   status: 'ingested' | 'duplicate-file';
-  rowsRead: number;
-  written: number;
-  alreadyPresent: number;
-  rejected: number;
   /** Line the attempt resumed from (0 for a fresh start), visible in the Web UI. */
   resumedFromLine: number;
   durationMs: number;
@@ -56,10 +53,8 @@ export interface PublishInput {
   share?: { index: number; count: number };
 }
 
-export interface PublishSummary {
-  published: number;
+export interface PublishSummary extends PublishCounts {
   batches: number;
-  quarantined: number;
   ingestBatches: string[];
   more: boolean;
   durationMs: number;
@@ -92,19 +87,7 @@ export interface PartitionProgress {
   lag: number;
 }
 
-export interface ConsumeCounts {
-  consumed: number;
-  counted: number;
-  filtered: number;
-  unattributed: number;
-  deadLettered: number;
-  /** Countable events whose id was already counted (the ledger refused them). */
-  duplicates: number;
-  /** Copies re-sent by a publisher after a crash, recognised by their publish sequence. */
-  redelivered: number;
-  unknownJob: number;
-  batches: number;
-}
+export type { ConsumeCounts } from '../lib/domain/counters';
 
 export interface ConsumeLeaseSummary {
   counts: ConsumeCounts;

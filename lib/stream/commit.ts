@@ -1,4 +1,5 @@
-import type { ConsumeCounts } from '../../activities/types';
+import type { ConsumeCounts } from '../domain/counters';
+import { STREAM_COUNTER_COLUMNS } from '../domain/counters';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { CountableEvent } from '../domain/transform';
 import { aggregate, bidSet, microsToDecimal } from '../domain/transform';
@@ -322,25 +323,17 @@ export async function readStoredOffsets(db: Pool, group: string, topic: string):
 /** Committed per-stage totals: the same shape a lease reports for itself. */
 export type StreamTotals = ConsumeCounts;
 
-/** The committed per-stage totals of a consumer group on a topic (exactly-once, they commit with offsets). */
-export async function readStreamTotals(db: Pool, group: string, topic: string): Promise<StreamTotals> {
-  const [rows] = await db.query<RowDataPacket[]>(
-    `SELECT COALESCE(SUM(consumed),0) consumed, COALESCE(SUM(counted),0) counted, COALESCE(SUM(filtered),0) filtered,
-       COALESCE(SUM(unattributed),0) unattributed, COALESCE(SUM(dead_lettered),0) dead_lettered,
-       COALESCE(SUM(duplicates),0) duplicates, COALESCE(SUM(redelivered),0) redelivered, COALESCE(SUM(unknown_job),0) unknown_job, COALESCE(SUM(batches),0) batches
-     FROM stream_counters WHERE consumer_group = ? AND topic = ?`,
-    [group, topic],
-  );
+const TOTALS_SQL = `SELECT ${Object.entries(STREAM_COUNTER_COLUMNS).map(([, col]) => `COALESCE(SUM(${col}),0) ${col}`).join(', ')}
+  FROM stream_counters WHERE consumer_group = ? AND topic = ?`;
+
+/**
+ * The committed per-stage totals of a consumer group on a topic (exactly-once, they commit with offsets).
+ * Reconcile reads them inside its snapshot transaction, so a connection is accepted too.
+ */
+export async function readStreamTotals(db: Pool | PoolConnection, group: string, topic: string): Promise<StreamTotals> {
+  const [rows] = await db.query<RowDataPacket[]>(TOTALS_SQL, [group, topic]);
   const r: Record<string, unknown> = rows[0] ?? {};
-  return {
-    consumed: Number(r['consumed'] ?? 0),
-    counted: Number(r['counted'] ?? 0),
-    filtered: Number(r['filtered'] ?? 0),
-    unattributed: Number(r['unattributed'] ?? 0),
-    deadLettered: Number(r['dead_lettered'] ?? 0),
-    duplicates: Number(r['duplicates'] ?? 0),
-    redelivered: Number(r['redelivered'] ?? 0),
-    unknownJob: Number(r['unknown_job'] ?? 0),
-    batches: Number(r['batches'] ?? 0),
-  };
+  const totals = {} as StreamTotals;
+  for (const [key, col] of Object.entries(STREAM_COUNTER_COLUMNS)) totals[key as keyof StreamTotals] = Number(r[col] ?? 0);
+  return totals;
 }

@@ -1,3 +1,4 @@
+import { STREAM_EVENT_RESULTS as R } from '../domain/counters';
 import type { Metrics } from '../metrics';
 import type { BatchCommitResult } from './commit';
 import type { StreamCounts } from './lease';
@@ -26,12 +27,12 @@ export function recordCommitMetrics(
   batch: { partition: number; seconds: number; oldestTimestamp: number; deadLettered: number },
 ): void {
   const events = (n: number, outcome: string) => metrics.inc('trackflow_stream_events_total', EVENTS_HELP, n, { result: outcome });
-  events(result.counted, 'counted');
-  events(result.counts.filtered, 'filtered');
-  events(result.counts.unattributed, 'unattributed');
-  events(result.counts.deadLettered, 'dead_lettered');
-  events(result.redelivered, 'redelivered');
-  events(result.duplicates, 'duplicate');
+  events(result.counted, R.counted);
+  events(result.counts.filtered, R.filtered);
+  events(result.counts.unattributed, R.unattributed);
+  events(result.counts.deadLettered, R.deadLettered);
+  events(result.redelivered, R.redelivered);
+  events(result.duplicates, R.duplicates);
   metrics.inc('trackflow_stream_dead_lettered_total', 'Poison messages sent to the dead-letter topic', batch.deadLettered);
   metrics.observe('trackflow_stream_batch_seconds', batch.seconds);
   if (batch.oldestTimestamp > 0) metrics.observe('trackflow_publish_to_warehouse_seconds', Math.max(0, Date.now() - batch.oldestTimestamp) / 1000);
