@@ -1,6 +1,7 @@
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'mysql2/promise';
-import type { ConsumeCounts, ConsumerSlot, PartitionProgress } from '../../activities/types';
+import type { ConsumerSlot, PartitionProgress } from '../../activities/types';
+import type { ConsumeCounts } from '../domain/counters';
 import type { FaultHook } from '../faults';
 import type { Metrics } from '../metrics';
 import type { JobDirectory } from './jobs';
