@@ -52,27 +52,10 @@ export default tseslint.config(
     rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }] },
   },
   {
-    // Longer functions not split yet: the consumer lease, the stream commit, the publisher, the tracking ingest and
-    // the splitter are being split into stage parts, the CLI commands move to scripts/cli, and loadConfig is
-    // part of the configuration rework. Each file leaves this list when its functions are split.
-    files: [
-      'lib/stream/consumer.ts',
-      'lib/stream/commit.ts',
-      'lib/publish/publisher.ts',
-      'lib/ingest/ingest.ts',
-      'lib/ingest/splitter.ts',
-      'lib/cli/schedule.ts',
-      'lib/cli/stream.ts',
-      'lib/cli/stack.ts',
-      'lib/config.ts',
-    ],
+    // The record framer's over-limit scan (skipThrough) is one byte loop carrying quote state across chunks;
+    // split into calls per byte it would cost the hot path, so it stays whole.
+    files: ['lib/ingest/splitter.ts'],
     rules: { 'max-lines-per-function': 'off' },
-  },
-  {
-    // The Temporal client files are still in lib/temporal; they move to client/, where the client layer's policy
-    // applies to them. Until then they are the one exemption from the layer rule.
-    files: ['lib/temporal/{cli,schedules,ids,connection}.ts'],
-    rules: { 'boundaries/dependencies': 'off' },
   },
   {
     // Workflow code is replayed inside Temporal's deterministic sandbox: Node built-ins are not available there.

@@ -1,4 +1,5 @@
 import { currentActivityContext } from '../lib/temporal/activityContext';
+import { faultForAttempt } from '../lib/faults';
 import { runConsumeLease } from '../lib/stream/consumer';
 import type { ActivityDeps } from './deps';
 import type { ConsumeLeaseInput, ConsumeLeaseSummary } from './types';
@@ -18,6 +19,7 @@ export function createConsumeActivities(deps: ActivityDeps) {
         heartbeat: ctx ? (details) => ctx.heartbeat(details) : undefined,
         signal: ctx?.cancellationSignal,
         log: ctx ? (msg, fields) => ctx.log.info(msg, fields) : undefined,
+        fault: faultForAttempt(deps.faults, ctx?.info.attempt ?? 1),
       });
       deps.metrics.observe('trackflow_stream_lease_seconds', summary.durationMs / 1000);
       return summary;

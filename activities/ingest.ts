@@ -4,7 +4,7 @@ import type { DiscoverFilesInput, DiscoverFilesResult, IngestFileInput, IngestSu
 import { discoverFilesCore } from '../lib/ingest/discover';
 import { ingestFileCore, type IngestProgress } from '../lib/ingest/ingest';
 import { confineInputPath } from '../lib/security/paths';
-import { faultEnv } from '../lib/config';
+import { faultForAttempt } from '../lib/faults';
 
 function isProgress(value: unknown): value is IngestProgress {
   if (typeof value !== 'object' || value === null) return false;
@@ -13,14 +13,6 @@ function isProgress(value: unknown): value is IngestProgress {
     typeof v['ingestBatch'] === 'string' &&
     ['line', 'rowsRead', 'written', 'alreadyPresent', 'rejected'].every((k) => typeof v[k] === 'number')
   );
-}
-
-/** Test-only fault injection, never active in production. */
-function crashAfterRowsFromEnv(): number | undefined {
-  const faults = faultEnv();
-  if (!faults.testMode && !faults.TRACKFLOW_FAULTS) return undefined;
-  const n = faults.TRACKFLOW_FAULT_INGEST_CRASH_AFTER_ROWS;
-  return n && n > 0 ? n : undefined;
 }
 
 export function createIngestActivities(deps: ActivityDeps) {
@@ -36,8 +28,6 @@ export function createIngestActivities(deps: ActivityDeps) {
       const ctx = currentActivityContext();
       const details: unknown = ctx?.info.heartbeatDetails;
       const resumeFrom = isProgress(details) ? details : undefined;
-      // An attempt resumed at the first retry must keep the fault from firing again, or it would loop.
-      const crashAfterRows = ctx && ctx.info.attempt > 1 ? undefined : crashAfterRowsFromEnv();
       return ingestFileCore(
         { cassandra: deps.cassandra, keyspace: deps.config.cassandra.keyspace, metrics: deps.metrics },
         input,
@@ -47,7 +37,7 @@ export function createIngestActivities(deps: ActivityDeps) {
           onProgress: (p) => ctx?.heartbeat(p),
           keepAlive: (p) => ctx?.heartbeat(p ?? resumeFrom),
           warn: (message) => ctx?.log.warn(message),
-          crashAfterRows,
+          fault: faultForAttempt(deps.faults, ctx?.info.attempt ?? 1),
           // Retries of this run's activity hold the same claim; another run waits for it (lib/ingest/claim.ts).
           claimOwner: ctx?.info.workflowExecution ? `wf:${ctx.info.workflowExecution.workflowId}` : undefined,
         },

@@ -2,15 +2,7 @@ import { currentActivityContext } from '../lib/temporal/activityContext';
 import type { ActivityDeps } from './deps';
 import type { PublishInput, PublishSummary } from './types';
 import { publishPendingCore } from '../lib/publish/publisher';
-import { faultEnv } from '../lib/config';
-
-/** Test-only fault injection: SIGKILL the worker after N acknowledged pages, before their progress is recorded. */
-function killAfterPagesFromEnv(): number | undefined {
-  const faults = faultEnv();
-  if (!faults.TRACKFLOW_FAULTS) return undefined;
-  const n = faults.TRACKFLOW_FAULT_PUBLISH_KILL_AFTER_PAGES;
-  return n && n > 0 ? n : undefined;
-}
+import { faultForAttempt } from '../lib/faults';
 
 export function createPublishActivities(deps: ActivityDeps) {
   return {
@@ -20,7 +12,6 @@ export function createPublishActivities(deps: ActivityDeps) {
      */
     async publishPending(input: PublishInput): Promise<PublishSummary> {
       const ctx = currentActivityContext();
-      const killAfter = ctx && ctx.info.attempt === 1 ? killAfterPagesFromEnv() : undefined;
       return publishPendingCore(
         {
           cassandra: deps.cassandra,
@@ -35,12 +26,7 @@ export function createPublishActivities(deps: ActivityDeps) {
           share: input.share,
           onProgress: (p) => ctx?.heartbeat(p),
           log: (msg, fields) => ctx?.log.info(msg, fields),
-          afterSend:
-            killAfter === undefined
-              ? undefined
-              : (pages) => {
-                  if (pages >= killAfter) process.kill(process.pid, 'SIGKILL');
-                },
+          fault: faultForAttempt(deps.faults, ctx?.info.attempt ?? 1),
         },
       );
     },

@@ -8,8 +8,8 @@ import type { RebuildHourResult } from '../lib/verify/rebuild';
 import { rebuildHour } from '../lib/verify/rebuild';
 import type { VerifyDeps } from '../lib/verify/verify';
 import { verifyHour } from '../lib/verify/verify';
-import { faultEnv } from '../lib/config';
 import { mapHoursInOrder } from '../lib/verify/run';
+import { faultForAttempt } from '../lib/faults';
 
 export type { HourVerdict } from '../lib/verify/judge';
 export type { RebuildHourResult } from '../lib/verify/rebuild';
@@ -65,12 +65,6 @@ function resumeFrom<R extends { hour: string }>(details: unknown, hours: string[
   return d.done.filter((r, i) => r?.hour === hours[i]);
 }
 
-/** Test-only fault injection: SIGKILL the worker once a first attempt has rebuilt this hour. */
-function killAtHourFromEnv(): string | undefined {
-  const faults = faultEnv();
-  return faults.TRACKFLOW_FAULTS ? faults.TRACKFLOW_FAULT_REBUILD_KILL_AT_HOUR : undefined;
-}
-
 /** Hours of one chunk in flight at once: verify only reads; rebuild transactions queue on the offset locks anyway. */
 export const VERIFY_CONCURRENCY = 4;
 export const REBUILD_CONCURRENCY = 2;
@@ -83,7 +77,7 @@ export async function runChunk<R extends { hour: string }>(
   deps: ActivityDeps,
   hours: string[],
   each: (d: VerifyDeps, lag: TopicLagReader, hour: string, keepAlive: () => void) => Promise<R>,
-  /** afterHour runs once an hour is done and heartbeated (fault injection). */
+  /** afterHour runs once an hour is done and heartbeated (the fault hook's point). */
   opts: { concurrency?: number; afterHour?: (doneThisAttempt: number, hour: string) => void } = {},
 ): Promise<ChunkResult<R>> {
   const ctx = currentActivityContext();
@@ -126,14 +120,14 @@ export function createVerifyActivities(deps: ActivityDeps) {
 
     async rebuildHours(input: RebuildChunkInput): Promise<ChunkResult<RebuildHourResult>> {
       const ctx = currentActivityContext();
-      const killAt = ctx && ctx.info.attempt === 1 ? killAtHourFromEnv() : undefined;
+      const fault = faultForAttempt(deps.faults, ctx?.info.attempt ?? 1);
       return runChunk(
         deps,
         input.hours,
         (d, lag, hour, keepAlive) => rebuildHour(d, lag, hour, { dryRun: input.dryRun, keepAlive }),
         {
           concurrency: REBUILD_CONCURRENCY,
-          afterHour: killAt === undefined ? undefined : (_n, hour) => hour === killAt && process.kill(process.pid, 'SIGKILL'),
+          afterHour: fault && ((_n, hour) => fault({ stage: 'rebuild', point: 'hour-rebuilt', hour })),
         },
       );
     },

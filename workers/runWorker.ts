@@ -7,6 +7,7 @@ import { createCassandraClient } from '../lib/clients/cassandra';
 import { createKafka } from '../lib/clients/kafka';
 import { createMysqlPool } from '../lib/clients/mysql';
 import { config, kafkaFor, sdkMetricsPort } from '../lib/config';
+import type { ActivityFaultHook } from '../lib/faults';
 import { Metrics, fetchMetricsText } from '../lib/metrics';
 import { activityMetricsInterceptor } from './activityMetrics';
 import { connectTemporal } from '../lib/clients/temporal';
@@ -24,6 +25,8 @@ export interface RunWorkerOptions {
   pick: (all: Activities) => Partial<Activities>;
   /** Export trackflow_schedule_paused for the ingest schedules (the pipeline worker does). */
   watchSchedules?: boolean;
+  /** Test-only fault hook handed to the activities (lib/faults.ts); the production workers never set it. */
+  faults?: ActivityFaultHook;
 }
 
 // The Temporal SDK's exporter port: its text is appended to /metrics (docs/metrics.md).
@@ -68,7 +71,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const activities = opts.pick(createActivities({ cassandra, kafka, mysql, config: cfg, metrics }));
+    const activities = opts.pick(createActivities({ cassandra, kafka, mysql, config: cfg, metrics, ...(opts.faults ? { faults: opts.faults } : {}) }));
     connection = await connectWorker(cfg.temporal);
     if (opts.workflowBundle && !fs.existsSync(opts.workflowBundle)) {
       throw new Error(`${opts.workflowBundle} is missing: run \`npm run build\` first`);

@@ -1,17 +1,7 @@
-import { workerConfig as config } from '../lib/config';
 import { runWorker } from './runWorker';
+import { streamWorker } from './workerKinds';
 
-/** Only the long-lived Kafka consumption: scaled and restarted independently of ingest. */
-async function main(): Promise<void> {
-  await runWorker({
-    name: 'stream',
-    taskQueue: config().temporal.taskQueues.stream,
-    metricsPort: config().metrics.streamPort,
-    pick: ({ consumeLease }) => ({ consumeLease }),
-  });
-}
-
-main().catch((err: unknown) => {
+runWorker(streamWorker()).catch((err: unknown) => {
   process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'stream worker failed', error: String(err instanceof Error ? (err.stack ?? err) : err) })}\n`);
   process.exitCode = 1;
 });

@@ -13,19 +13,17 @@ import {
   type ColumnPlan,
   type TrackingRow,
 } from '../domain/tracking';
-import { DEFAULT_READ_LIMITS, batchIdFor, hashFile, readCsvRecords, statOrFail, type ReadLimits } from './reader';
+import type { FaultHook } from '../faults';
+import { INGEST_ROW_RESULTS, type IngestCounts } from '../domain/counters';
+import { DEFAULT_READ_LIMITS, batchIdFor, hashFile, readCsvRecords, statOrFail, type RawRecord, type ReadLimits } from './reader';
 import { recordLakeHours } from '../lake/hours';
 import { registerFile, refreshClaim, releaseClaim, waitForClaim, type ClaimKey } from './claim';
 import pLimit from 'p-limit';
 
 /** Checkpoint of an ingest: every record up to `line` is durably handled. Sent as heartbeat details. */
-export interface IngestProgress {
+export interface IngestProgress extends IngestCounts {
   ingestBatch: string;
   line: number;
-  rowsRead: number;
-  written: number;
-  alreadyPresent: number;
-  rejected: number;
 }
 
 /** Per-file limits (lib/config.ts `ingest`): one bad record is quarantined, a file of them fails. */
@@ -60,8 +58,8 @@ export interface IngestCoreOptions {
   keepAlive?: (p?: IngestProgress) => void;
   /** Test hook: runs after the file is hashed and before it is read again. */
   afterHash?: () => Promise<void>;
-  /** Fault injection for tests: throw once this many rows have been read and written, before checkpointing. */
-  crashAfterRows?: number;
+  /** Test-only fault hook (lib/faults.ts): called after each chunk is written, before it is checkpointed. */
+  fault?: FaultHook;
   chunkRows?: number;
   concurrency?: number;
   /** Who claims the content hash (lib/ingest/claim.ts); the activity passes its workflow id. Default: unique per call. */
@@ -87,10 +85,6 @@ const MAX_BATCH_BYTES = 40 * 1024;
 const MAX_EVENT_BATCH_ROWS = 100;
 const MAX_QUEUE_BATCH_ROWS = 250;
 const IN_LIST_MAX = 500;
-
-export class SimulatedCrash extends Error {
-  override name = 'SimulatedCrash';
-}
 
 interface Statements {
   insertEvent: string;
@@ -164,32 +158,29 @@ interface ChunkResult {
   alreadyPresent: number;
 }
 
-/**
- * Writes one chunk: one existence query per hour, then events and queue rows in per-partition UNLOGGED
- * batches. A create_time already in the lake from another batch, or from another line of this file, is
- * "already present"; from the same line of this batch it was written by an earlier attempt and is
- * rewritten with the same keys (idempotent).
- */
-async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Reject[]): Promise<ChunkResult> {
-  const { deps, st, batch } = ctx;
-  const client = deps.cassandra;
-  const byHour = new Map<string, PendingRow[]>();
-  for (const r of rows) {
-    let list = byHour.get(r.row.hour);
-    if (!list) byHour.set(r.row.hour, (list = []));
-    list.push(r);
-  }
-  // The lake's hour index (verify/rebuild --all) lists an hour before any of its events is written.
-  await recordLakeHours(client, deps.keyspace, byHour.keys());
+type Task = () => Promise<unknown>;
 
+function groupBy<K, T>(items: Iterable<T>, keyOf: (t: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) {
+    const k = keyOf(item);
+    let list = out.get(k);
+    if (!list) out.set(k, (list = []));
+    list.push(item);
+  }
+  return out;
+}
+
+/** The lake's rows for the chunk's create_times: one IN query per hour and at most IN_LIST_MAX ids. */
+async function findExisting(ctx: IngestContext, byHour: Map<string, PendingRow[]>): Promise<Map<string, { batch: string; line: number }>> {
   const existing = new Map<string, { batch: string; line: number }>();
-  const lookups: Array<() => Promise<unknown>> = [];
+  const lookups: Task[] = [];
   for (const [hour, list] of byHour) {
     const ids = [...new Set(list.map((r) => r.row.createTime))];
     for (let i = 0; i < ids.length; i += IN_LIST_MAX) {
       const slice = ids.slice(i, i + IN_LIST_MAX);
       lookups.push(async () => {
-        const rs = await client.execute(st.selectExisting, [hour, slice], { prepare: true, fetchSize: IN_LIST_MAX + 1 });
+        const rs = await ctx.deps.cassandra.execute(ctx.st.selectExisting, [hour, slice], { prepare: true, fetchSize: IN_LIST_MAX + 1 });
         for (const r of rs.rows) {
           const line = r['line_number'] as { toNumber(): number } | null;
           existing.set(String(r['create_time']), { batch: String(r['ingest_batch']), line: line ? line.toNumber() : -1 });
@@ -198,89 +189,102 @@ async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Rejec
     }
   }
   await runLimited(lookups, ctx.concurrency);
+  return existing;
+}
 
+/** The events_by_hour values of a row. An empty field is left unset (undefined): a bound null writes a tombstone per cell. */
+function eventParams(ctx: IngestContext, line: number, row: TrackingRow): unknown[] {
+  const v = row.values;
+  const params: unknown[] = new Array<unknown>(v.length + 5);
+  for (let i = 0; i < v.length; i++) params[i] = v[i] ?? undefined;
+  params[v.length] = row.hour;
+  params[v.length + 1] = ctx.sourceFile;
+  params[v.length + 2] = ctx.batch;
+  params[v.length + 3] = line;
+  params[v.length + 4] = row.extras;
+  return params;
+}
+
+/** The publish_queue values of a row. */
+function queueParams(batch: string, chunk: number, line: number, row: TrackingRow): unknown[] {
+  const v = row.values;
+  return [
+    batch, chunk, line, row.createTime, row.hour,
+    v[IDX.jobId] ?? undefined, v[IDX.customTrack] ?? undefined, v[IDX.bid] ?? undefined,
+    v[IDX.campaignId] ?? undefined, v[IDX.groupId] ?? undefined, v[IDX.publisherId] ?? undefined,
+  ];
+}
+
+/**
+ * Which rows to write: a create_time already in the lake from another batch, or from another line of this
+ * file, is "already present"; from the same line of this batch it was written by an earlier attempt and is
+ * rewritten with the same keys (idempotent). Returns the values grouped by hour (events) and queue chunk.
+ */
+function rowsToWrite(ctx: IngestContext, rows: PendingRow[], existing: Map<string, { batch: string; line: number }>) {
   const seen = new Set<string>();
-  const eventGroups = new Map<string, unknown[][]>();
-  const queueGroups = new Map<number, unknown[][]>();
+  const events = new Map<string, unknown[][]>();
+  const queue = new Map<number, unknown[][]>();
   let written = 0;
   let alreadyPresent = 0;
   for (const { line, row } of rows) {
-    if (seen.has(row.createTime)) {
+    const prior = existing.get(row.createTime);
+    if (seen.has(row.createTime) || (prior && (prior.batch !== ctx.batch || prior.line !== line))) {
       alreadyPresent++;
       continue;
     }
     seen.add(row.createTime);
-    const prior = existing.get(row.createTime);
-    if (prior && (prior.batch !== batch || prior.line !== line)) {
-      alreadyPresent++;
-      continue;
-    }
     written++;
-    const v = row.values;
-    // An empty field is left unset (undefined), not bound as null: a bound null writes a tombstone per cell.
-    const eventParams: unknown[] = new Array<unknown>(v.length + 5);
-    for (let i = 0; i < v.length; i++) eventParams[i] = v[i] ?? undefined;
-    eventParams[v.length] = row.hour;
-    eventParams[v.length + 1] = ctx.sourceFile;
-    eventParams[v.length + 2] = batch;
-    eventParams[v.length + 3] = line;
-    eventParams[v.length + 4] = row.extras;
-    let eg = eventGroups.get(row.hour);
-    if (!eg) eventGroups.set(row.hour, (eg = []));
-    eg.push(eventParams);
     const chunk = Math.floor(line / QUEUE_CHUNK_LINES);
-    let qg = queueGroups.get(chunk);
-    if (!qg) queueGroups.set(chunk, (qg = []));
-    qg.push([
-      batch,
-      chunk,
-      line,
-      row.createTime,
-      row.hour,
-      v[IDX.jobId] ?? undefined,
-      v[IDX.customTrack] ?? undefined,
-      v[IDX.bid] ?? undefined,
-      v[IDX.campaignId] ?? undefined,
-      v[IDX.groupId] ?? undefined,
-      v[IDX.publisherId] ?? undefined,
-    ]);
+    (events.get(row.hour) ?? events.set(row.hour, []).get(row.hour)!).push(eventParams(ctx, line, row));
+    (queue.get(chunk) ?? queue.set(chunk, []).get(chunk)!).push(queueParams(ctx.batch, chunk, line, row));
   }
+  return { events, queue, written, alreadyPresent };
+}
 
-  const writes: Array<() => Promise<unknown>> = [];
-  const addBatches = (query: string, groups: Iterable<unknown[][]>, maxRows: number): void => {
-    for (const params of groups) {
-      let cur: Array<{ query: string; params: unknown[] }> = [];
-      let bytes = 0;
-      const flush = (): void => {
-        if (!cur.length) return;
-        const queries = cur;
-        cur = [];
-        bytes = 0;
-        writes.push(() =>
-          queries.length === 1
-            ? client.execute(queries[0]!.query, queries[0]!.params, { prepare: true })
-            : client.batch(queries, { prepare: true, logged: false }),
-        );
-      };
-      for (const p of params) {
-        const size = estimateBytes(p);
-        if (cur.length >= maxRows || (cur.length > 0 && bytes + size > MAX_BATCH_BYTES)) flush();
-        cur.push({ query, params: p });
-        bytes += size;
-      }
-      flush();
+/** UNLOGGED batches of one partition's inserts, each under MAX_BATCH_BYTES and `maxRows`. */
+function batchedInserts(client: Client, query: string, groups: Iterable<unknown[][]>, maxRows: number): Task[] {
+  const writes: Task[] = [];
+  for (const params of groups) {
+    let cur: unknown[][] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (!cur.length) return;
+      const queries = cur.map((p) => ({ query, params: p }));
+      cur = [];
+      bytes = 0;
+      writes.push(() =>
+        queries.length === 1 ? client.execute(query, queries[0]!.params, { prepare: true }) : client.batch(queries, { prepare: true, logged: false }),
+      );
+    };
+    for (const p of params) {
+      const size = estimateBytes(p);
+      if (cur.length >= maxRows || (cur.length > 0 && bytes + size > MAX_BATCH_BYTES)) flush();
+      cur.push(p);
+      bytes += size;
     }
-  };
-  addBatches(st.insertEvent, eventGroups.values(), MAX_EVENT_BATCH_ROWS);
-  addBatches(st.insertQueue, queueGroups.values(), MAX_QUEUE_BATCH_ROWS);
-  const now = new Date();
-  for (const r of rejects) {
-    writes.push(() =>
-      client.execute(st.insertQuarantine, [batch, r.line, ctx.sourceFile, r.reason, r.raw, now], { prepare: true }),
-    );
+    flush();
   }
+  return writes;
+}
+
+/**
+ * Writes one chunk: the hours into the hour index, one existence query per hour, then events and queue rows
+ * in per-partition UNLOGGED batches, and the chunk's rejects into the quarantine.
+ */
+async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Reject[]): Promise<ChunkResult> {
+  const client = ctx.deps.cassandra;
+  const byHour = groupBy(rows, (r) => r.row.hour);
+  // The lake's hour index (verify/rebuild --all) lists an hour before any of its events is written.
+  await recordLakeHours(client, ctx.deps.keyspace, byHour.keys());
+  const plan = rowsToWrite(ctx, rows, await findExisting(ctx, byHour));
+  const now = new Date();
+  const writes = [
+    ...batchedInserts(client, ctx.st.insertEvent, plan.events.values(), MAX_EVENT_BATCH_ROWS),
+    ...batchedInserts(client, ctx.st.insertQueue, plan.queue.values(), MAX_QUEUE_BATCH_ROWS),
+    ...rejects.map((r) => () => client.execute(ctx.st.insertQuarantine, [ctx.batch, r.line, ctx.sourceFile, r.reason, r.raw, now], { prepare: true })),
+  ];
   await runLimited(writes, ctx.concurrency);
-  return { written, alreadyPresent };
+  return { written: plan.written, alreadyPresent: plan.alreadyPresent };
 }
 
 /** Rejects so far past a cap: the file fails (what it stored is still published). */
@@ -356,185 +360,206 @@ async function closeFailed(
   }
 }
 
-/**
- * Ingests one tracking export into the lake. Plain function so tests can crash and resume it exactly as
- * the Temporal activity does with heartbeat details.
- */
-export async function ingestFileCore(
-  deps: IngestDeps,
-  input: { path: string },
-  opts: IngestCoreOptions = {},
-): Promise<IngestSummary> {
-  const started = Date.now();
-  const file = path.resolve(input.path);
-  const ks = deps.keyspace;
-  const client = deps.cassandra;
-  const st0 = await statOrFail(file);
-  const limits = opts.limits ?? DEFAULT_INGEST_LIMITS;
-  const { hash, size } = await hashFile(file, opts.keepAlive);
-  await opts.afterHash?.();
-  const batch = batchIdFor(hash);
-  const sourceFile = path.basename(file);
-  const base = { file, contentHash: hash, ingestBatch: batch };
-
-  const claim: ClaimKey = { keyspace: ks, hash, batch, owner: opts.claimOwner ?? `call:${crypto.randomUUID()}` };
-  // A resumed attempt carries on its own earlier claim, whoever the claimant was.
-  const takeOver = opts.resumeFrom?.ingestBatch === batch;
-  if ((await waitForClaim(client, claim, { takeOver, keepAlive: () => opts.keepAlive?.(opts.resumeFrom) })) === 'ingested') {
-    return {
-      ...base,
-      status: 'duplicate-file',
-      rowsRead: 0,
-      written: 0,
-      alreadyPresent: 0,
-      rejected: 0,
-      resumedFromLine: 0,
-      durationMs: Date.now() - started,
-    };
-  }
-
-  const resume = opts.resumeFrom && opts.resumeFrom.ingestBatch === batch ? opts.resumeFrom : undefined;
-  const progress: IngestProgress = resume
-    ? { ...resume }
-    : { ingestBatch: batch, line: 0, rowsRead: 0, written: 0, alreadyPresent: 0, rejected: 0 };
-  const resumedFromLine = progress.line;
-
-  if (resume) {
-    await client.execute(`UPDATE ${ks}.ingest_batches SET status = 'ingesting' WHERE ingest_batch = ?`, [batch], {
-      prepare: true,
-    });
-  } else {
-    await client.execute(
-      `INSERT INTO ${ks}.ingest_batches (ingest_batch, content_hash, source_file, status, started_at) VALUES (?, ?, ?, 'ingesting', ?)`,
-      [batch, hash, sourceFile, new Date()],
-      { prepare: true },
-    );
-  }
-
-  const ctx: IngestContext = {
-    deps,
-    file,
-    sourceFile,
-    batch,
-    st: statements(ks),
-    claim,
-    concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
-  };
-  const chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
-  const metrics = deps.metrics;
-  const count = (n: number, result: string): void => {
-    if (n > 0) metrics?.inc('trackflow_ingest_rows_total', 'Tracking rows handled by ingest, by result', n, { result });
-  };
-
-  let rows: PendingRow[] = [];
-  let rejects: Reject[] = [];
-  let lastLine = progress.line;
-  let maxLine = 0;
-  let headerSeen = false;
-  let plan: ColumnPlan = STANDARD_PLAN;
+/** One ingest as it runs: where it is (progress, the rows parsed but not written) and what it was given. */
+interface IngestRun {
+  ctx: IngestContext;
+  opts: IngestCoreOptions;
+  limits: IngestLimits;
+  chunkRows: number;
+  file: { hash: string; size: number };
+  progress: IngestProgress;
+  resumedFromLine: number;
+  /** Parsed since the last flush. */
+  rows: PendingRow[];
+  rejects: Reject[];
+  lastLine: number;
+  maxLine: number;
+  headerSeen: boolean;
+  plan: ColumnPlan;
+  /** Records and rejects seen, checkpointed or not (the reject caps count them). */
+  seenRecords: number;
+  seenRejects: number;
   /**
    * Writes of the previous chunk. The next chunk is parsed meanwhile but only written once these are
    * acknowledged: its existence query must see them (a create_time repeated across chunks stays
    * alreadyPresent), and checkpoints stay in file order.
    */
-  let writing: Promise<void> | undefined;
-  const writeAndCheckpoint = async (chunkRows: PendingRow[], chunkRejects: Reject[], upTo: number): Promise<void> => {
-    const res = await writeChunk(ctx, chunkRows, chunkRejects);
-    progress.written += res.written;
-    progress.alreadyPresent += res.alreadyPresent;
-    progress.rejected += chunkRejects.length;
-    progress.rowsRead += chunkRows.length + chunkRejects.length;
-    progress.line = upTo;
-    count(res.written, 'written');
-    count(res.alreadyPresent, 'already_present');
-    count(chunkRejects.length, 'rejected');
-    if (opts.crashAfterRows !== undefined && progress.rowsRead >= opts.crashAfterRows) {
-      throw new SimulatedCrash(`simulated crash after ${progress.rowsRead} rows (line ${progress.line})`);
-    }
-    opts.onProgress?.({ ...progress });
-  };
-  let queuedRows = progress.rowsRead;
-  const flush = async (): Promise<void> => {
-    if (writing) await writing;
-    writing = undefined;
-    if (!rows.length && !rejects.length) {
-      progress.line = lastLine;
-      return;
-    }
-    queuedRows += rows.length + rejects.length;
-    const started = writeAndCheckpoint(rows, rejects, lastLine);
-    // Awaited by the next flush; until then a failure must not surface as an unhandled rejection.
-    started.catch(() => undefined);
-    writing = started;
-    rows = [];
-    rejects = [];
-  };
+  writing?: Promise<void>;
+}
 
-  let seenRecords = progress.rowsRead;
-  let seenRejects = progress.rejected;
+function countRows(run: IngestRun, n: number, result: string): void {
+  if (n > 0) run.ctx.deps.metrics?.inc('trackflow_ingest_rows_total', 'Tracking rows handled by ingest, by result', n, { result });
+}
+
+/** Writes a chunk, then checkpoints it: the progress covers every record up to `upTo`. */
+async function writeAndCheckpoint(run: IngestRun, rows: PendingRow[], rejects: Reject[], upTo: number): Promise<void> {
+  const { progress } = run;
+  const res = await writeChunk(run.ctx, rows, rejects);
+  progress.written += res.written;
+  progress.alreadyPresent += res.alreadyPresent;
+  progress.rejected += rejects.length;
+  progress.rowsRead += rows.length + rejects.length;
+  progress.line = upTo;
+  countRows(run, res.written, INGEST_ROW_RESULTS.written);
+  countRows(run, res.alreadyPresent, INGEST_ROW_RESULTS.alreadyPresent);
+  countRows(run, rejects.length, INGEST_ROW_RESULTS.rejected);
+  run.opts.fault?.({ stage: 'ingest', point: 'chunk-written', rowsRead: progress.rowsRead, line: progress.line });
+  run.opts.onProgress?.({ ...progress });
+}
+
+/** Waits for the previous chunk's writes, then starts writing the rows parsed since. */
+async function flush(run: IngestRun): Promise<void> {
+  if (run.writing) await run.writing;
+  run.writing = undefined;
+  if (!run.rows.length && !run.rejects.length) {
+    run.progress.line = run.lastLine;
+    return;
+  }
+  const started = writeAndCheckpoint(run, run.rows, run.rejects, run.lastLine);
+  // Awaited by the next flush; until then a failure must not surface as an unhandled rejection.
+  started.catch(() => undefined);
+  run.writing = started;
+  run.rows = [];
+  run.rejects = [];
+}
+
+/** The first record: the header, which picks the column plan (or fails the file). */
+function takeHeader(run: IngestRun, rec: RawRecord): void {
+  const sourceFile = run.ctx.sourceFile;
+  if (rec.parseError) {
+    const kind = rec.parseError.split(':', 1)[0];
+    throw new InvalidHeader(`${sourceFile}: the header is not a CSV record (${kind})`);
+  }
+  run.headerSeen = true;
+  const h = planColumns(rec.fields);
+  if (!h.ok) throw new InvalidHeader(`${sourceFile}: ${h.error}`);
+  if (h.warning) run.opts.warn?.(`${sourceFile}: ${h.warning}`);
+  run.plan = h.plan;
+}
+
+/** A data record: a row to write or a reject to quarantine, then the reject caps. */
+function takeRecord(run: IngestRun, rec: RawRecord): void {
+  run.lastLine = rec.line;
+  run.seenRecords++;
+  const check = rec.parseError ? { ok: false as const, reason: rec.parseError } : checkRecord(rec.fields, rec.invalidUtf8Column, run.plan);
+  if (check.ok) run.rows.push({ line: rec.line, row: check.row });
+  else {
+    run.rejects.push({ line: rec.line, reason: check.reason, raw: rec.raw });
+    run.seenRejects++;
+  }
+  checkRejectCaps(run.limits, run.ctx.sourceFile, run.seenRejects, run.seenRecords);
+}
+
+/** Reads the file from the start (records up to the checkpoint are skipped), writing a chunk every `chunkRows`. */
+async function readAndWrite(run: IngestRun): Promise<void> {
+  for await (const rec of readCsvRecords(run.ctx.file, { limits: run.limits, snapshot: run.file })) {
+    run.maxLine = Math.max(run.maxLine, rec.line);
+    if (!run.headerSeen) {
+      takeHeader(run, rec);
+      continue;
+    }
+    if (rec.line <= run.resumedFromLine) continue;
+    takeRecord(run, rec);
+    if (run.rows.length + run.rejects.length >= run.chunkRows) await flush(run);
+  }
+  if (!run.headerSeen) throw new InvalidHeader(`${run.ctx.sourceFile}: empty file, no header`);
+  await flush(run);
+  await flush(run);
+}
+
+/** Records the batch as ingesting: a new row, or the resumed batch's row set back to ingesting. */
+async function openBatchRow(ctx: IngestContext, hash: string, resumed: boolean): Promise<void> {
+  const ks = ctx.deps.keyspace;
+  if (resumed) {
+    await ctx.deps.cassandra.execute(`UPDATE ${ks}.ingest_batches SET status = 'ingesting' WHERE ingest_batch = ?`, [ctx.batch], { prepare: true });
+    return;
+  }
+  await ctx.deps.cassandra.execute(
+    `INSERT INTO ${ks}.ingest_batches (ingest_batch, content_hash, source_file, status, started_at) VALUES (?, ?, ?, 'ingesting', ?)`,
+    [ctx.batch, hash, ctx.sourceFile, new Date()],
+    { prepare: true },
+  );
+}
+
+/** The run of a claimed file, resumed from the checkpoint when it belongs to the same batch. */
+function newRun(ctx: IngestContext, file: { hash: string; size: number }, opts: IngestCoreOptions): IngestRun {
+  const resume = opts.resumeFrom && opts.resumeFrom.ingestBatch === ctx.batch ? opts.resumeFrom : undefined;
+  const progress: IngestProgress = resume
+    ? { ...resume }
+    : { ingestBatch: ctx.batch, line: 0, rowsRead: 0, written: 0, alreadyPresent: 0, rejected: 0 };
+  return {
+    ctx, opts, file, progress,
+    limits: opts.limits ?? DEFAULT_INGEST_LIMITS,
+    chunkRows: opts.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    resumedFromLine: progress.line,
+    rows: [], rejects: [],
+    lastLine: progress.line, maxLine: 0, headerSeen: false, plan: STANDARD_PLAN,
+    seenRecords: progress.rowsRead, seenRejects: progress.rejected,
+  };
+}
+
+/** Reads and writes the whole file, keeping the heartbeat and the claim alive; a file that cannot go on is closed failed. */
+async function ingestClaimed(run: IngestRun): Promise<void> {
+  const { ctx, opts } = run;
   const timer = setInterval(() => {
-    opts.keepAlive?.({ ...progress });
-    refreshClaim(client, claim).catch(() => undefined);
-  }, limits.heartbeatMs);
+    opts.keepAlive?.({ ...run.progress });
+    refreshClaim(ctx.deps.cassandra, ctx.claim).catch(() => undefined);
+  }, run.limits.heartbeatMs);
   timer.unref();
   try {
-    for await (const rec of readCsvRecords(file, { limits, snapshot: { size, hash } })) {
-      maxLine = Math.max(maxLine, rec.line);
-      if (!headerSeen && rec.parseError) {
-        const kind = rec.parseError.split(':', 1)[0];
-        throw new InvalidHeader(`${sourceFile}: the header is not a CSV record (${kind})`);
-      }
-      if (!headerSeen) {
-        headerSeen = true;
-        const h = planColumns(rec.fields);
-        if (!h.ok) throw new InvalidHeader(`${sourceFile}: ${h.error}`);
-        if (h.warning) opts.warn?.(`${sourceFile}: ${h.warning}`);
-        plan = h.plan;
-        continue;
-      }
-      if (rec.line <= resumedFromLine) continue;
-      lastLine = rec.line;
-      seenRecords++;
-      if (rec.parseError) {
-        rejects.push({ line: rec.line, reason: rec.parseError, raw: rec.raw });
-        seenRejects++;
-      } else {
-        const check = checkRecord(rec.fields, rec.invalidUtf8Column, plan);
-        if (check.ok) rows.push({ line: rec.line, row: check.row });
-        else {
-          rejects.push({ line: rec.line, reason: check.reason, raw: rec.raw });
-          seenRejects++;
-        }
-      }
-      checkRejectCaps(limits, sourceFile, seenRejects, seenRecords);
-      const pending = rows.length + rejects.length;
-      const untilCrash =
-        opts.crashAfterRows !== undefined ? opts.crashAfterRows - (queuedRows + pending) : Number.POSITIVE_INFINITY;
-      if (pending >= chunkRows || untilCrash === 0) await flush();
-    }
-    if (!headerSeen) throw new InvalidHeader(`${sourceFile}: empty file, no header`);
-    await flush();
-    await flush();
+    await readAndWrite(run);
   } catch (err) {
     clearInterval(timer);
-    await writing?.catch(() => undefined);
+    await run.writing?.catch(() => undefined);
     if (!isRetryable(err)) {
-      await closeFailed(ctx, progress, { hash, size }, headerSeen, err as Error);
-      await releaseClaim(client, claim).catch(() => undefined);
+      await closeFailed(ctx, run.progress, run.file, run.headerSeen, err as Error);
+      await releaseClaim(ctx.deps.cassandra, ctx.claim).catch(() => undefined);
     }
     throw err;
   }
   clearInterval(timer);
-  const maxChunk = Math.floor(Math.max(maxLine, progress.line) / QUEUE_CHUNK_LINES);
-  await finishBatch(ctx, progress, maxChunk, { hash, size: size || st0.size });
+}
+
+function summaryOf(
+  base: Pick<IngestSummary, 'file' | 'contentHash' | 'ingestBatch'>,
+  status: IngestSummary['status'],
+  p: IngestCounts,
+  resumedFromLine: number,
+  started: number,
+): IngestSummary {
   return {
-    ...base,
-    status: 'ingested',
-    rowsRead: progress.rowsRead,
-    written: progress.written,
-    alreadyPresent: progress.alreadyPresent,
-    rejected: progress.rejected,
-    resumedFromLine,
-    durationMs: Date.now() - started,
+    ...base, status, rowsRead: p.rowsRead, written: p.written, alreadyPresent: p.alreadyPresent, rejected: p.rejected,
+    resumedFromLine, durationMs: Date.now() - started,
   };
+}
+
+/**
+ * Ingests one tracking export into the lake: hash, claim the hash, open the batch, read and write the file
+ * chunk by chunk with a checkpoint after each, then close the batch and queue it for publish. Plain function
+ * so tests can crash and resume it exactly as the Temporal activity does with heartbeat details.
+ */
+export async function ingestFileCore(deps: IngestDeps, input: { path: string }, opts: IngestCoreOptions = {}): Promise<IngestSummary> {
+  const started = Date.now();
+  const file = path.resolve(input.path);
+  const st0 = await statOrFail(file);
+  const { hash, size } = await hashFile(file, opts.keepAlive);
+  await opts.afterHash?.();
+  const batch = batchIdFor(hash);
+  const base = { file, contentHash: hash, ingestBatch: batch };
+  const claim: ClaimKey = { keyspace: deps.keyspace, hash, batch, owner: opts.claimOwner ?? `call:${crypto.randomUUID()}` };
+  // A resumed attempt carries on its own earlier claim, whoever the claimant was.
+  const takeOver = opts.resumeFrom?.ingestBatch === batch;
+  if ((await waitForClaim(deps.cassandra, claim, { takeOver, keepAlive: () => opts.keepAlive?.(opts.resumeFrom) })) === 'ingested') {
+    return summaryOf(base, 'duplicate-file', { rowsRead: 0, written: 0, alreadyPresent: 0, rejected: 0 }, 0, started);
+  }
+  const ctx: IngestContext = {
+    deps, file, sourceFile: path.basename(file), batch, st: statements(deps.keyspace), claim,
+    concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+  };
+  const run = newRun(ctx, { hash, size }, opts);
+  await openBatchRow(ctx, hash, takeOver);
+  await ingestClaimed(run);
+  const maxChunk = Math.floor(Math.max(run.maxLine, run.progress.line) / QUEUE_CHUNK_LINES);
+  await finishBatch(ctx, run.progress, maxChunk, { hash, size: size || st0.size });
+  return summaryOf(base, 'ingested', run.progress, run.resumedFromLine, started);
 }

@@ -1,4 +1,5 @@
 /** What the ingest stage reports: discovered exports and per-file summaries (activity results). */
+import type { IngestCounts } from '../domain/counters';
 
 export interface DiscoveredFile {
   path: string;
@@ -22,16 +23,12 @@ export interface DiscoverFilesResult {
   skipped?: SkippedFile[];
 }
 
-export interface IngestSummary {
+export interface IngestSummary extends IngestCounts {
   file: string;
   contentHash: string;
   ingestBatch: string;
   /** 'duplicate-file' when this exact content was ingested before: nothing is written. */
   status: 'ingested' | 'duplicate-file';
-  rowsRead: number;
-  written: number;
-  alreadyPresent: number;
-  rejected: number;
   /** Line the attempt resumed from (0 for a fresh start), visible in the Web UI. */
   resumedFromLine: number;
   durationMs: number;

@@ -1,9 +1,8 @@
-/** What one publish run reports (activity result). */
+import type { PublishCounts } from '../domain/counters';
 
-export interface PublishSummary {
-  published: number;
+/** What one publish run reports (activity result). */
+export interface PublishSummary extends PublishCounts {
   batches: number;
-  quarantined: number;
   ingestBatches: string[];
   more: boolean;
   durationMs: number;

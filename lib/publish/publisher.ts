@@ -2,6 +2,7 @@ import type { Client, types } from 'cassandra-driver';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { PublishSummary } from './publishSummary';
+import type { FaultHook } from '../faults';
 import type { Metrics } from '../metrics';
 import { encodeMessage, messageKey, toMessage } from '../domain/message';
 import type { LakeEventFields } from '../domain/message';
@@ -32,8 +33,8 @@ export interface PublishOptions {
   pageSize?: number;
   /** Called after each acknowledged page with the new position (the activity heartbeats it). */
   onProgress?: (p: PublishPosition & { totalPublished: number }) => void;
-  /** Fault injection for tests: runs after Kafka acknowledged a page and before its progress is recorded. */
-  afterSend?: (pagesSent: number) => void;
+  /** Test-only fault hook (lib/faults.ts): called after Kafka acknowledged a page, before its progress is recorded. */
+  fault?: FaultHook;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Only the pending batches whose share is `index` of `count` (docs/publish.md, "Several publishers"). */
   share?: { index: number; count: number };
@@ -44,10 +45,6 @@ export function publishShareOf(ingestBatch: string, count: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < ingestBatch.length; i++) h = Math.imul(h ^ ingestBatch.charCodeAt(i), 0x01000193) >>> 0;
   return h % count;
-}
-
-export class PublishCrash extends Error {
-  override name = 'PublishCrash';
 }
 
 interface Progress {
@@ -72,18 +69,8 @@ interface BuiltPage {
 
 const DEFAULT_PAGE = 5000;
 
-/**
- * Publishes every ingested-but-unpublished lake event to Kafka, batch by batch, page by page, in queue order.
- * Progress is recorded in Cassandra after Kafka acknowledges a page; a crash in between re-sends that page,
- * and the consumer's sequence watermark drops the copies. Memory holds at most three pages (one in flight, one built, one read ahead).
- */
-export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions = {}): Promise<PublishSummary> {
-  const started = Date.now();
-  const ks = deps.keyspace;
-  const pageSize = opts.pageSize ?? DEFAULT_PAGE;
-  const maxEvents = opts.maxEvents ?? Number.POSITIVE_INFINITY;
-  const log = opts.log ?? (() => undefined);
-  const q = {
+function publishQueries(ks: string) {
+  return {
     pending: `SELECT ingest_batch FROM ${ks}.publish_pending WHERE shard = 0`,
     batch: `SELECT status, max_chunk FROM ${ks}.ingest_batches WHERE ingest_batch = ?`,
     progress: `SELECT next_chunk, next_seq, published, quarantined, pages, completed FROM ${ks}.publish_progress WHERE ingest_batch = ?`,
@@ -98,185 +85,246 @@ export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions
       `VALUES (?, 'publish', ?, ?, ?, ?, ?)`,
     done: `DELETE FROM ${ks}.publish_pending WHERE shard = 0 AND ingest_batch = ?`,
   };
-  const prepare = { prepare: true };
+}
 
+const PREPARE = { prepare: true };
+
+/** One call of publishPendingCore: its clients and limits, and the summary it adds up. */
+interface PublishRun {
+  deps: PublishDeps;
+  opts: PublishOptions;
+  q: ReturnType<typeof publishQueries>;
+  producer: Producer;
+  partitions: number;
+  maxBatchBytes: number;
+  partitionOf: ReturnType<typeof defaultPartitionOf>;
+  pageSize: number;
+  maxEvents: number;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+  summary: PublishSummary;
+  /** Pages acknowledged by Kafka in this call (the fault hook's count). */
+  pagesSent: number;
+}
+
+/** One ingest batch being published: its position, the page in flight and the progress row being written. */
+interface BatchPublish {
+  ingestBatch: string;
+  maxChunk: number;
+  progress: Progress;
+  inFlight?: { page: BuiltPage; ack: Promise<SizedSendResult> };
+  saving: Promise<unknown>;
+}
+
+function quarantine(run: PublishRun, ingestBatch: string, seq: number, reason: string, raw: string) {
+  return run.deps.cassandra.execute(run.q.quarantine, [ingestBatch, seq, null, reason, raw, new Date()], PREPARE);
+}
+
+/** The page's messages; a row that cannot become one (ingest validation should make it impossible) is quarantined. */
+async function buildPage(run: PublishRun, ingestBatch: string, chunk: number, rows: types.Row[]): Promise<BuiltPage> {
+  const page: BuiltPage = { chunk, messages: [], lastSeq: 0, quarantined: 0 };
+  for (const row of rows) {
+    const seq = Number(row['seq']);
+    page.lastSeq = seq;
+    try {
+      const message = toMessage(queueRowFields(row));
+      message.pub = `${ingestBatch}:${seq}`;
+      const key = messageKey(message);
+      page.messages.push({ key, value: encodeMessage(message), partition: key === null ? partitionForEvent(message.event_id, run.partitions) : undefined, seq });
+    } catch (err) {
+      page.quarantined += 1;
+      await quarantine(run, ingestBatch, seq, `not publishable: ${(err as Error).message}`, JSON.stringify(row));
+    }
+  }
+  return page;
+}
+
+/**
+ * One page in as many sends as the topic's batch limit needs, in queue order. A message the broker refuses
+ * on its own (too large even compressed) is quarantined with stage `publish` and the page goes on.
+ */
+function sendPage(run: PublishRun, ingestBatch: string, page: BuiltPage): Promise<SizedSendResult> {
+  if (!page.messages.length) return Promise.resolve({ sent: 0, rejected: 0, sends: 0 });
+  return sendSized(run.producer, {
+    topic: run.deps.topic,
+    messages: page.messages,
+    maxBatchBytes: run.maxBatchBytes,
+    compression: CompressionTypes.GZIP,
+    acks: -1,
+    partitionOf: run.partitionOf,
+    onRejected: async (m, err) => {
+      const value = String(m.value);
+      run.log('message refused by the broker, quarantined', { ingestBatch, seq: m.seq, bytes: Buffer.byteLength(value) });
+      await quarantine(run, ingestBatch, m.seq, `refused by Kafka: ${(err as { type?: string }).type ?? err.name}: ${err.message} (${Buffer.byteLength(value)} bytes)`, rawPrefix(value));
+    },
+  });
+}
+
+function saveProgress(run: PublishRun, b: BatchPublish, completed: boolean): Promise<unknown> {
+  const p = b.progress;
+  return run.deps.cassandra.execute(
+    run.q.saveProgress,
+    [b.ingestBatch, p.nextChunk, p.nextSeq, p.published, p.quarantined, p.pages, completed, new Date()],
+    PREPARE,
+  );
+}
+
+/**
+ * Waits for the page in flight to be acknowledged, then records its position: the progress row is written
+ * while the next page is in flight, but only after the previous page's row has landed.
+ */
+async function acknowledge(run: PublishRun, b: BatchPublish): Promise<void> {
+  const flight = b.inFlight;
+  if (!flight) return;
+  b.inFlight = undefined;
+  const { page } = flight;
+  const sent = await flight.ack;
+  // Rows the broker refused alone are quarantined (and their rows written) before the send resolves.
+  const quarantined = page.quarantined + sent.rejected;
+  await b.saving; // the previous page's row lands before this page's position can be recorded
+  run.pagesSent += 1;
+  run.opts.fault?.({ stage: 'publish', point: 'page-acknowledged', pagesSent: run.pagesSent });
+  const p = b.progress;
+  p.nextChunk = page.chunk;
+  p.nextSeq = page.lastSeq + 1;
+  p.published += sent.sent;
+  p.quarantined += quarantined;
+  p.pages += 1;
+  b.saving = saveProgress(run, b, false);
+  b.saving.catch(() => undefined); // awaited before the next position or the return; not unhandled meanwhile
+  run.summary.published += sent.sent;
+  run.summary.quarantined += quarantined;
+  run.summary.batches += 1;
+  run.deps.metrics?.inc('trackflow_publish_events_total', 'Events published to Kafka', sent.sent);
+  if (quarantined) run.deps.metrics?.inc('trackflow_publish_quarantined_total', 'Lake rows not publishable', quarantined);
+  run.opts.onProgress?.({ ingestBatch: b.ingestBatch, chunk: page.chunk, seq: p.nextSeq, published: p.published, totalPublished: run.summary.published });
+}
+
+/**
+ * Publishes one queue chunk page by page. Page k+1 is read and built while page k is in flight, and page k's
+ * progress row is written while page k+1 is in flight; sends stay one at a time, in queue order, which the
+ * consumer's watermark relies on. 'limit' when maxEvents is reached.
+ */
+async function publishChunk(run: PublishRun, b: BatchPublish, chunk: number): Promise<'limit' | 'next'> {
+  const fromSeq = chunk === b.progress.nextChunk ? b.progress.nextSeq : 0;
+  const fetchPage = (state: string | undefined): Promise<types.ResultSet> => {
+    const read = run.deps.cassandra.execute(run.q.page, [b.ingestBatch, chunk, fromSeq], { prepare: true, fetchSize: run.pageSize, pageState: state });
+    // A read-ahead still pending when a send fails must not become an unhandled rejection; awaiting it still throws.
+    read.catch(() => undefined);
+    return read;
+  };
+  let next: Promise<types.ResultSet> | undefined = fetchPage(undefined);
+  while (next) {
+    const rs: types.ResultSet = await next;
+    const pageState = rs.pageState ?? undefined;
+    // Read ahead while this page is built and sent: Cassandra and Kafka work in parallel.
+    next = pageState ? fetchPage(pageState) : undefined;
+    if (rs.rows.length === 0) continue;
+    const page = await buildPage(run, b.ingestBatch, chunk, rs.rows);
+    if (b.inFlight) {
+      await acknowledge(run, b);
+      if (run.summary.published >= run.maxEvents) {
+        // Let the read-ahead finish before the caller may shut the client down.
+        await next?.catch(() => undefined);
+        return 'limit';
+      }
+    }
+    const ack = sendPage(run, b.ingestBatch, page);
+    ack.catch(() => undefined); // awaited in acknowledge(); not unhandled while the next page is built
+    b.inFlight = { page, ack };
+  }
+  return 'next';
+}
+
+/** The batch's saved position, or undefined when it is not ready (still ingesting) or already complete. */
+async function openBatch(run: PublishRun, ingestBatch: string): Promise<BatchPublish | undefined> {
+  const { cassandra } = run.deps;
+  const batchRow = (await cassandra.execute(run.q.batch, [ingestBatch], PREPARE)).first();
+  if (!batchRow || batchRow['status'] !== 'ingested') return undefined; // still ingesting: next run picks it up
+  const saved = (await cassandra.execute(run.q.progress, [ingestBatch], PREPARE)).first();
+  if (saved?.['completed']) {
+    await cassandra.execute(run.q.done, [ingestBatch], PREPARE);
+    return undefined;
+  }
+  const progress: Progress = {
+    nextChunk: Number(saved?.['next_chunk'] ?? 0),
+    nextSeq: Number(saved?.['next_seq'] ?? 0),
+    published: Number(saved?.['published'] ?? 0),
+    quarantined: Number(saved?.['quarantined'] ?? 0),
+    pages: Number(saved?.['pages'] ?? 0),
+  };
+  if (progress.published > 0 || progress.nextChunk > 0) {
+    run.log('resuming publish', { ingestBatch, chunk: progress.nextChunk, seq: progress.nextSeq, published: progress.published });
+  }
+  return { ingestBatch, maxChunk: Number(batchRow['max_chunk'] ?? 0), progress, saving: Promise.resolve() };
+}
+
+/** Publishes one ingest batch from its saved position to the end, then marks it complete ('limit': stopped at maxEvents). */
+async function publishBatch(run: PublishRun, b: BatchPublish): Promise<'limit' | 'done'> {
+  for (let chunk = b.progress.nextChunk; chunk <= b.maxChunk; chunk++) {
+    if ((await publishChunk(run, b, chunk)) === 'limit') {
+      await b.saving;
+      return 'limit';
+    }
+  }
+  if (b.inFlight) {
+    await acknowledge(run, b);
+    if (run.summary.published >= run.maxEvents) {
+      await b.saving;
+      return 'limit';
+    }
+  }
+  await b.saving;
+  await saveProgress(run, b, true);
+  await run.deps.cassandra.execute(run.q.done, [b.ingestBatch], PREPARE);
+  run.log('batch published', { ingestBatch: b.ingestBatch, published: b.progress.published, quarantined: b.progress.quarantined });
+  return 'done';
+}
+
+/** Connects the producer: one request in flight per partition, on a topic created on first use. */
+async function openRun(deps: PublishDeps, opts: PublishOptions): Promise<PublishRun> {
   const { partitions, maxBatchBytes } = await ensureTopicInfo(deps.kafka, deps.topic, deps.partitions);
-  const partitionOf = defaultPartitionOf(deps.topic, partitions);
   // One request in flight keeps each partition in send order, which the consumer's watermark relies on.
   // Kafka's idempotent producer is not used: it only dedupes within one producer session and wants unlimited
   // retries; a copy from a retried request lands right after its original and the watermark drops it.
-  const producer: Producer = deps.kafka.producer({
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
+  const producer: Producer = deps.kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
-
-  const summary: PublishSummary = {
-    published: 0,
-    batches: 0,
-    quarantined: 0,
-    ingestBatches: [],
-    more: false,
-    durationMs: 0,
+  return {
+    deps, opts, q: publishQueries(deps.keyspace), producer, partitions, maxBatchBytes,
+    partitionOf: defaultPartitionOf(deps.topic, partitions),
+    pageSize: opts.pageSize ?? DEFAULT_PAGE,
+    maxEvents: opts.maxEvents ?? Number.POSITIVE_INFINITY,
+    log: opts.log ?? (() => undefined),
+    summary: { published: 0, batches: 0, quarantined: 0, ingestBatches: [], more: false, durationMs: 0 },
+    pagesSent: 0,
   };
-  let pagesSent = 0;
+}
 
-  const quarantine = (ingestBatch: string, seq: number, reason: string, raw: string) =>
-    deps.cassandra.execute(q.quarantine, [ingestBatch, seq, null, reason, raw, new Date()], prepare);
-
-  const buildPage = async (ingestBatch: string, chunk: number, rows: types.Row[]): Promise<BuiltPage> => {
-    const messages: QueueMessage[] = [];
-    let lastSeq = 0;
-    let quarantined = 0;
-    for (const row of rows) {
-      const seq = Number(row['seq']);
-      lastSeq = seq;
-      try {
-        const message = toMessage(queueRowFields(row));
-        message.pub = `${ingestBatch}:${seq}`;
-        const key = messageKey(message);
-        messages.push({
-          key,
-          value: encodeMessage(message),
-          partition: key === null ? partitionForEvent(message.event_id, partitions) : undefined,
-          seq,
-        });
-      } catch (err) {
-        // Ingest validation should make this impossible; if it happens the row is kept with its reason.
-        quarantined += 1;
-        await quarantine(ingestBatch, seq, `not publishable: ${(err as Error).message}`, JSON.stringify(row));
-      }
-    }
-    return { chunk, messages, lastSeq, quarantined };
-  };
-
-  /**
-   * One page in as many sends as the topic's batch limit needs, in queue order. A message the broker refuses
-   * on its own (too large even compressed) is quarantined with stage `publish` and the page goes on.
-   */
-  const sendPage = (ingestBatch: string, page: BuiltPage): Promise<SizedSendResult> =>
-    sendSized(producer, {
-      topic: deps.topic,
-      messages: page.messages,
-      maxBatchBytes,
-      compression: CompressionTypes.GZIP,
-      acks: -1,
-      partitionOf,
-      onRejected: async (m, err) => {
-        const value = String(m.value);
-        log('message refused by the broker, quarantined', { ingestBatch, seq: m.seq, bytes: Buffer.byteLength(value) });
-        await quarantine(ingestBatch, m.seq, `refused by Kafka: ${(err as { type?: string }).type ?? err.name}: ${err.message} (${Buffer.byteLength(value)} bytes)`, rawPrefix(value));
-      },
-    });
-
+/**
+ * Publishes every ingested-but-unpublished lake event to Kafka, batch by batch, page by page, in queue order.
+ * Progress is recorded in Cassandra after Kafka acknowledges a page; a crash in between re-sends that page,
+ * and the consumer's sequence watermark drops the copies. Memory holds at most three pages (one in flight, one built, one read ahead).
+ */
+export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions = {}): Promise<PublishSummary> {
+  const started = Date.now();
+  const run = await openRun(deps, opts);
+  const share = opts.share;
   try {
-    const share = opts.share;
-    const pending = (await deps.cassandra.execute(q.pending, [], prepare)).rows
+    const pending = (await deps.cassandra.execute(run.q.pending, [], PREPARE)).rows
       .map((r) => String(r['ingest_batch']))
       .filter((b) => !share || publishShareOf(b, share.count) === share.index);
     for (const ingestBatch of pending) {
-      const batchRow = (await deps.cassandra.execute(q.batch, [ingestBatch], prepare)).first();
-      if (!batchRow || batchRow['status'] !== 'ingested') continue; // still ingesting: next run picks it up
-      const maxChunk = Number(batchRow['max_chunk'] ?? 0);
-      const saved = (await deps.cassandra.execute(q.progress, [ingestBatch], prepare)).first();
-      if (saved?.['completed']) {
-        await deps.cassandra.execute(q.done, [ingestBatch], prepare);
-        continue;
+      const b = await openBatch(run, ingestBatch);
+      if (!b) continue;
+      run.summary.ingestBatches.push(ingestBatch);
+      if ((await publishBatch(run, b)) === 'limit') {
+        run.summary.more = true;
+        return run.summary;
       }
-      const progress: Progress = {
-        nextChunk: Number(saved?.['next_chunk'] ?? 0),
-        nextSeq: Number(saved?.['next_seq'] ?? 0),
-        published: Number(saved?.['published'] ?? 0),
-        quarantined: Number(saved?.['quarantined'] ?? 0),
-        pages: Number(saved?.['pages'] ?? 0),
-      };
-      if (progress.published > 0 || progress.nextChunk > 0) {
-        log('resuming publish', { ingestBatch, chunk: progress.nextChunk, seq: progress.nextSeq, published: progress.published });
-      }
-      summary.ingestBatches.push(ingestBatch);
-      const save = (completed: boolean) =>
-        deps.cassandra.execute(
-          q.saveProgress,
-          [ingestBatch, progress.nextChunk, progress.nextSeq, progress.published, progress.quarantined, progress.pages, completed, new Date()],
-          prepare,
-        );
-
-      // Page k+1 is read and built while page k is in flight, and page k's progress row is written while page
-      // k+1 is in flight. Sends stay one at a time, in queue order, which the consumer's watermark relies on.
-      let inFlight: { page: BuiltPage; ack: Promise<SizedSendResult> } | undefined;
-      let saving: Promise<unknown> = Promise.resolve();
-      const acknowledge = async (flight: { page: BuiltPage; ack: Promise<SizedSendResult> }): Promise<void> => {
-        const { page } = flight;
-        const sent = await flight.ack;
-        // Rows the broker refused alone are quarantined (and their rows written) before the send resolves.
-        const quarantined = page.quarantined + sent.rejected;
-        await saving; // the previous page's row lands before this page's position can be recorded
-        pagesSent += 1;
-        opts.afterSend?.(pagesSent);
-        progress.nextChunk = page.chunk;
-        progress.nextSeq = page.lastSeq + 1;
-        progress.published += sent.sent;
-        progress.quarantined += quarantined;
-        progress.pages += 1;
-        saving = save(false);
-        saving.catch(() => undefined); // awaited before the next position or the return; not unhandled meanwhile
-        summary.published += sent.sent;
-        summary.quarantined += quarantined;
-        summary.batches += 1;
-        deps.metrics?.inc('trackflow_publish_events_total', 'Events published to Kafka', sent.sent);
-        if (quarantined) deps.metrics?.inc('trackflow_publish_quarantined_total', 'Lake rows not publishable', quarantined);
-        opts.onProgress?.({ ingestBatch, chunk: page.chunk, seq: progress.nextSeq, published: progress.published, totalPublished: summary.published });
-      };
-
-      for (let chunk = progress.nextChunk; chunk <= maxChunk; chunk++) {
-        const fromSeq = chunk === progress.nextChunk ? progress.nextSeq : 0;
-        const fetchPage = (state: string | undefined): Promise<types.ResultSet> => {
-          const read = deps.cassandra.execute(q.page, [ingestBatch, chunk, fromSeq], { prepare: true, fetchSize: pageSize, pageState: state });
-          // A read-ahead still pending when a send fails must not become an unhandled rejection; awaiting it still throws.
-          read.catch(() => undefined);
-          return read;
-        };
-        let next: Promise<types.ResultSet> | undefined = fetchPage(undefined);
-        while (next) {
-          const rs: types.ResultSet = await next;
-          const pageState = rs.pageState ?? undefined;
-          // Read ahead while this page is built and sent: Cassandra and Kafka work in parallel.
-          next = pageState ? fetchPage(pageState) : undefined;
-          if (rs.rows.length === 0) continue;
-          const page = await buildPage(ingestBatch, chunk, rs.rows);
-          if (inFlight) {
-            await acknowledge(inFlight);
-            inFlight = undefined;
-            if (summary.published >= maxEvents) {
-              // Let the read-ahead finish before the caller may shut the client down.
-              await next?.catch(() => undefined);
-              await saving;
-              summary.more = true;
-              return summary;
-            }
-          }
-          const ack = page.messages.length ? sendPage(ingestBatch, page) : Promise.resolve({ sent: 0, rejected: 0, sends: 0 });
-          ack.catch(() => undefined); // awaited in acknowledge(); not unhandled while the next page is built
-          inFlight = { page, ack };
-        }
-      }
-      if (inFlight) {
-        await acknowledge(inFlight);
-        if (summary.published >= maxEvents) {
-          await saving;
-          summary.more = true;
-          return summary;
-        }
-      }
-      await saving;
-      await save(true);
-      await deps.cassandra.execute(q.done, [ingestBatch], prepare);
-      log('batch published', { ingestBatch, published: progress.published, quarantined: progress.quarantined });
     }
-    return summary;
+    return run.summary;
   } finally {
-    summary.durationMs = Date.now() - started;
-    await producer.disconnect().catch(() => undefined);
+    run.summary.durationMs = Date.now() - started;
+    await run.producer.disconnect().catch(() => undefined);
   }
 }
 

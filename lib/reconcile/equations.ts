@@ -3,8 +3,10 @@
  * and why it must hold; gather.ts reads the counts.
  */
 
+import type { IngestCounts, StreamOutcomes } from '../domain/counters';
+
 /** Lake-side counts, over the batches in scope. */
-export interface LakeStages {
+export interface LakeStages extends IngestCounts {
   /** Batches whose ingest finished (status 'ingested'); only these have final counts. */
   batchesIngested: number;
   /** Batches still ingesting (or crashed mid-ingest): their counts are excluded until they finish. */
@@ -14,10 +16,6 @@ export interface LakeStages {
   failedBatches?: FailedBatch[];
   /** Batches whose file stopped part-way: what they stored is counted and published (docs/reliability.md). */
   stoppedBatches?: Array<FailedBatch & { rowsRead: number }>;
-  rowsRead: number;
-  rejected: number;
-  alreadyPresent: number;
-  written: number;
   /** Rows in `quarantine` with stage 'ingest', for the ingested batches. */
   quarantinedIngestRows: number;
   /** Ingested batches the publisher has finished (publish_progress.completed). */
@@ -44,15 +42,7 @@ export interface FailedBatch {
 }
 
 /** Stream-side counts: committed totals of the consumer group on the topic, and the warehouse. */
-export interface StreamStages {
-  consumed: number;
-  redelivered: number;
-  filtered: number;
-  unattributed: number;
-  deadLettered: number;
-  duplicates: number;
-  counted: number;
-  unknownJob: number;
+export interface StreamStages extends StreamOutcomes {
   /** SUM(clicks + conversion + qualified_application + disqualified_application) over `events`. */
   warehouseCounted: number;
   /** Messages on the topic not yet committed by the consumer group (high watermark - stored offset). */

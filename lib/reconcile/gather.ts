@@ -7,6 +7,7 @@ import type { LakeStages, ReconcileInput, ReconcileResult, StreamStages } from '
 import { evaluate } from './equations';
 import { readTopicLag } from './lag';
 import { readOffsets } from '../verify/read';
+import { readStreamTotals } from '../stream/commit';
 
 export interface ReconcileDeps {
   cassandra: Client;
@@ -158,30 +159,13 @@ export async function gatherWarehouse(
     await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
     try {
-      const [counters] = await conn.query<RowDataPacket[]>(
-        `SELECT COALESCE(SUM(consumed),0) consumed, COALESCE(SUM(counted),0) counted, COALESCE(SUM(filtered),0) filtered,
-           COALESCE(SUM(unattributed),0) unattributed, COALESCE(SUM(dead_lettered),0) dead_lettered,
-           COALESCE(SUM(duplicates),0) duplicates, COALESCE(SUM(redelivered),0) redelivered,
-           COALESCE(SUM(unknown_job),0) unknown_job
-         FROM stream_counters WHERE consumer_group = ? AND topic = ?`,
-        [group, topic],
-      );
+      const totals = await readStreamTotals(conn, group, topic);
       const [sum] = await conn.query<RowDataPacket[]>(
         'SELECT COALESCE(SUM(clicks + conversion + qualified_application + disqualified_application), 0) AS n FROM events',
       );
-      const c: Record<string, unknown> = counters[0] ?? {};
+      const { batches: _batches, ...outcomes } = totals;
       return {
-        stream: {
-          consumed: n(c['consumed']),
-          redelivered: n(c['redelivered']),
-          filtered: n(c['filtered']),
-          unattributed: n(c['unattributed']),
-          deadLettered: n(c['dead_lettered']),
-          duplicates: n(c['duplicates']),
-          counted: n(c['counted']),
-          unknownJob: n(c['unknown_job']),
-          warehouseCounted: n(sum[0]?.['n']),
-        },
+        stream: { ...outcomes, warehouseCounted: n(sum[0]?.['n']) },
         offsets: await readOffsets(conn, group, topic),
       };
     } finally {

@@ -72,3 +72,48 @@ export function prepareChunk(messages: KafkaMessage[], forced: ReadonlyMap<strin
   }
   return chunk;
 }
+
+/** A run of one partition's messages committed as one transaction, from `expected` through `lastOffset`. */
+export interface Piece {
+  partition: number;
+  messages: KafkaMessage[];
+  /** The stored offset the transaction must find (compare-and-set). */
+  expected: string;
+  lastOffset: string;
+  /** Offsets of this kafkajs batch already dead-lettered. */
+  sentToDlq: Set<string>;
+}
+
+/**
+ * The chunks of a kafkajs batch, `chunkSize` messages each, with the offset each one advances to. The last
+ * ends at the batch's own last offset, which may lie past its last message (compacted or control records).
+ */
+export function planChunks(
+  messages: KafkaMessage[],
+  chunkSize: number,
+  batchLastOffset: string,
+): Array<{ messages: KafkaMessage[]; lastOffset: string }> {
+  const out: Array<{ messages: KafkaMessage[]; lastOffset: string }> = [];
+  for (let i = 0; i < messages.length; i += chunkSize) {
+    const slice = messages.slice(i, i + chunkSize);
+    const isLast = i + chunkSize >= messages.length;
+    out.push({ messages: slice, lastOffset: isLast ? batchLastOffset : (slice[slice.length - 1] as KafkaMessage).offset });
+  }
+  return out;
+}
+
+/** The offset stored after a piece commits: the one after its last. */
+export function offsetAfter(lastOffset: string): string {
+  return (BigInt(lastOffset) + 1n).toString();
+}
+
+/**
+ * The two halves of a piece MySQL refused for a value: the first ends at its last message, the second keeps
+ * the piece's end. The second's `expected` is filled in once the first has committed.
+ */
+export function halves(piece: Piece): [Piece, Omit<Piece, 'expected'>] {
+  const half = Math.ceil(piece.messages.length / 2);
+  const first = { ...piece, messages: piece.messages.slice(0, half), lastOffset: (piece.messages[half - 1] as KafkaMessage).offset };
+  const second = { partition: piece.partition, messages: piece.messages.slice(half), lastOffset: piece.lastOffset, sentToDlq: piece.sentToDlq };
+  return [first, second];
+}

@@ -1,8 +1,9 @@
-import type { ConsumeCounts } from './leaseSummary';
+import type { ConsumeCounts } from '../domain/counters';
+import { STREAM_COUNTER_COLUMNS } from '../domain/counters';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import type { CountableEvent } from '../domain/transform';
 import { aggregate, bidSet, microsToDecimal } from '../domain/transform';
-import { nextFaultBatch, streamFault } from './faults';
+import type { FaultHook } from '../faults';
 import type { JobDirectory } from './jobCompanyLookup';
 import { fixUnknownCompanies } from './jobCompanyLookup';
 
@@ -41,6 +42,8 @@ export interface BatchCommitInput extends PartitionRef {
   /** Publish positions of the messages that carry them, in offset order. */
   origins?: MessageOrigin[];
   attemptToken: string;
+  /** Test-only fault hook (lib/faults.ts): called just before and just after COMMIT. */
+  fault?: FaultHook;
 }
 
 export type BatchCommitResult =
@@ -119,10 +122,10 @@ export async function commitBatch(pool: Pool, jobs: JobDirectory, input: BatchCo
         await conn.rollback();
         return result;
       }
-      const faultBatch = nextFaultBatch();
-      streamFault('before-commit', faultBatch);
+      const at = { stage: 'stream', partition: input.partition, expectedOffset: input.expectedOffset } as const;
+      input.fault?.({ ...at, point: 'before-commit' });
       await conn.commit();
-      streamFault('after-commit', faultBatch);
+      input.fault?.({ ...at, point: 'after-commit' });
       return result;
     } catch (err) {
       if ((err as { fatal?: boolean }).fatal) broken = true;
@@ -176,40 +179,40 @@ async function applyWatermarks(
   return { redelivered, removed };
 }
 
-async function inTransaction(
-  conn: PoolConnection,
-  input: BatchCommitInput,
-  lookup: Awaited<ReturnType<JobDirectory['lookup']>>,
-): Promise<BatchCommitResult> {
-  const ref = [input.group, input.topic, input.partition];
+type Lookup = Awaited<ReturnType<JobDirectory['lookup']>>;
+type Candidate = { event: CountableEvent; offset: string; key: Buffer };
+
+/** Locks the partition's offset row: the batch goes on only if it starts where the stored offset says. */
+async function lockOffset(conn: PoolConnection, input: BatchCommitInput): Promise<{ accepted: boolean; stored: string | null }> {
   const [offsetRows] = await conn.query<RowDataPacket[]>(
     'SELECT next_offset FROM consumer_offsets WHERE consumer_group = ? AND topic = ? AND partition_id = ? FOR UPDATE',
-    ref,
+    [input.group, input.topic, input.partition],
   );
   const stored = offsetRows[0] ? String(offsetRows[0]['next_offset']) : null;
   const accepted =
     stored === null
       ? input.earliestOffset !== undefined && input.expectedOffset === input.earliestOffset
       : stored === input.expectedOffset;
-  if (!accepted) return { status: 'fenced', storedOffset: stored };
+  return { accepted, stored };
+}
 
-  const now = sqlNow();
-  const { redelivered, removed } = await applyWatermarks(conn, input, now);
-  const counts: StageCounts = {
-    consumed: input.counts.consumed,
-    filtered: input.counts.filtered - removed.filtered,
-    unattributed: input.counts.unattributed - removed.unattributed,
-    deadLettered: input.counts.deadLettered - removed.deadLettered,
-  };
-  // Then dedupe by event id: the same event may also reach the topic twice through two ingest batches.
-  const unique = new Map<string, { event: CountableEvent; offset: string; key: Buffer }>();
+/** The batch's countable events less redelivered copies, one per event id; and how many repeats it had. */
+export function uniqueCountable(
+  countable: BatchCommitInput['countable'],
+  redelivered: ReadonlySet<string>,
+): { candidates: Candidate[]; inBatchDuplicates: number } {
+  const unique = new Map<string, Candidate>();
   let inBatchDuplicates = 0;
-  for (const c of input.countable) {
+  for (const c of countable) {
     if (redelivered.has(c.offset)) continue;
     if (unique.has(c.event.eventId)) inBatchDuplicates += 1;
     else unique.set(c.event.eventId, { ...c, key: eventIdKey(c.event.eventId) });
   }
-  const candidates = [...unique.values()];
+  return { candidates: [...unique.values()], inBatchDuplicates };
+}
+
+/** Enters the candidates not yet in the ledger (counted_events) and returns them: the events to count. */
+async function enterLedger(conn: PoolConnection, partition: number, candidates: Candidate[]): Promise<Candidate[]> {
   const seen = new Set<string>();
   for (let i = 0; i < candidates.length; i += LEDGER_CHUNK) {
     const keys = candidates.slice(i, i + LEDGER_CHUNK).map((c) => c.key);
@@ -218,12 +221,14 @@ async function inTransaction(
   }
   const fresh = seen.size ? candidates.filter((c) => !seen.has(c.key.toString('hex'))) : candidates;
   for (let i = 0; i < fresh.length; i += LEDGER_CHUNK) {
-    const rows = fresh.slice(i, i + LEDGER_CHUNK).map((c) => [c.key, input.partition, c.offset]);
+    const rows = fresh.slice(i, i + LEDGER_CHUNK).map((c) => [c.key, partition, c.offset]);
     await conn.query('INSERT INTO counted_events (event_id, partition_id, kafka_offset) VALUES ?', [rows]);
   }
+  return fresh;
+}
 
-  let unknownJob = 0;
-  for (const c of fresh) if (!lookup.jobs.get(c.event.jobId)?.known) unknownJob += 1;
+/** Adds the fresh events, aggregated per warehouse row, to the events table; returns the row count. */
+async function upsertEvents(conn: PoolConnection, fresh: Candidate[], lookup: Lookup, now: string): Promise<number> {
   const groups = aggregate(fresh.map((c) => c.event));
   for (let i = 0; i < groups.length; i += UPSERT_CHUNK) {
     const rows = groups.slice(i, i + UPSERT_CHUNK).map((g) => {
@@ -236,48 +241,67 @@ async function inTransaction(
     });
     await conn.query(UPSERT_EVENTS, [rows]);
   }
-  const fixedRows = lookup.refreshed.length ? await fixUnknownCompanies(conn, lookup.refreshed) : 0;
+  return groups.length;
+}
 
-  if (stored === null) {
-    try {
-      await conn.query(
-        'INSERT INTO consumer_offsets (consumer_group, topic, partition_id, next_offset, attempt_token, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-        [...ref, input.nextOffset, input.attemptToken, now],
-      );
-    } catch (err) {
-      // Two attempts raced to create the first offset row: the loser is fenced like any stale attempt.
-      if ((err as { code?: string }).code === 'ER_DUP_ENTRY') return { status: 'fenced', storedOffset: null };
-      throw err;
-    }
-  } else {
+/** Moves the stored offset to the batch's end; false when another attempt created the first row meanwhile. */
+async function advanceOffset(conn: PoolConnection, input: BatchCommitInput, stored: string | null, now: string): Promise<boolean> {
+  const ref = [input.group, input.topic, input.partition];
+  if (stored !== null) {
     await conn.query(
       'UPDATE consumer_offsets SET next_offset = ?, attempt_token = ?, updated_at = ? WHERE consumer_group = ? AND topic = ? AND partition_id = ?',
       [input.nextOffset, input.attemptToken, now, ...ref],
     );
+    return true;
   }
+  try {
+    await conn.query(
+      'INSERT INTO consumer_offsets (consumer_group, topic, partition_id, next_offset, attempt_token, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [...ref, input.nextOffset, input.attemptToken, now],
+    );
+    return true;
+  } catch (err) {
+    // Two attempts raced to create the first offset row: the loser is fenced like any stale attempt.
+    if ((err as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+    throw err;
+  }
+}
+
+/** The batch's stage counts with the redelivered copies taken out. */
+function countsLessRedelivered(counts: StageCounts, removed: Record<OriginKind, number>): StageCounts {
+  return {
+    consumed: counts.consumed,
+    filtered: counts.filtered - removed.filtered,
+    unattributed: counts.unattributed - removed.unattributed,
+    deadLettered: counts.deadLettered - removed.deadLettered,
+  };
+}
+
+/**
+ * The body of a batch transaction, in order: offset compare-and-set, publish watermarks (redelivered copies),
+ * ledger (duplicates), warehouse upsert, company fix-up, offset advance, counters.
+ */
+async function inTransaction(conn: PoolConnection, input: BatchCommitInput, lookup: Lookup): Promise<BatchCommitResult> {
+  const { accepted, stored } = await lockOffset(conn, input);
+  if (!accepted) return { status: 'fenced', storedOffset: stored };
+  const now = sqlNow();
+  const { redelivered, removed } = await applyWatermarks(conn, input, now);
+  const counts = countsLessRedelivered(input.counts, removed);
+  // Then dedupe by event id: the same event may also reach the topic twice through two ingest batches.
+  const { candidates, inBatchDuplicates } = uniqueCountable(input.countable, redelivered);
+  const fresh = await enterLedger(conn, input.partition, candidates);
+  let unknownJob = 0;
+  for (const c of fresh) if (!lookup.jobs.get(c.event.jobId)?.known) unknownJob += 1;
+  const rows = await upsertEvents(conn, fresh, lookup, now);
+  const fixedRows = lookup.refreshed.length ? await fixUnknownCompanies(conn, lookup.refreshed) : 0;
+  if (!(await advanceOffset(conn, input, stored, now))) return { status: 'fenced', storedOffset: null };
   const duplicates = inBatchDuplicates + (candidates.length - fresh.length);
   await conn.query(ADD_COUNTERS, [
-    ...ref,
-    counts.consumed,
-    fresh.length,
-    counts.filtered,
-    counts.unattributed,
-    counts.deadLettered,
-    duplicates,
-    redelivered.size,
-    unknownJob,
-    now,
+    input.group, input.topic, input.partition,
+    counts.consumed, fresh.length, counts.filtered, counts.unattributed, counts.deadLettered,
+    duplicates, redelivered.size, unknownJob, now,
   ]);
-  return {
-    status: 'committed',
-    counted: fresh.length,
-    duplicates,
-    redelivered: redelivered.size,
-    counts,
-    unknownJob,
-    rows: groups.length,
-    fixedRows,
-  };
+  return { status: 'committed', counted: fresh.length, duplicates, redelivered: redelivered.size, counts, unknownJob, rows, fixedRows };
 }
 
 export async function readStoredOffset(db: Pool | PoolConnection, ref: PartitionRef): Promise<string | null> {
@@ -299,25 +323,17 @@ export async function readStoredOffsets(db: Pool, group: string, topic: string):
 /** Committed per-stage totals: the same shape a lease reports for itself. */
 export type StreamTotals = ConsumeCounts;
 
-/** The committed per-stage totals of a consumer group on a topic (exactly-once, they commit with offsets). */
-export async function readStreamTotals(db: Pool, group: string, topic: string): Promise<StreamTotals> {
-  const [rows] = await db.query<RowDataPacket[]>(
-    `SELECT COALESCE(SUM(consumed),0) consumed, COALESCE(SUM(counted),0) counted, COALESCE(SUM(filtered),0) filtered,
-       COALESCE(SUM(unattributed),0) unattributed, COALESCE(SUM(dead_lettered),0) dead_lettered,
-       COALESCE(SUM(duplicates),0) duplicates, COALESCE(SUM(redelivered),0) redelivered, COALESCE(SUM(unknown_job),0) unknown_job, COALESCE(SUM(batches),0) batches
-     FROM stream_counters WHERE consumer_group = ? AND topic = ?`,
-    [group, topic],
-  );
+const TOTALS_SQL = `SELECT ${Object.entries(STREAM_COUNTER_COLUMNS).map(([, col]) => `COALESCE(SUM(${col}),0) ${col}`).join(', ')}
+  FROM stream_counters WHERE consumer_group = ? AND topic = ?`;
+
+/**
+ * The committed per-stage totals of a consumer group on a topic (exactly-once, they commit with offsets).
+ * Reconcile reads them inside its snapshot transaction, so a connection is accepted too.
+ */
+export async function readStreamTotals(db: Pool | PoolConnection, group: string, topic: string): Promise<StreamTotals> {
+  const [rows] = await db.query<RowDataPacket[]>(TOTALS_SQL, [group, topic]);
   const r: Record<string, unknown> = rows[0] ?? {};
-  return {
-    consumed: Number(r['consumed'] ?? 0),
-    counted: Number(r['counted'] ?? 0),
-    filtered: Number(r['filtered'] ?? 0),
-    unattributed: Number(r['unattributed'] ?? 0),
-    deadLettered: Number(r['dead_lettered'] ?? 0),
-    duplicates: Number(r['duplicates'] ?? 0),
-    redelivered: Number(r['redelivered'] ?? 0),
-    unknownJob: Number(r['unknown_job'] ?? 0),
-    batches: Number(r['batches'] ?? 0),
-  };
+  const totals = {} as StreamTotals;
+  for (const [key, col] of Object.entries(STREAM_COUNTER_COLUMNS)) totals[key as keyof StreamTotals] = Number(r[col] ?? 0);
+  return totals;
 }

@@ -81,3 +81,15 @@ export async function sendDeadLetters(target: DeadLetterTarget, poison: PoisonMe
   });
   return truncated;
 }
+
+/**
+ * Sends the poison not yet sent for this kafkajs batch and marks it sent: a transaction retried after a
+ * MySQL failure, or split after a data error, does not dead-letter the same message twice.
+ */
+export async function sendUnsent(target: DeadLetterTarget, poison: PoisonMessage[], sent: Set<string>): Promise<number> {
+  const todo = poison.filter((p) => !sent.has(p.message.offset));
+  if (todo.length === 0) return 0;
+  const truncated = await sendDeadLetters(target, todo);
+  for (const p of todo) sent.add(p.message.offset);
+  return truncated;
+}

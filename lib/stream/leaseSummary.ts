@@ -1,3 +1,4 @@
+import type { ConsumeCounts } from '../domain/counters';
 /** Consumer slots and what one consumer lease reports (activity result and heartbeat details). */
 
 export interface ConsumerSlot {
@@ -18,19 +19,7 @@ export interface PartitionProgress {
   lag: number;
 }
 
-export interface ConsumeCounts {
-  consumed: number;
-  counted: number;
-  filtered: number;
-  unattributed: number;
-  deadLettered: number;
-  /** Countable events whose id was already counted (the ledger refused them). */
-  duplicates: number;
-  /** Copies re-sent by a publisher after a crash, recognised by their publish sequence. */
-  redelivered: number;
-  unknownJob: number;
-  batches: number;
-}
+export type { ConsumeCounts };
 
 export interface ConsumeLeaseSummary {
   counts: ConsumeCounts;

@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 /**
  * MySQL errors that belong to the values of a batch, not to the server: retrying the same batch fails the
  * same way forever, while the batch without the offending message commits. The consumer splits the chunk
@@ -34,4 +35,50 @@ export class WarehouseRejectedError extends Error {
 export function warehouseRejected(err: unknown): WarehouseRejectedError {
   const e = err as { code?: string; message?: string };
   return new WarehouseRejectedError(`rejected by MySQL: ${e.code ?? 'error'}: ${e.message ?? String(err)}`);
+}
+
+/**
+ * The stream's one backoff: 200 ms doubling per attempt, capped at 5 s, with ±25 % jitter so the consumers
+ * of a group that failed together do not retry in step. `random` is injectable for tests.
+ */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  return Math.min(5000, 200 * 2 ** Math.max(0, attempt)) * (0.75 + random() / 2);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return wait(ms, undefined, { signal }).then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
+/** What a retry loop needs from its lease: whether to give up, where to report a failure, what aborts a wait. */
+export interface RetryScope {
+  shouldStop(): boolean;
+  noteError(where: string, err: unknown): void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Retries `fn` with `backoffMs` until it succeeds or the scope stops ('aborted'). `keepAlive` runs after each
+ * wait (the Kafka heartbeat of the batch being handled), so a long outage does not cost the group membership.
+ */
+export async function retryUntilStopped<T>(
+  scope: RetryScope,
+  where: string,
+  fn: () => Promise<T>,
+  keepAlive?: () => Promise<void>,
+): Promise<T | 'aborted'> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      scope.noteError(where, err);
+      if (scope.shouldStop()) return 'aborted';
+      await sleep(backoffMs(attempt), scope.signal);
+      if (keepAlive) await keepAlive().catch(() => undefined);
+      if (scope.shouldStop()) return 'aborted';
+    }
+  }
 }

@@ -33,7 +33,7 @@ void test('13. kill -9 of the pipeline worker in the middle of a rebuild of 48 h
 
   // The worker SIGKILLs itself once its first attempt has rebuilt the 4th hour of the third chunk (hour 28 of 48),
   // after heartbeating it: a real kill -9 at a known point in the middle of the run.
-  const first = s.spawnWorker('pipeline', { TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_REBUILD_KILL_AT_HOUR: '2022-07-02T03' });
+  const first = s.spawnWorker('pipeline', {}, { stage: 'rebuild', hour: '2022-07-02T03' });
   await first.ready;
   const client = await s.temporal();
   const run = await client.workflow.start('rebuildWarehouse', {

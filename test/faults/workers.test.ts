@@ -34,7 +34,7 @@ void test('2. kill -9 of the pipeline worker during ingest and again during publ
   await waitFor('lake rows past 10,000', 300_000, async () => (await lakeRows()) >= 10_000);
   await killWorker(first);
   // The retried ingest (after the 30 s heartbeat timeout) runs here; its publish is killed after 2 acknowledged pages.
-  const second = s.spawnWorker('pipeline', { TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_PUBLISH_KILL_AFTER_PAGES: '2' });
+  const second = s.spawnWorker('pipeline', {}, { stage: 'publish', afterPages: 2 });
   assert.equal((await second.exited).signal, 'SIGKILL', tail(second.logFile));
   s.spawnWorker('pipeline');
   const result = await run.result();

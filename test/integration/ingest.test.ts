@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { openTestStack, type TestStack } from '../support/env';
 import { createIngestActivities } from '../../activities/ingest';
-import { ingestFileCore, SimulatedCrash, type IngestProgress } from '../../lib/ingest/ingest';
+import { ingestFileCore, type IngestProgress } from '../../lib/ingest/ingest';
+import { crashAt, SimulatedCrash } from '../support/faultHooks';
 import { BAD_KINDS, BAD_KIND_REASON, writeDataset } from '../../lib/domain/generator';
 import { reasonKind } from '../../lib/domain/tracking';
 
@@ -196,7 +197,7 @@ void test('a crash after K rows, resumed from the last checkpoint, ends with the
     const deps = (s: TestStack) => ({ cassandra: s.deps.cassandra, keyspace: ks(s) });
     let last: IngestProgress | undefined;
     await assert.rejects(
-      ingestFileCore(deps(crashed), { path: gen.trackingFile }, { chunkRows: 1000, crashAfterRows: 12_345, onProgress: (p) => (last = p) }),
+      ingestFileCore(deps(crashed), { path: gen.trackingFile }, { chunkRows: 1000, fault: crashAt({ stage: 'ingest', afterRows: 12_345 }), onProgress: (p) => (last = p) }),
       SimulatedCrash,
     );
     assert.ok(last && last.line > 0 && last.rowsRead < 12_345);

@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
 import { writeDataset } from '../../lib/domain/generator';
 import { ingestFileCore } from '../../lib/ingest/ingest';
-import { PublishCrash, publishPendingCore } from '../../lib/publish/publisher';
+import { publishPendingCore } from '../../lib/publish/publisher';
+import { crashAt, SimulatedCrash } from '../support/faultHooks';
 import type { PublishDeps } from '../../lib/publish/publisher';
 import { runConsumeLease } from '../../lib/stream/consumer';
 import { readStreamTotals } from '../../lib/stream/commit';
@@ -162,11 +163,9 @@ test('a crash between Kafka ack and progress record: the retry re-sends one page
   await assert.rejects(
     publishPendingCore(publishDeps(s), {
       pageSize: 1000,
-      afterSend: (pages) => {
-        if (pages === 3) throw new PublishCrash('crash after the third page was acknowledged');
-      },
+      fault: crashAt({ stage: 'publish', afterPages: 3 }),
     }),
-    PublishCrash,
+    SimulatedCrash,
   );
   // Pages 1 and 2 were recorded, page 3 reached Kafka but not the progress row.
   assert.equal(await topicSize(s), 3000);

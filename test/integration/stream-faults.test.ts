@@ -11,33 +11,38 @@ import { makeTimeUuid } from '../../lib/domain/timeuuid';
 import { migrateMysql, revokeMysqlApp } from '../../lib/migrate/mysql';
 import { readStreamTotals } from '../../lib/stream/commit';
 import { isolatedConfig, isolatedEnv } from '../support/env';
+import type { FaultSpec } from '../support/faultHooks';
 
 const cfg = isolatedConfig('streamfault');
 const admin = createMysqlAdminPool(cfg.mysql);
 const mysql = createMysqlPool(cfg.mysql);
 const kafka = createKafka(cfg.kafka, 'test');
 
-// A lease in a child process, so the fault hook's SIGKILL takes down only the child.
+// A lease in a child process, so the fault hook's SIGKILL takes down only the child. The fault spec
+// (test/support/faultHooks.ts) is the child's one argument.
 const CHILD = `
 const { runConsumeLease } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/stream/consumer'))});
 const { config } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/config'))});
 const { createKafka } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/clients/kafka'))});
 const { createMysqlPool } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/clients/mysql'))});
 const { Metrics } = require(${JSON.stringify(path.join(REPO_ROOT, 'lib/metrics'))});
+const { hookFor } = require(${JSON.stringify(path.join(REPO_ROOT, 'test/support/faultHooks'))});
+const spec = process.argv[1] ? JSON.parse(process.argv[1]) : undefined;
+const hook = spec ? hookFor(spec) : undefined;
 const c = config();
 const mysql = createMysqlPool(c.mysql);
 runConsumeLease({ kafka: createKafka(c.kafka, 'child'), mysql, config: c, metrics: new Metrics() },
-  { leaseMs: 60000, stopWhenCaughtUp: true, chunkSize: 10 })
+  { leaseMs: 60000, stopWhenCaughtUp: true, chunkSize: 10, fault: hook && ((at) => hook(at, 1)) })
   .then((s) => { console.log(JSON.stringify(s.counts)); return mysql.end(); })
   .catch((e) => { console.error(e); process.exit(1); });
 `;
 
-function runChild(env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', '-e', CHILD], {
+function runChild(fault?: FaultSpec) {
+  return spawnSync(process.execPath, ['--import', 'tsx', '-e', CHILD, ...(fault ? [JSON.stringify(fault)] : [])], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 90_000,
-    env: { ...isolatedEnv(cfg), ...env },
+    env: isolatedEnv(cfg),
   });
 }
 
@@ -70,17 +75,17 @@ void test('SIGKILL before and after a batch commit: the next lease finishes with
   await p.send({ topic: cfg.kafka.topic, messages: messages.map((m) => ({ key: messageKey(m), value: encodeMessage(m) })) });
   await p.disconnect();
 
-  const killedBefore = runChild({ TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_STREAM: 'before-commit', TRACKFLOW_FAULT_STREAM_BATCH: '2' });
+  const killedBefore = runChild({ stage: 'stream', point: 'before-commit', nth: 2 });
   assert.equal(killedBefore.signal, 'SIGKILL', killedBefore.stderr);
   assert.equal((await readStreamTotals(mysql, cfg.kafka.consumerGroup, cfg.kafka.topic)).batches, 1);
 
-  const killedAfter = runChild({ TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_STREAM: 'after-commit', TRACKFLOW_FAULT_STREAM_BATCH: '3' });
+  const killedAfter = runChild({ stage: 'stream', point: 'after-commit', nth: 3 });
   assert.equal(killedAfter.signal, 'SIGKILL', killedAfter.stderr);
   // The kill follows this process's third commit; a batch of another partition, consumed concurrently,
   // may commit in the same instant, so at least 1 + 3 batches are committed, never fewer.
   assert.ok((await readStreamTotals(mysql, cfg.kafka.consumerGroup, cfg.kafka.topic)).batches >= 4);
 
-  const finish = runChild({});
+  const finish = runChild();
   assert.equal(finish.status, 0, finish.stderr);
   const [rows] = await mysql.query('SELECT job_id, clicks, spend_hour, bid_set FROM events ORDER BY job_id');
   assert.deepEqual(rows, [

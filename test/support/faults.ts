@@ -24,7 +24,8 @@ import { generateJobs, generateTracking } from '../../lib/domain/generator';
 import type { IngestAndPublishResult, StreamResult, StreamToWarehouseInput } from '../../workflows';
 import { isolatedEnv, openTestStack, randomSuffix, type TestStack } from './env';
 import { expectedExport, type Expected } from './reference';
-import { workerArgs } from '../../lib/workerRuntime';
+import { WORKER_NODE_FLAGS, workerArgs } from '../../lib/workerRuntime';
+import type { FaultSpec } from './faultHooks';
 
 let built = false;
 /** Spawned workers run the compiled entry points, as in production: (re)build dist/ first if a source changed. */
@@ -52,7 +53,8 @@ export interface FaultStack extends TestStack {
   env: NodeJS.ProcessEnv;
   queues: { pipeline: string; stream: string };
   temporal(): Promise<Client>;
-  spawnWorker(kind: 'pipeline' | 'stream', extraEnv?: Record<string, string>): WorkerProc;
+  /** A worker process; with `fault`, the test-only entry point that builds it with that fault hook. */
+  spawnWorker(kind: 'pipeline' | 'stream', extraEnv?: Record<string, string>, fault?: FaultSpec): WorkerProc;
   workers: WorkerProc[];
 }
 
@@ -71,8 +73,6 @@ export async function openFaultStack(label: string): Promise<FaultStack> {
     TRACKFLOW_LANDING_DIR: dir,
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   };
-  // A fault setting in the runner's own environment must not leak into a worker meant to run clean.
-  for (const k of Object.keys(env)) if (k.startsWith('TRACKFLOW_FAULT')) delete env[k];
   const workers: WorkerProc[] = [];
   let client: { client: Client; connection: { close(): Promise<void> } } | undefined;
   let n = 0;
@@ -86,12 +86,17 @@ export async function openFaultStack(label: string): Promise<FaultStack> {
       client ??= await connectTemporal(cfg.temporal);
       return client.client;
     },
-    spawnWorker(kind, extraEnv = {}) {
+    spawnWorker(kind, extraEnv = {}, fault) {
       n += 1;
       const logFile = path.join(dir, `${kind}-${n}.log`);
       const out = fs.openSync(logFile, 'a');
       ensureBuilt();
-      const child = spawn(process.execPath, workerArgs(kind), {
+      // A worker that must fail at a given point runs from source through the test-only entry point, with the
+      // fault hook in its deps; every other worker runs the compiled entry point, as in production.
+      const args = fault
+        ? [...WORKER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'test', 'support', 'faultWorker.ts'), kind, JSON.stringify(fault)]
+        : workerArgs(kind);
+      const child = spawn(process.execPath, args, {
         cwd: REPO_ROOT,
         env: { ...env, ...extraEnv },
         stdio: ['ignore', out, out],

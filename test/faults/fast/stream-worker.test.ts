@@ -21,7 +21,7 @@ void test('1. kill -9 of the stream worker before and right after a MySQL commit
   const { topic, consumerGroup: group } = s.config.kafka;
 
   const pipeline = s.spawnWorker('pipeline');
-  const first = s.spawnWorker('stream', { TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_STREAM: 'before-commit', TRACKFLOW_FAULT_STREAM_BATCH: '2' });
+  const first = s.spawnWorker('stream', {}, { stage: 'stream', point: 'before-commit', nth: 2 });
   await Promise.all([pipeline.ready, first.ready]);
   const run = await startStream(s, { leaseMs: 60_000 });
   assert.equal((await first.exited).signal, 'SIGKILL', tail(first.logFile));
@@ -29,7 +29,7 @@ void test('1. kill -9 of the stream worker before and right after a MySQL commit
   const afterFirst = (await readStreamTotals(s.deps.mysql, group, topic)).batches;
   assert.ok(afterFirst >= 1);
 
-  const second = s.spawnWorker('stream', { TRACKFLOW_FAULTS: '1', TRACKFLOW_FAULT_STREAM: 'after-commit', TRACKFLOW_FAULT_STREAM_BATCH: '2' });
+  const second = s.spawnWorker('stream', {}, { stage: 'stream', point: 'after-commit', nth: 2 });
   assert.equal((await second.exited).signal, 'SIGKILL', tail(second.logFile));
   assert.ok((await readStreamTotals(s.deps.mysql, group, topic)).batches >= afterFirst + 2);
 
