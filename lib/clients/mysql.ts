@@ -43,14 +43,15 @@ export function createMysqlAdminPool(cfg: MysqlConfig, opts: { database?: string
 }
 
 /**
- * Runs `work` in one transaction on a connection of its own and commits when it says so; otherwise, and on any
+ * Runs `work` in one transaction on a connection of its own and commits when it says so (`beforeCommit` and
+ * `afterCommit` run around the COMMIT; the fault suite crashes there); otherwise, and on any
  * error, rolls back. A connection whose state is unknown after an error (a fatal error or a failed rollback) is
  * destroyed rather than handed back to the pool.
  */
 export async function inTransaction<T>(
   pool: Pool,
   work: (conn: PoolConnection) => Promise<{ value: T; commit: boolean }>,
-  opts: { isolation?: 'REPEATABLE READ' | 'READ COMMITTED' } = {},
+  opts: { isolation?: 'REPEATABLE READ' | 'READ COMMITTED'; beforeCommit?: () => void; afterCommit?: () => void } = {},
 ): Promise<T> {
   const conn = await pool.getConnection();
   let broken = false;
@@ -59,8 +60,11 @@ export async function inTransaction<T>(
     await conn.beginTransaction();
     try {
       const { value, commit } = await work(conn);
-      if (commit) await conn.commit();
-      else await conn.rollback();
+      if (commit) {
+        opts.beforeCommit?.();
+        await conn.commit();
+        opts.afterCommit?.();
+      } else await conn.rollback();
       return value;
     } catch (err) {
       if ((err as { fatal?: boolean }).fatal) broken = true;

@@ -6,6 +6,7 @@ import { aggregate, bidSet, microsToDecimal } from '../domain/transform';
 import type { FaultHook } from '../faults';
 import type { JobDirectory } from './jobCompanyLookup';
 import { fixUnknownCompanies } from './jobCompanyLookup';
+import { inTransaction as runInTransaction } from '../clients/mysql';
 
 export interface PartitionRef {
   group: string;
@@ -111,31 +112,20 @@ export async function commitBatch(pool: Pool, jobs: JobDirectory, input: BatchCo
   // The job lookup reads a dimension, not our rows: done before the transaction to keep it short.
   const lookup = await jobs.lookup([...new Set(input.countable.map((c) => c.event.jobId))]);
 
-  const conn = await pool.getConnection();
-  let broken = false;
-  try {
-    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-    await conn.beginTransaction();
-    try {
-      const result = await inTransaction(conn, input, lookup);
-      if (result.status === 'fenced') {
-        await conn.rollback();
-        return result;
-      }
-      const at = { stage: 'stream', partition: input.partition, expectedOffset: input.expectedOffset } as const;
-      input.fault?.({ ...at, point: 'before-commit' });
-      await conn.commit();
-      input.fault?.({ ...at, point: 'after-commit' });
-      return result;
-    } catch (err) {
-      if ((err as { fatal?: boolean }).fatal) broken = true;
-      else await conn.rollback().catch(() => (broken = true));
-      throw err;
-    }
-  } finally {
-    if (broken) conn.destroy();
-    else conn.release();
-  }
+  const at = { stage: 'stream', partition: input.partition, expectedOffset: input.expectedOffset } as const;
+  return runInTransaction(
+    pool,
+    async (conn) => {
+      const result = await applyBatch(conn, input, lookup);
+      // A fenced batch changed nothing it may keep: its writes roll back.
+      return { value: result, commit: result.status !== 'fenced' };
+    },
+    {
+      isolation: 'READ COMMITTED',
+      beforeCommit: () => input.fault?.({ ...at, point: 'before-commit' }),
+      afterCommit: () => input.fault?.({ ...at, point: 'after-commit' }),
+    },
+  );
 }
 
 const WATERMARK_UPSERT = `INSERT INTO publish_watermarks (consumer_group, topic, partition_id, ingest_batch, max_seq, updated_at)
@@ -281,7 +271,7 @@ function countsLessRedelivered(counts: StageCounts, removed: Record<OriginKind, 
  * The body of a batch transaction, in order: offset compare-and-set, publish watermarks (redelivered copies),
  * ledger (duplicates), warehouse upsert, company fix-up, offset advance, counters.
  */
-async function inTransaction(conn: PoolConnection, input: BatchCommitInput, lookup: Lookup): Promise<BatchCommitResult> {
+async function applyBatch(conn: PoolConnection, input: BatchCommitInput, lookup: Lookup): Promise<BatchCommitResult> {
   const { accepted, stored } = await lockOffset(conn, input);
   if (!accepted) return { status: 'fenced', storedOffset: stored };
   const now = sqlNow();
