@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import type { z } from 'zod';
-import { KAFKA_ROLES, NOT_SET, envSchema, faultSchema, stackSchema, systemSchema, cliSchema, type Env, type FaultEnv, type StackEnv, type TlsPrefix } from './envSchema';
+import { KAFKA_ROLES, NOT_SET, envSchema, stackSchema, systemSchema, cliSchema, type Env, type StackEnv, type TlsPrefix } from './envSchema';
 import { TASK_QUEUES } from './taskQueues';
 import { ConfigError } from './domain/errors';
 
@@ -423,11 +423,6 @@ export function stackEnv(raw?: RawEnv): StackEnv {
   if (raw) return parse(stackSchema, raw);
   loadDotEnv();
   return parse(stackSchema, process.env);
-}
-
-/** Test-only fault injection switches, read afresh on every call (a test may set them between runs). */
-export function faultEnv(): FaultEnv & { testMode: boolean } {
-  return { ...parse(faultSchema, process.env), testMode: parse(systemSchema, process.env).NODE_ENV === 'test' };
 }
 
 /** Whether the CLI runs with --verbose (setVerbose), inherited by the processes it starts. */

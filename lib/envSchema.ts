@@ -153,26 +153,15 @@ export const stackSchema = z.object({
   TRACKFLOW_STACK_TLS: text(),
 });
 
-/** Test-only fault injection (docs/faults.md); never set in production. */
-export const faultSchema = z.object({
-  TRACKFLOW_FAULTS: bool(false),
-  TRACKFLOW_FAULT_STREAM: text(),
-  TRACKFLOW_FAULT_STREAM_BATCH: int(1, 0),
-  TRACKFLOW_FAULT_PUBLISH_KILL_AFTER_PAGES: optionalInt(0),
-  TRACKFLOW_FAULT_INGEST_CRASH_AFTER_ROWS: optionalInt(0),
-  TRACKFLOW_FAULT_REBUILD_KILL_AT_HOUR: text(),
-});
-
 /** Set by the CLI's --verbose for its own child processes; the benchmark's optional Confluent client build. */
 export const cliSchema = z.object({ TRACKFLOW_VERBOSE: bool(false), TRACKFLOW_CONFLUENT_DIR: text() });
 
 export const envSchema = core;
 export type Env = z.infer<typeof envSchema>;
 export type StackEnv = z.infer<typeof stackSchema>;
-export type FaultEnv = z.infer<typeof faultSchema>;
 
 /** Every TRACKFLOW_* key of every schema: what .env.example must document, and nothing more. */
-export const DOCUMENTED_KEYS: readonly string[] = [envSchema, stackSchema, faultSchema, cliSchema].flatMap((s) => Object.keys(s.shape));
+export const DOCUMENTED_KEYS: readonly string[] = [envSchema, stackSchema, cliSchema].flatMap((s) => Object.keys(s.shape));
 
 /**
  * Variables of the operating system or of Node that config also reads (not trackflow's to document):
