@@ -1,6 +1,12 @@
 import { EXIT, UsageError, act, newProgram, runProgram } from './cli/command';
 import { defineCommands } from './cli/commands';
-import { version } from '../package.json';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../lib/config';
+
+// Read at run time: importing package.json would make tsc copy it into dist/, where it would pass for the
+// repository root.
+const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 
 const EPILOG = `
 A failure prints one line on stderr (--verbose adds the details and the client libraries' logs).
