@@ -70,8 +70,8 @@ void test('trackflow ledger prune: --json result, and exit 2 with a message for 
 
   const missing = cli('prune');
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /--older-than DAYS is required/);
+  assert.match(missing.stderr, /required option '--older-than <days>' not specified/);
   const negative = cli('prune', '--older-than', '-3');
   assert.equal(negative.status, 2);
-  assert.match(negative.stderr, /positive number of days/);
+  assert.match(negative.stderr, /argument '-3' is invalid. must be a positive number/);
 });
