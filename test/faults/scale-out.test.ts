@@ -18,6 +18,7 @@ import {
   assertExact, killWorker, loadJobs, openFaultStack, startIngest, startStream, waitFor, writeDataset, type FaultStack, type IngestResult, type WorkerProc,
 } from '../support/faults';
 import { expectedFrom } from '../support/reference';
+import { drainSignal } from '../../workflows';
 
 const EVENTS = Number(process.env['TRACKFLOW_SCALE_EVENTS'] ?? 300_000);
 const FILES = 4;
@@ -109,7 +110,7 @@ void test('3 stream + 2 pipeline workers, C = 6, kill -9 of one of each mid-run:
   assert.equal(ingested.files.filter((f) => f.status === 'ingested').length, FILES, JSON.stringify(ingested.files.map((f) => f.status)));
   await waitFor('the stream caught up', 900_000, async () => (await lag()) === 0);
   const elapsedS = (Date.now() - started) / 1000;
-  await stream.signal('drain');
+  await stream.signal(drainSignal);
   assert.equal((await stream.result()).state, 'drained');
   const r = await assertExact(s, 'scale-out: 3 stream + 2 pipeline workers, C=6, kill -9 of one each', expectedFrom(sets.map((x) => x.tracking), jobs));
 

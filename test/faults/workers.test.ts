@@ -11,6 +11,7 @@ import {
 } from '../support/faults';
 import { expectedFrom } from '../support/reference';
 import { randomSuffix } from '../support/env';
+import { drainSignal } from '../../workflows';
 
 let s: FaultStack;
 beforeEach(async () => {
@@ -67,7 +68,7 @@ void test('11. the stream workflow cancelled, then drained, then restarted: no l
   const run2 = await startStream(s, { stopWhenCaughtUp: false, leaseMs: 20_000 });
   await sleep(3000);
   await ingestAndPublishDirect(s, [c.tracking]);
-  await run2.signal('drain');
+  await run2.signal(drainSignal);
   assert.equal((await run2.result()).state, 'drained');
 
   const run3 = await startStream(s);
