@@ -146,6 +146,33 @@ export class PathNotRegular extends TrackflowError {
   static override readonly retryable: boolean = false;
 }
 
+// --- Messages and the stream -----------------------------------------------------------------------------
+
+/** A Kafka message (or a lake row on its way to one) that breaks the message contract; it is dead-lettered. */
+export class PoisonMessageError extends TrackflowError {
+  static override readonly code: string = 'PoisonMessageError';
+  static override readonly retryable: boolean = false;
+}
+
+/** A message MySQL refused on its own, after its chunk was split down to it; it is dead-lettered. */
+export class WarehouseRejectedError extends TrackflowError {
+  static override readonly code: string = 'WarehouseRejectedError';
+  static override readonly retryable: boolean = false;
+}
+
+/** The stream's servers stayed unreachable for a whole lease; Temporal retries the lease. */
+export class StreamUnavailableError extends TrackflowError {
+  static override readonly code: string = 'StreamUnavailableError';
+  static override readonly exitCode: ExitCode = EXIT.unavailable;
+}
+
+/** A time or an hour range given on a command line or to a workflow that is not an ISO 8601 hour. */
+export class HourFormatError extends TrackflowError {
+  static override readonly code: string = 'HourFormatError';
+  static override readonly retryable: boolean = false;
+  static override readonly exitCode: ExitCode = EXIT.usage;
+}
+
 // --- Workflow outcomes (raised inside workflows as ApplicationFailure with this code as the type) ---------
 
 /** A verify or rebuild range that is half given or not an hour. */
@@ -171,6 +198,7 @@ export const ERROR_CLASSES: ReadonlyArray<typeof TrackflowError> = [
   UsageError, ConfigError, ServiceUnavailable, SchemaMissing, NotFound, AlreadyExists, CheckFailed,
   FileNotFound, FileUnreadable, FileTooLarge, FileChanged, InvalidHeader, TooManyRejects,
   PathOutsideInputDirs, SymlinkRefused, PathNotRegular,
+  PoisonMessageError, WarehouseRejectedError, StreamUnavailableError, HourFormatError,
   InvalidHourRange, WarehouseDiffers, IngestFilesFailed,
 ];
 

@@ -2,6 +2,7 @@
  * Hour arithmetic for verify and rebuild. Pure and free of Node built-ins: the workflows import it too.
  * An hour is the lake's partition key, `YYYY-MM-DDTHH` in UTC.
  */
+import { HourFormatError } from './errors';
 
 const HOUR_MS = 3_600_000;
 /** A range larger than this is almost certainly a typo (about 114 years of hours). */
@@ -12,9 +13,7 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const NO_ZONE_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 const ZONED_RE = /^\d{4}-\d{2}-\d{2}T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?([zZ]|[+-]\d{2}:?\d{2})$/;
 
-export class HourFormatError extends Error {
-  override name = 'HourFormatError';
-}
+export { HourFormatError };
 
 export function isHour(value: string): boolean {
   return HOUR_RE.test(value) && hourStartMs(value) !== undefined;

@@ -1,4 +1,5 @@
 import { isTimeUuid, timeUuidDate, validTimeUuidMillis } from './timeuuid';
+import { PoisonMessageError } from './errors';
 
 /**
  * The Kafka message contract, version 1 (docs/publish.md, "Message contract (v1)").
@@ -32,9 +33,7 @@ export interface LakeEventFields {
   publisher_id: number | null;
 }
 
-export class PoisonMessageError extends Error {
-  override name = 'PoisonMessageError';
-}
+export { PoisonMessageError };
 
 /** publish_watermarks.ingest_batch is VARCHAR(64): characters (utf8mb4), not bytes. */
 export const MAX_BATCH_NAME_CHARS = 64;

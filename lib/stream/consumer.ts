@@ -11,6 +11,7 @@ import { sleep } from './retry';
 import { checkSlot } from './slice';
 import { StallWatch, stallStatus } from './stall';
 import type { StalledPartition } from './stall';
+import { StreamUnavailableError } from '../domain/errors';
 
 export { DLQ_HEADERS } from './deadLetter';
 export type { StreamCounts } from './lease';
@@ -48,10 +49,7 @@ export interface StreamLeaseOptions {
   fault?: FaultHook;
 }
 
-/** The outage outlived the lease: Temporal retries the activity (not listed as non-retryable). */
-export class StreamUnavailableError extends Error {
-  override name = 'StreamUnavailableError';
-}
+export { StreamUnavailableError };
 
 function openLease(deps: ActivityDeps, opts: StreamLeaseOptions): Lease {
   const { topic, consumerGroup, deadLetterTopic } = deps.config.kafka;

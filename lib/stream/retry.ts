@@ -1,4 +1,5 @@
 import { setTimeout as wait } from 'node:timers/promises';
+import { WarehouseRejectedError } from '../domain/errors';
 /**
  * MySQL errors that belong to the values of a batch, not to the server: retrying the same batch fails the
  * same way forever, while the batch without the offending message commits. The consumer splits the chunk
@@ -27,10 +28,7 @@ export function isDataError(err: unknown): boolean {
   return (typeof e.code === 'string' && DATA_ERROR_CODES.has(e.code)) || (typeof e.errno === 'number' && DATA_ERROR_ERRNOS.has(e.errno));
 }
 
-/** A message MySQL refused on its own, after the chunk was split down to it. */
-export class WarehouseRejectedError extends Error {
-  override name = 'WarehouseRejectedError';
-}
+export { WarehouseRejectedError };
 
 export function warehouseRejected(err: unknown): WarehouseRejectedError {
   const e = err as { code?: string; message?: string };
