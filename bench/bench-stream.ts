@@ -74,10 +74,10 @@ async function main(): Promise<void> {
   const cfg = {
     ...base,
     kafka: { ...base.kafka, topic: `trackflow.bench.${id}`, deadLetterTopic: `trackflow.bench.${id}.dlq`, consumerGroup: `trackflow-bench-${id}`, partitions: 6 },
-    mysql: { ...base.mysql, database: `trackflow_bench_${id}` },
+    mysql: { ...base.mysql, database: `trackflow_t_bench_${id}` },
   };
   const admin = createMysqlAdminPool(cfg.mysql);
-  await migrateMysql(admin, cfg.mysql.database);
+  await migrateMysql(admin, cfg.mysql.database, { appUser: cfg.mysql.user });
   const mysql = createMysqlPool(cfg.mysql, { connectionLimit: 10 });
   const kafka = createKafka(cfg.kafka, 'bench');
   const kadmin = kafka.admin();

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import type { z } from 'zod';
-import { KAFKA_ROLES, NOT_SET, envSchema, stackSchema, systemSchema, cliSchema, type Env, type StackEnv, type TlsPrefix } from './envSchema';
+import { KAFKA_ROLES, NOT_SET, envSchema, stackSchema, systemSchema, cliSchema, type Env, type KafkaCompression, type StackEnv, type TlsPrefix } from './envSchema';
 import { TASK_QUEUES } from './taskQueues';
 import { ConfigError } from './domain/errors';
 
@@ -81,6 +81,8 @@ export interface KafkaConfig {
   deadLetterTopic: string;
   partitions: number;
   consumerGroup: string;
+  /** Record-batch compression of what trackflow produces (events and DLQ); consumers read every codec. */
+  compression: KafkaCompression;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Per-component SASL users (least privilege); a role without one falls back to `sasl`. */
   users: Partial<Record<KafkaRole, Credential>>;
@@ -300,6 +302,7 @@ function kafka(env: Env, production: boolean): KafkaConfig {
     deadLetterTopic: assertIdentifier('TRACKFLOW_KAFKA_DLQ_TOPIC', env.TRACKFLOW_KAFKA_DLQ_TOPIC ?? `${topic}.dlq`, KAFKA_NAME),
     partitions: env.TRACKFLOW_KAFKA_PARTITIONS,
     consumerGroup: assertIdentifier('TRACKFLOW_KAFKA_GROUP', env.TRACKFLOW_KAFKA_GROUP, KAFKA_NAME),
+    compression: env.TRACKFLOW_KAFKA_COMPRESSION,
     sasl: kafkaSasl(env, users),
     users,
     tls: tls(env, 'TRACKFLOW_KAFKA', production),

@@ -1,6 +1,8 @@
 import type { Client, types } from 'cassandra-driver';
-import type { Kafka, Message, Producer } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
+import { compressionType } from '../clients/kafkaCodecs';
+import { DEFAULT_KAFKA_COMPRESSION } from '../envSchema';
+import type { KafkaCompression } from '../envSchema';
 import type { PublishSummary } from './publishSummary';
 import type { FaultHook } from '../faults';
 import type { Metrics } from '../metrics';
@@ -25,6 +27,8 @@ export interface PublishDeps {
   keyspace: string;
   topic: string;
   partitions: number;
+  /** Record-batch compression (TRACKFLOW_KAFKA_COMPRESSION); DEFAULT_KAFKA_COMPRESSION when not given. */
+  compression?: KafkaCompression;
   metrics?: Metrics;
 }
 
@@ -98,6 +102,7 @@ interface PublishRun {
   partitions: number;
   maxBatchBytes: number;
   partitionOf: ReturnType<typeof defaultPartitionOf>;
+  compression: CompressionTypes;
   pageSize: number;
   maxEvents: number;
   log: (msg: string, fields?: Record<string, unknown>) => void;
@@ -148,7 +153,7 @@ function sendPage(run: PublishRun, ingestBatch: string, page: BuiltPage): Promis
     topic: run.deps.topic,
     messages: page.messages,
     maxBatchBytes: run.maxBatchBytes,
-    compression: CompressionTypes.GZIP,
+    compression: run.compression,
     acks: -1,
     partitionOf: run.partitionOf,
     onRejected: async (m, err) => {
@@ -291,6 +296,7 @@ async function openRun(deps: PublishDeps, opts: PublishOptions): Promise<Publish
   return {
     deps, opts, q: publishQueries(deps.keyspace), producer, partitions, maxBatchBytes,
     partitionOf: defaultPartitionOf(deps.topic, partitions),
+    compression: compressionType(deps.compression ?? DEFAULT_KAFKA_COMPRESSION),
     pageSize: opts.pageSize ?? DEFAULT_PAGE,
     maxEvents: opts.maxEvents ?? Number.POSITIVE_INFINITY,
     log: opts.log ?? (() => undefined),

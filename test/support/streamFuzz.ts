@@ -137,6 +137,7 @@ async function produceAll(s: TestStack, messages: RawMessage[]): Promise<number>
     let batch: Message[] = [];
     let size = 0;
     const flush = async () => {
+      // gzip on purpose, whatever the publisher uses: the consumer must keep reading gzip'd batches.
       if (batch.length) await producer.send({ topic: s.config.kafka.topic, acks: -1, compression: CompressionTypes.GZIP, messages: batch });
       batch = [];
       size = 0;
