@@ -20,6 +20,7 @@ export function createPublishActivities(deps: ActivityDeps) {
           topic: deps.config.kafka.topic,
           partitions: deps.config.kafka.partitions,
           compression: deps.config.kafka.compression,
+          messageVersion: deps.config.kafka.messageVersion,
           metrics: deps.metrics,
         },
         {

@@ -4,7 +4,8 @@ import type { Kafka, Message } from 'kafkajs';
 import { compressionType } from '../lib/clients/kafkaCodecs';
 import { isolatedConfig } from '../test/support/env';
 import { createKafka } from '../lib/clients/kafka';
-import { encodeMessage, messageKey } from '../lib/domain/message';
+import { encodeMessageAs, messageKey } from '../lib/domain/message';
+import { config } from '../lib/config';
 import { ensureTopic } from '../lib/kafka/topics';
 import { clickMessage } from './latency';
 import type { Log } from './platform';
@@ -53,7 +54,7 @@ interface ConfluentConsumer {
 
 function sampleMessage(i: number, now: number): Message {
   const m = { ...clickMessage(i, now), pub: `bench-00000000:${i}` };
-  return { key: messageKey(m), value: encodeMessage(m) };
+  return { key: messageKey(m), value: encodeMessageAs(config().kafka.messageVersion, m) };
 }
 
 /** Feeds every batch to a JSON.parse of each value until `messages` have been seen. */

@@ -3,7 +3,7 @@ import { compressionType } from '../lib/clients/kafkaCodecs';
 import type { RowDataPacket } from 'mysql2/promise';
 import { openTestStack } from '../test/support/env';
 import type { TrackingMessageV1 } from '../lib/domain/message';
-import { encodeMessage, messageKey } from '../lib/domain/message';
+import { encodeMessageAs, messageKey } from '../lib/domain/message';
 import { makeTimeUuid } from '../lib/domain/timeuuid';
 import { ensureTopic } from '../lib/kafka/topics';
 import { runConsumeLease } from '../lib/stream/consumer';
@@ -65,6 +65,7 @@ export async function runLatency(opts: { rate: number; durationSeconds: number; 
   const partitions = await ensureTopic(deps.kafka, topic, cfg.kafka.partitions);
   // Compressed as the publisher compresses (TRACKFLOW_KAFKA_COMPRESSION).
   const compression = compressionType(cfg.kafka.compression);
+  const encodeMessage = (m: TrackingMessageV1) => encodeMessageAs(cfg.kafka.messageVersion, m);
   const jobs: Array<[number, number, string]> = [];
   for (let j = 1; j <= JOBS; j++) jobs.push([j, 1 + (j % 300), '2022-07-01 00:00:00']);
   await deps.mysql.query('INSERT INTO job (id, company_id, updated_at) VALUES ?', [jobs]);

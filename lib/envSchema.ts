@@ -106,6 +106,8 @@ const core = z.object({
   TRACKFLOW_KAFKA_DLQ_TOPIC: text(),
   TRACKFLOW_KAFKA_PARTITIONS: int(6, 1, 1000),
   TRACKFLOW_KAFKA_GROUP: textOr('trackflow-warehouse'),
+  // 2: the positional value format (docs/publish.md); 1 until every consumer reads v2 (a rolling upgrade).
+  TRACKFLOW_KAFKA_MESSAGE_VERSION: int(2, 1, 2),
   TRACKFLOW_KAFKA_COMPRESSION: z.preprocess(
     blank,
     z.enum(KAFKA_COMPRESSIONS, { error: `must be ${KAFKA_COMPRESSIONS.join(', ')}` }).default(DEFAULT_KAFKA_COMPRESSION),
