@@ -60,8 +60,8 @@ export const KAFKA_COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
 export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
 
 /**
- * zstd: about a third of gzip's CPU to compress and to decompress this topic's JSON batches, for no more
- * bytes (bench/README.md, "Compression"). Brokers and Java clients read it since Kafka 2.1.
+ * zstd: about a third of gzip's CPU to compress and to decompress this topic's JSON batches, for the same
+ * bytes within 3% (docs/publish.md, "Compression"). Brokers and Java clients read it since Kafka 2.1.
  */
 export const DEFAULT_KAFKA_COMPRESSION: KafkaCompression = 'zstd';
 
