@@ -19,6 +19,8 @@ export function createPublishActivities(deps: ActivityDeps) {
           keyspace: deps.config.cassandra.keyspace,
           topic: deps.config.kafka.topic,
           partitions: deps.config.kafka.partitions,
+          compression: deps.config.kafka.compression,
+          messageVersion: deps.config.kafka.messageVersion,
           metrics: deps.metrics,
         },
         {

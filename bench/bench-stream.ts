@@ -3,6 +3,10 @@
  * consumeLease from the beginning to caught-up, against the real Kafka and MySQL.
  *
  *   npx tsx bench/bench-stream.ts [--messages 1000000] [--chunk 5000] [--keep] [--consumer-perf]
+ *                                 [--message-version 1|2] [--compression zstd|gzip|none]
+ *
+ * The messages are written as the publisher writes them (TRACKFLOW_KAFKA_MESSAGE_VERSION and
+ * TRACKFLOW_KAFKA_COMPRESSION) unless the flags say otherwise.
  *
  * --consumer-perf also runs Kafka's ConsumerPerformance on the same topic (needs java and the Kafka jars).
  */
@@ -15,7 +19,11 @@ import { createKafka } from '../lib/clients/kafka';
 import { createMysqlAdminPool, createMysqlPool } from '../lib/clients/mysql';
 import { config } from '../lib/config';
 import type { TrackingMessageV1 } from '../lib/domain/message';
-import { encodeMessage, messageKey } from '../lib/domain/message';
+import { encodeMessageAs, messageKey } from '../lib/domain/message';
+import type { MessageVersion } from '../lib/domain/message';
+import { compressionType } from '../lib/clients/kafkaCodecs';
+import type { KafkaCompression } from '../lib/envSchema';
+import { KAFKA_COMPRESSIONS } from '../lib/envSchema';
 import { makeTimeUuid } from '../lib/domain/timeuuid';
 import { mulberry32 } from '../lib/domain/random';
 import { migrateMysql } from '../lib/migrate/mysql';
@@ -70,14 +78,18 @@ async function main(): Promise<void> {
   const total = Number(arg('messages', '1000000'));
   const chunkSize = Number(arg('chunk', '5000'));
   const base = config();
+  const version = Number(arg('message-version', String(base.kafka.messageVersion))) as MessageVersion;
+  if (version !== 1 && version !== 2) throw new Error('--message-version must be 1 or 2');
+  const compressionName = arg('compression', base.kafka.compression) as KafkaCompression;
+  if (!KAFKA_COMPRESSIONS.includes(compressionName)) throw new Error(`--compression must be one of ${KAFKA_COMPRESSIONS.join(', ')}`);
   const id = `${Date.now().toString(36)}${process.pid}`;
   const cfg = {
     ...base,
     kafka: { ...base.kafka, topic: `trackflow.bench.${id}`, deadLetterTopic: `trackflow.bench.${id}.dlq`, consumerGroup: `trackflow-bench-${id}`, partitions: 6 },
-    mysql: { ...base.mysql, database: `trackflow_bench_${id}` },
+    mysql: { ...base.mysql, database: `trackflow_t_bench_${id}` },
   };
   const admin = createMysqlAdminPool(cfg.mysql);
-  await migrateMysql(admin, cfg.mysql.database);
+  await migrateMysql(admin, cfg.mysql.database, { appUser: cfg.mysql.user });
   const mysql = createMysqlPool(cfg.mysql, { connectionLimit: 10 });
   const kafka = createKafka(cfg.kafka, 'bench');
   const kadmin = kafka.admin();
@@ -100,13 +112,13 @@ async function main(): Promise<void> {
     for (let k = i; k < Math.min(total, i + sendBatch); k++) {
       const { msg, countable: c } = makeMessage(r, k);
       if (c) countable += 1;
-      messages.push({ key: messageKey(msg), value: encodeMessage(msg) });
+      messages.push({ key: messageKey(msg), value: encodeMessageAs(version, msg) });
     }
-    await producer.send({ topic: cfg.kafka.topic, acks: 1, messages });
+    await producer.send({ topic: cfg.kafka.topic, acks: 1, messages, compression: compressionType(compressionName) });
   }
   await producer.disconnect();
   const produceSeconds = (Date.now() - tp) / 1000;
-  console.log(`produced ${total} messages (${countable} countable) in ${produceSeconds.toFixed(1)} s`);
+  console.log(`produced ${total} messages (${countable} countable, v${version}, ${compressionName}) in ${produceSeconds.toFixed(1)} s`);
 
   const metrics = new Metrics();
   const deps: ActivityDeps = { cassandra: undefined as never, kafka, mysql, config: cfg, metrics };
@@ -114,16 +126,24 @@ async function main(): Promise<void> {
   let peakRss = rssBefore;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   const summary = await runConsumeLease(deps, { leaseMs: 900_000, stopWhenCaughtUp: true, chunkSize, pollMs: 100 });
   const seconds = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const consumeCpuSeconds = (cpu.user + cpu.system) / 1e6;
   clearInterval(sampler);
   const totals = await readStreamTotals(mysql, cfg.kafka.consumerGroup, cfg.kafka.topic);
   const [[rowCount]] = (await mysql.query('SELECT COUNT(*) n FROM events', [])) as unknown as [[{ n: number }]];
   const result = {
     messages: total,
+    messageVersion: version,
+    compression: compressionName,
     chunkSize,
     seconds: Number(seconds.toFixed(2)),
     eventsPerSecond: Math.round(total / seconds),
+    // This process only (MySQL and Kafka excluded): the consumer's own cost, steadier than wall time on a loaded box.
+    consumeCpuSeconds: Number(consumeCpuSeconds.toFixed(2)),
+    cpuMicrosPerEvent: Number(((consumeCpuSeconds * 1e6) / total).toFixed(1)),
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     endReason: summary.endReason,

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Kafka, Message } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import { compressionType } from '../lib/clients/kafkaCodecs';
 import { isolatedConfig } from '../test/support/env';
 import { createKafka } from '../lib/clients/kafka';
-import { encodeMessage, messageKey } from '../lib/domain/message';
+import { encodeMessageAs, messageKey } from '../lib/domain/message';
+import { config } from '../lib/config';
 import { ensureTopic } from '../lib/kafka/topics';
 import { clickMessage } from './latency';
 import type { Log } from './platform';
@@ -53,7 +54,7 @@ interface ConfluentConsumer {
 
 function sampleMessage(i: number, now: number): Message {
   const m = { ...clickMessage(i, now), pub: `bench-00000000:${i}` };
-  return { key: messageKey(m), value: encodeMessage(m) };
+  return { key: messageKey(m), value: encodeMessageAs(config().kafka.messageVersion, m) };
 }
 
 /** Feeds every batch to a JSON.parse of each value until `messages` have been seen. */
@@ -134,12 +135,12 @@ export async function compareKafkaClients(opts: { messages: number; sendSize: nu
   };
   try {
     for (const topic of Object.values(topics)) await ensureTopic(kafka, topic, partitions);
-    log(`produce: ${messages} messages, ${sendSize} per send, gzip, acks=all, one send in flight, ${partitions} partitions`);
+    log(`produce: ${messages} messages, ${sendSize} per send, ${cfg.kafka.compression}, acks=all, one send in flight, ${partitions} partitions`);
 
     const producer = kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
     result.runs.push(await timed('kafkajs', 'produce', messages, async () => {
-      for (const page of pages) await producer.send({ topic: topics.kafkajs, messages: page, acks: -1, compression: CompressionTypes.GZIP });
+      for (const page of pages) await producer.send({ topic: topics.kafkajs, messages: page, acks: -1, compression: compressionType(cfg.kafka.compression) });
     }, log));
     await producer.disconnect();
 
@@ -147,7 +148,7 @@ export async function compareKafkaClients(opts: { messages: number; sendSize: nu
     if (confluent) {
       const ck = new confluent.KafkaJS.Kafka({ kafkaJS: { brokers, clientId: `${cfg.kafka.clientId}-bench` } });
       const cp = ck.producer({
-        kafkaJS: { acks: -1, compression: confluent.KafkaJS.CompressionTypes['GZIP'] },
+        kafkaJS: { acks: -1, compression: confluent.KafkaJS.CompressionTypes[cfg.kafka.compression === 'none' ? 'None' : cfg.kafka.compression.toUpperCase()] },
         // Same ordering guarantee as the kafkajs producer above.
         'max.in.flight.requests.per.connection': 1,
       });

@@ -1,9 +1,9 @@
 import type { Message, RecordMetadata } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import { compressionType } from '../lib/clients/kafkaCodecs';
 import type { RowDataPacket } from 'mysql2/promise';
 import { openTestStack } from '../test/support/env';
 import type { TrackingMessageV1 } from '../lib/domain/message';
-import { encodeMessage, messageKey } from '../lib/domain/message';
+import { encodeMessageAs, messageKey } from '../lib/domain/message';
 import { makeTimeUuid } from '../lib/domain/timeuuid';
 import { ensureTopic } from '../lib/kafka/topics';
 import { runConsumeLease } from '../lib/stream/consumer';
@@ -63,6 +63,9 @@ export async function runLatency(opts: { rate: number; durationSeconds: number; 
   const { deps, config: cfg } = stack;
   const { topic, consumerGroup: group } = cfg.kafka;
   const partitions = await ensureTopic(deps.kafka, topic, cfg.kafka.partitions);
+  // Compressed as the publisher compresses (TRACKFLOW_KAFKA_COMPRESSION).
+  const compression = compressionType(cfg.kafka.compression);
+  const encodeMessage = (m: TrackingMessageV1) => encodeMessageAs(cfg.kafka.messageVersion, m);
   const jobs: Array<[number, number, string]> = [];
   for (let j = 1; j <= JOBS; j++) jobs.push([j, 1 + (j % 300), '2022-07-01 00:00:00']);
   await deps.mysql.query('INSERT INTO job (id, company_id, updated_at) VALUES ?', [jobs]);
@@ -88,7 +91,7 @@ export async function runLatency(opts: { rate: number; durationSeconds: number; 
       const m = clickMessage(p, Date.now());
       return { key: messageKey(m), value: encodeMessage(m), partition: p };
     });
-    const warmMeta = await producer.send({ topic, messages: warm, acks: -1, compression: CompressionTypes.GZIP });
+    const warmMeta = await producer.send({ topic, messages: warm, acks: -1, compression });
     const warmEnd = new Map(warmMeta.map((m) => [m.partition, BigInt(m.baseOffset ?? '0') + 1n]));
     const warmDeadline = Date.now() + 120_000;
     for (;;) {
@@ -146,7 +149,7 @@ export async function runLatency(opts: { rate: number; durationSeconds: number; 
             }
             sent = due;
             const send = producer
-              .send({ topic, messages, acks: -1, compression: CompressionTypes.GZIP })
+              .send({ topic, messages, acks: -1, compression })
               .then((meta: RecordMetadata[]) => {
                 const acked = Date.now();
                 const base = new Map(meta.map((m) => [m.partition, Number(m.baseOffset ?? '0')]));

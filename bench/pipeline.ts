@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { openTestStack } from '../test/support/env';
+import { config } from '../lib/config';
 import { writeDataset } from '../lib/domain/generator';
-import { encodeMessage, messageKey, toMessage } from '../lib/domain/message';
+import { encodeMessageAs, messageKey, toMessage } from '../lib/domain/message';
 import { ingestFileCore } from '../lib/ingest/ingest';
 import { loadJobsCore } from '../lib/ingest/jobCatalogueLoader';
 import { publishPendingCore, queueRowFields } from '../lib/publish/publisher';
@@ -73,7 +74,7 @@ async function sampleMessageSize(cassandra: Client, keyspace: string, ingestBatc
   let n = 0;
   for (const row of rs.rows) {
     const m = { ...toMessage(queueRowFields(row)), pub: `${ingestBatch}:${String(row['seq'])}` };
-    value += Buffer.byteLength(encodeMessage(m));
+    value += Buffer.byteLength(encodeMessageAs(config().kafka.messageVersion, m));
     key += Buffer.byteLength(messageKey(m) ?? '');
     n++;
   }
@@ -123,6 +124,8 @@ export async function runPipeline(
             keyspace: cfg.cassandra.keyspace,
             topic: cfg.kafka.topic,
             partitions: cfg.kafka.partitions,
+            compression: cfg.kafka.compression,
+            messageVersion: cfg.kafka.messageVersion,
             metrics: deps.metrics,
           },
           { onProgress: (p) => (published = p.totalPublished) },

@@ -70,13 +70,14 @@ export async function producerPerformance(
   opts: { topic: string; records: number; recordSize: number; bootstrap: string },
   log: Log,
 ): Promise<ProducerPerfResult> {
+  // compression.type is trackflow's own (TRACKFLOW_KAFKA_COMPRESSION), so the ratio compares like with like.
   // The benchmark's own Kafka user (trackflow.bench.* topics), from a 0600 file, not the command line.
   const client = javaClientProperties(kafkaFor(config().kafka, 'bench'));
   const args = [
     '-cp', `${kafkaLibDir()}/*`, 'org.apache.kafka.tools.ProducerPerformance',
     '--topic', opts.topic, '--num-records', String(opts.records), '--record-size', String(opts.recordSize),
     '--throughput', '-1', '--producer.config', client.file,
-    '--producer-props', `bootstrap.servers=${opts.bootstrap}`, 'compression.type=gzip', 'acks=all',
+    '--producer-props', `bootstrap.servers=${opts.bootstrap}`, `compression.type=${config().kafka.compression}`, 'acks=all',
   ];
   const res = await run('java', args, { log, echo: (l) => /records sent/.test(l), timeoutMs: 30 * 60_000 }).finally(() => client.dispose());
   const re =

@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { types } from 'cassandra-driver';
 import type { Message } from 'kafkajs';
+import { compress as zstd } from '@mongodb-js/zstd';
 import { CompressionTypes } from 'kafkajs';
 import { openTestStack } from '../test/support/env';
 import { encodeMessage, messageKey, toMessage } from '../lib/domain/message';
@@ -86,8 +87,16 @@ export async function profilePublishSteps(data: Dataset, opts: { pageSize: numbe
       for (const msgs of built) await gzip(Buffer.from(msgs.map((m) => m.value as string).join('')));
     }, steps, log);
 
+    await timed('3b. zstd of page values (level 3, serial)', ig.written, async () => {
+      for (const msgs of built) await zstd(Buffer.from(msgs.map((m) => m.value as string).join('')), 3);
+    }, steps, log);
+
     await timed('4a. Kafka send, gzip, acks=all, 1 in flight', ig.written, async () => {
       for (const messages of built) await producer.send({ topic: scratch, messages, acks: -1, compression: CompressionTypes.GZIP });
+    }, steps, log);
+
+    await timed('4c. Kafka send, zstd, acks=all, 1 in flight', ig.written, async () => {
+      for (const messages of built) await producer.send({ topic: scratch, messages, acks: -1, compression: CompressionTypes.ZSTD });
     }, steps, log);
 
     await timed('4b. Kafka send, no compression, acks=all', ig.written, async () => {
@@ -106,7 +115,7 @@ export async function profilePublishSteps(data: Dataset, opts: { pageSize: numbe
 
     await timed('6. publishPendingCore (everything)', ig.written, () =>
       publishPendingCore(
-        { cassandra: deps.cassandra, kafka: deps.kafka, keyspace: ks, topic: cfg.kafka.topic, partitions: cfg.kafka.partitions },
+        { cassandra: deps.cassandra, kafka: deps.kafka, keyspace: ks, topic: cfg.kafka.topic, partitions: cfg.kafka.partitions, compression: cfg.kafka.compression },
         { pageSize },
       ), steps, log);
 

@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import type { z } from 'zod';
-import { KAFKA_ROLES, NOT_SET, envSchema, stackSchema, systemSchema, cliSchema, type Env, type StackEnv, type TlsPrefix } from './envSchema';
+import { KAFKA_ROLES, NOT_SET, envSchema, stackSchema, systemSchema, cliSchema, type Env, type KafkaCompression, type StackEnv, type TlsPrefix } from './envSchema';
 import { TASK_QUEUES } from './taskQueues';
 import { ConfigError } from './domain/errors';
+import type { MessageVersion } from './domain/message';
 
 /** The nearest directory above `from` that holds package.json: the same from lib/ and from dist/lib/. */
 function packageRoot(from: string): string {
@@ -81,6 +82,10 @@ export interface KafkaConfig {
   deadLetterTopic: string;
   partitions: number;
   consumerGroup: string;
+  /** Record-batch compression of what trackflow produces (events and DLQ); consumers read every codec. */
+  compression: KafkaCompression;
+  /** The message contract version the publisher writes; consumers read every version. */
+  messageVersion: MessageVersion;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Per-component SASL users (least privilege); a role without one falls back to `sasl`. */
   users: Partial<Record<KafkaRole, Credential>>;
@@ -300,6 +305,8 @@ function kafka(env: Env, production: boolean): KafkaConfig {
     deadLetterTopic: assertIdentifier('TRACKFLOW_KAFKA_DLQ_TOPIC', env.TRACKFLOW_KAFKA_DLQ_TOPIC ?? `${topic}.dlq`, KAFKA_NAME),
     partitions: env.TRACKFLOW_KAFKA_PARTITIONS,
     consumerGroup: assertIdentifier('TRACKFLOW_KAFKA_GROUP', env.TRACKFLOW_KAFKA_GROUP, KAFKA_NAME),
+    compression: env.TRACKFLOW_KAFKA_COMPRESSION,
+    messageVersion: env.TRACKFLOW_KAFKA_MESSAGE_VERSION as MessageVersion, // 1..2, checked by the schema
     sasl: kafkaSasl(env, users),
     users,
     tls: tls(env, 'TRACKFLOW_KAFKA', production),

@@ -55,6 +55,16 @@ function tlsKeys<P extends TlsPrefix>(prefix: P): TlsShape<P> {
   } as TlsShape<P>;
 }
 
+/** The record-batch compressions trackflow produces with (TRACKFLOW_KAFKA_COMPRESSION); lib/clients/kafkaCodecs.ts. */
+export const KAFKA_COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
+export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
+
+/**
+ * zstd: about a third of gzip's CPU to compress and to decompress this topic's JSON batches, for the same
+ * bytes within 3% (docs/publish.md, "Compression"). Brokers and Java clients read it since Kafka 2.1.
+ */
+export const DEFAULT_KAFKA_COMPRESSION: KafkaCompression = 'zstd';
+
 export const KAFKA_ROLES = ['admin', 'publisher', 'stream', 'bench'] as const;
 
 export type KafkaRoleName = (typeof KAFKA_ROLES)[number];
@@ -96,6 +106,12 @@ const core = z.object({
   TRACKFLOW_KAFKA_DLQ_TOPIC: text(),
   TRACKFLOW_KAFKA_PARTITIONS: int(6, 1, 1000),
   TRACKFLOW_KAFKA_GROUP: textOr('trackflow-warehouse'),
+  // 2: the positional value format (docs/publish.md); 1 until every consumer reads v2 (a rolling upgrade).
+  TRACKFLOW_KAFKA_MESSAGE_VERSION: int(2, 1, 2),
+  TRACKFLOW_KAFKA_COMPRESSION: z.preprocess(
+    blank,
+    z.enum(KAFKA_COMPRESSIONS, { error: `must be ${KAFKA_COMPRESSIONS.join(', ')}` }).default(DEFAULT_KAFKA_COMPRESSION),
+  ),
   TRACKFLOW_KAFKA_SASL_MECHANISM: z.preprocess(
     blank,
     z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be plain, scram-sha-256 or scram-sha-512' }).optional(),

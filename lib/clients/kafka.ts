@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { KafkaConfig as KafkaJsConfig, Producer, ProducerConfig } from 'kafkajs';
 import type { KafkaConfig } from '../config';
+import { registerKafkaCodecs } from './kafkaCodecs';
 import { hostOf, tlsOptions } from './tls';
 
 /**
@@ -20,6 +21,8 @@ export function createKafka(cfg: KafkaConfig, clientSuffix = '', overrides: Part
   if (cfg.sasl?.mechanism === 'plain' && !cfg.tls.enabled) {
     throw new Error('TRACKFLOW_KAFKA_SASL_MECHANISM=plain sends the password in clear: enable TRACKFLOW_KAFKA_TLS or use scram-sha-512');
   }
+  // Every client can read every codec trackflow may produce with, whatever this process produces with.
+  registerKafkaCodecs();
   return new TrackflowKafka({
     clientId: clientSuffix ? `${cfg.clientId}-${clientSuffix}` : cfg.clientId,
     brokers: cfg.brokers,

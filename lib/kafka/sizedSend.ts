@@ -46,7 +46,8 @@ export function encodedSize(m: Message): number {
 
 /**
  * The budget of one send's record batch: the broker limit less the batch header and a margin for
- * compression that does not pay off (deflate adds ~5 bytes per 64 KiB on incompressible input).
+ * compression that does not pay off (deflate adds ~5 bytes per 64 KiB on incompressible input, zstd at most
+ * 1/256 of it: ZSTD_compressBound).
  */
 export function batchBudget(maxBatchBytes: number): number {
   return Math.max(1024, Math.floor(maxBatchBytes * 0.98) - 512);

@@ -27,11 +27,14 @@ export function originFromPub(pub: string | undefined): PublishOrigin | undefine
 }
 
 /**
- * Where a consumed message came from in the publish queue: the `pub` field of its value, or (messages from
- * publishers before that field) its headers.
+ * Where a consumed message came from in the publish queue: the position a v2 value carries, the `pub`
+ * field of a v1 value, or (messages from publishers before that field) its headers.
  */
-export function messageOrigin(decoded: { pub?: string } | undefined, headers: Record<string, unknown> | undefined): PublishOrigin | undefined {
-  return originFromPub(decoded?.pub) ?? readOrigin(headers);
+export function messageOrigin(
+  decoded: { pub?: string; origin?: PublishOrigin } | undefined,
+  headers: Record<string, unknown> | undefined,
+): PublishOrigin | undefined {
+  return decoded?.origin ?? originFromPub(decoded?.pub) ?? readOrigin(headers);
 }
 
 /** Throws PoisonMessageError when the header's batch name cannot be stored (an origin is never silently dropped). */

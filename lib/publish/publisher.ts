@@ -1,11 +1,13 @@
 import type { Client, types } from 'cassandra-driver';
-import type { Kafka, Message, Producer } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import type { CompressionTypes, Kafka, Message, Producer } from 'kafkajs';
+import { compressionType } from '../clients/kafkaCodecs';
+import { DEFAULT_KAFKA_COMPRESSION } from '../envSchema';
+import type { KafkaCompression } from '../envSchema';
 import type { PublishSummary } from './publishSummary';
 import type { FaultHook } from '../faults';
 import type { Metrics } from '../metrics';
-import { encodeMessage, messageKey, toMessage } from '../domain/message';
-import type { LakeEventFields } from '../domain/message';
+import { encodeEventV2, encodeMessage, toMessage } from '../domain/message';
+import type { LakeEventFields, MessageVersion } from '../domain/message';
 import { ensureTopicInfo } from '../kafka/topics';
 import { defaultPartitionOf, sendSized } from '../kafka/sizedSend';
 import type { SizedSendResult } from '../kafka/sizedSend';
@@ -25,6 +27,10 @@ export interface PublishDeps {
   keyspace: string;
   topic: string;
   partitions: number;
+  /** Record-batch compression (TRACKFLOW_KAFKA_COMPRESSION); DEFAULT_KAFKA_COMPRESSION when not given. */
+  compression?: KafkaCompression;
+  /** The message contract version written (TRACKFLOW_KAFKA_MESSAGE_VERSION); 2 when not given. */
+  messageVersion?: MessageVersion;
   metrics?: Metrics;
 }
 
@@ -98,6 +104,8 @@ interface PublishRun {
   partitions: number;
   maxBatchBytes: number;
   partitionOf: ReturnType<typeof defaultPartitionOf>;
+  compression: CompressionTypes;
+  messageVersion: MessageVersion;
   pageSize: number;
   maxEvents: number;
   log: (msg: string, fields?: Record<string, unknown>) => void;
@@ -126,16 +134,25 @@ async function buildPage(run: PublishRun, ingestBatch: string, chunk: number, ro
     const seq = Number(row['seq']);
     page.lastSeq = seq;
     try {
-      const message = toMessage(queueRowFields(row));
-      message.pub = `${ingestBatch}:${seq}`;
-      const key = messageKey(message);
-      page.messages.push({ key, value: encodeMessage(message), partition: key === null ? partitionForEvent(message.event_id, run.partitions) : undefined, seq });
+      const fields = queueRowFields(row);
+      const value = encodeQueueRow(run.messageVersion, fields, ingestBatch, seq);
+      // The key of either version (messageKey): the job id, or none and a partition by event id.
+      const key = fields.job_id === null ? null : String(fields.job_id);
+      page.messages.push({ key, value, partition: key === null ? partitionForEvent(fields.create_time, run.partitions) : undefined, seq });
     } catch (err) {
       page.quarantined += 1;
       await quarantine(run, ingestBatch, seq, `not publishable: ${(err as Error).message}`, JSON.stringify(row));
     }
   }
   return page;
+}
+
+/** A queue row's message value in the configured version; throws PoisonMessageError for an unpublishable row. */
+function encodeQueueRow(version: MessageVersion, fields: LakeEventFields, batch: string, seq: number): string {
+  if (version === 2) return encodeEventV2(fields, { batch, seq });
+  const message = toMessage(fields);
+  message.pub = `${batch}:${seq}`;
+  return encodeMessage(message);
 }
 
 /**
@@ -148,7 +165,7 @@ function sendPage(run: PublishRun, ingestBatch: string, page: BuiltPage): Promis
     topic: run.deps.topic,
     messages: page.messages,
     maxBatchBytes: run.maxBatchBytes,
-    compression: CompressionTypes.GZIP,
+    compression: run.compression,
     acks: -1,
     partitionOf: run.partitionOf,
     onRejected: async (m, err) => {
@@ -291,6 +308,8 @@ async function openRun(deps: PublishDeps, opts: PublishOptions): Promise<Publish
   return {
     deps, opts, q: publishQueries(deps.keyspace), producer, partitions, maxBatchBytes,
     partitionOf: defaultPartitionOf(deps.topic, partitions),
+    compression: compressionType(deps.compression ?? DEFAULT_KAFKA_COMPRESSION),
+    messageVersion: deps.messageVersion ?? 2,
     pageSize: opts.pageSize ?? DEFAULT_PAGE,
     maxEvents: opts.maxEvents ?? Number.POSITIVE_INFINITY,
     log: opts.log ?? (() => undefined),

@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { decodeMessage, PoisonMessageError } from '../domain/message';
-import type { TrackingMessageV1 } from '../domain/message';
+import type { DecodedMessage } from '../domain/message';
 import { classify } from '../domain/transform';
 import type { CountableEvent } from '../domain/transform';
 import { messageOrigin } from '../publish/headers';
@@ -31,7 +31,7 @@ function addPoison(chunk: PreparedChunk, message: KafkaMessage, error: Error, ev
  * intermediate verdict objects: this runs for every message of the stream.
  */
 function judgeInto(chunk: PreparedChunk, m: KafkaMessage): void {
-  let decoded: TrackingMessageV1 | undefined;
+  let decoded: DecodedMessage | undefined;
   try {
     decoded = decodeMessage(m.value);
     const origin = messageOrigin(decoded, m.headers as Record<string, unknown> | undefined);

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { ActivityDeps } from '../clients/deps';
 import type { ConsumeLeaseSummary, ConsumerSlot } from './leaseSummary';
 import type { FaultHook } from '../faults';
+import { compressionType } from '../clients/kafkaCodecs';
 import { connectWithRetry, disconnectLease } from './fetch';
 import { JobDirectory } from './jobCompanyLookup';
 import type { Lease, StreamCounts } from './lease';
@@ -52,10 +53,11 @@ export interface StreamLeaseOptions {
 export { StreamUnavailableError };
 
 function openLease(deps: ActivityDeps, opts: StreamLeaseOptions): Lease {
-  const { topic, consumerGroup, deadLetterTopic } = deps.config.kafka;
+  const { topic, consumerGroup, deadLetterTopic, compression } = deps.config.kafka;
   return {
     ctx: {
       kafka: deps.kafka, mysql: deps.mysql, metrics: deps.metrics, topic, group: consumerGroup, deadLetterTopic,
+      compression: compressionType(compression),
       slot: opts.consumer,
       chunkSize: opts.chunkSize ?? 5000,
       attemptToken: `${workerIdentity()}:${crypto.randomBytes(4).toString('hex')}`.slice(0, 64),

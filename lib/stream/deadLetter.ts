@@ -1,5 +1,4 @@
-import type { IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import type { CompressionTypes, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import { sendSized } from '../kafka/sizedSend';
 
 export const DLQ_HEADERS = {
@@ -24,6 +23,8 @@ export interface DeadLetterTarget {
   topic: string;
   /** Its max.message.bytes. */
   maxBatchBytes: number;
+  /** The main topic's codec (TRACKFLOW_KAFKA_COMPRESSION). */
+  compression: CompressionTypes;
   source: { topic: string; partition: number };
 }
 
@@ -67,14 +68,14 @@ export async function sendDeadLetters(target: DeadLetterTarget, poison: PoisonMe
     topic: target.topic,
     messages: records,
     maxBatchBytes: target.maxBatchBytes,
-    compression: CompressionTypes.GZIP,
+    compression: target.compression,
     acks: -1,
     onRejected: async (record) => {
       truncated += 1;
       await target.producer.send({
         topic: target.topic,
         acks: -1,
-        compression: CompressionTypes.GZIP,
+        compression: target.compression,
         messages: [truncatedRecord(record, target.maxBatchBytes)],
       });
     },

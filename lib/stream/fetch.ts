@@ -22,10 +22,11 @@ export function consumerConfig(group: string, slot: ConsumerSlot | undefined, ma
     ...(slot ? { partitionAssigners: [sliceAssigner(slot)] } : {}),
     allowAutoTopicCreation: false,
     // A fetch is held decompressed, as JS objects (~1 KB each), until its batches commit. The caps count
-    // compressed bytes and gzip'd JSON is ~60 B a message, so 2 MiB is ~35k messages in memory at once:
-    // enough for full transactions, small enough that a large backlog does not inflate the heap.
-    maxBytesPerPartition: maxBytesPerPartition ?? 512 * 1024,
-    maxBytes: 2 * 1024 * 1024,
+    // compressed bytes: gzip'd v1 JSON was ~60 B a message, zstd'd v2 is about three quarters of that, so
+    // 1.5 MiB is still ~35k messages in memory at once: enough for full transactions, small enough that a
+    // large backlog does not inflate the heap.
+    maxBytesPerPartition: maxBytesPerPartition ?? 384 * 1024,
+    maxBytes: 1536 * 1024,
     maxWaitTimeInMs: 500,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,

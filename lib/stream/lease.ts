@@ -1,4 +1,4 @@
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import type { Admin, CompressionTypes, Consumer, Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'mysql2/promise';
 import type { ConsumerSlot, PartitionProgress } from './leaseSummary';
 import type { ConsumeCounts } from '../domain/counters';
@@ -29,6 +29,8 @@ export interface LeaseContext {
   /** The logical consumer group MySQL keys offsets by. */
   group: string;
   deadLetterTopic: string;
+  /** What dead letters are compressed with: the main topic's codec. */
+  compression: CompressionTypes;
   slot?: ConsumerSlot;
   /** Messages per MySQL transaction. */
   chunkSize: number;

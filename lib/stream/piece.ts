@@ -18,7 +18,7 @@ async function attemptCommit(lease: Lease, piece: Piece, chunk: PreparedChunk, n
   const { ctx, state } = lease;
   const { producer, dlqMaxBatchBytes } = state.clients;
   if (producer) {
-    const target = { producer, topic: ctx.deadLetterTopic, maxBatchBytes: dlqMaxBatchBytes, source: { topic: ctx.topic, partition: piece.partition } };
+    const target = { producer, topic: ctx.deadLetterTopic, maxBatchBytes: dlqMaxBatchBytes, compression: ctx.compression, source: { topic: ctx.topic, partition: piece.partition } };
     const truncated = await sendUnsent(target, chunk.poison, piece.sentToDlq);
     if (truncated) ctx.log('dead-lettered values truncated to fit the DLQ', { partition: piece.partition, truncated });
   }

@@ -84,52 +84,30 @@ async function readTopic(s: TestStack, expected: number): Promise<KafkaMessage[]
   return out;
 }
 
-test('the ingested sample is published once per lake event, keyed by job_id, in the v1 contract', async () => {
+test('the ingested sample is published once per lake event, keyed by job_id, in the v2 contract, zstd-compressed', async () => {
   const s = await stack('publish');
   const ingested = await ingest(s, SAMPLE);
   assert.equal(ingested.written, 57);
 
-  const first = await publishPendingCore(publishDeps(s));
+  const first = await publishPendingCore({ ...publishDeps(s), compression: 'zstd', messageVersion: 2 });
   assert.equal(first.published, 57);
   assert.equal(first.quarantined, 0);
   assert.equal(await topicSize(s), 57);
 
   const messages = await readTopic(s, 57);
-  const byId = new Map(messages.map((m) => [JSON.parse(String(m.value)).event_id as string, m]));
+  const byId = new Map(messages.map((m) => [(JSON.parse(String(m.value)) as unknown[])[1] as string, m]));
   assert.equal(byId.size, 57, 'every lake event exactly once');
 
-  // Line 9 of the sample, read off the CSV by hand; ts from the UUID's time (checked with Python's uuid module).
+  // Line 9 of the sample, read off the CSV by hand, in the v2 element order (no ts: the UUID carries the time).
   const click = byId.get('26eb3150-0d61-11ed-9fd0-70c372b40ff7');
   assert.ok(click);
   assert.equal(String(click.key), '187');
-  assert.deepEqual(JSON.parse(String(click.value)), {
-    v: 1,
-    event_id: '26eb3150-0d61-11ed-9fd0-70c372b40ff7',
-    ts: '2022-07-27T04:04:03.429Z',
-    job_id: 187,
-    custom_track: 'click',
-    bid: 1,
-    campaign_id: 48,
-    group_id: 34,
-    publisher_id: 1,
-    pub: `${ingested.ingestBatch}:9`,
-  });
+  assert.deepEqual(JSON.parse(String(click.value)), [2, '26eb3150-0d61-11ed-9fd0-70c372b40ff7', 187, 'click', 1, 48, 34, 1, ingested.ingestBatch, 9]);
   // Line 7: empty custom_track and group_id stay null on the wire.
   const view = byId.get('f8a490d0-0c8d-11ed-b4ec-79f84cfb31c1');
   assert.ok(view);
   assert.equal(String(view.key), '1527');
-  assert.deepEqual(JSON.parse(String(view.value)), {
-    v: 1,
-    event_id: 'f8a490d0-0c8d-11ed-b4ec-79f84cfb31c1',
-    ts: '2022-07-26T02:52:21.981Z',
-    job_id: 1527,
-    custom_track: null,
-    bid: 0,
-    campaign_id: 222,
-    group_id: null,
-    publisher_id: 1,
-    pub: `${ingested.ingestBatch}:7`,
-  });
+  assert.deepEqual(JSON.parse(String(view.value)), [2, 'f8a490d0-0c8d-11ed-b4ec-79f84cfb31c1', 1527, null, 0, 222, null, 1, ingested.ingestBatch, 7]);
   // Events without a job have no key; their partition is a pure function of the event id.
   const unkeyed = messages.filter((m) => m.key === null);
   assert.equal(unkeyed.length, 30);
@@ -146,6 +124,29 @@ test('the ingested sample is published once per lake event, keyed by job_id, in 
   assert.equal(third.published, second.written);
   assert.deepEqual(third.ingestBatches, [second.ingestBatch]);
   assert.equal(await topicSize(s), 57 + second.written);
+});
+
+test('with TRACKFLOW_KAFKA_MESSAGE_VERSION=1 and gzip, the sample is published in the v1 contract, as before', async () => {
+  const s = await stack('publishv1');
+  const ingested = await ingest(s, SAMPLE);
+  const first = await publishPendingCore({ ...publishDeps(s), compression: 'gzip', messageVersion: 1 });
+  assert.equal(first.published, 57);
+  const messages = await readTopic(s, 57);
+  const byId = new Map(messages.map((m) => [JSON.parse(String(m.value)).event_id as string, m]));
+  assert.equal(byId.size, 57, 'every lake event exactly once');
+  // Line 9 of the sample, read off the CSV by hand; ts from the UUID's time (checked with Python's uuid module).
+  assert.deepEqual(JSON.parse(String(byId.get('26eb3150-0d61-11ed-9fd0-70c372b40ff7')?.value)), {
+    v: 1,
+    event_id: '26eb3150-0d61-11ed-9fd0-70c372b40ff7',
+    ts: '2022-07-27T04:04:03.429Z',
+    job_id: 187,
+    custom_track: 'click',
+    bid: 1,
+    campaign_id: 48,
+    group_id: 34,
+    publisher_id: 1,
+    pub: `${ingested.ingestBatch}:9`,
+  });
 });
 
 test('a crash between Kafka ack and progress record: the retry re-sends one page, the warehouse counts each event once', async () => {

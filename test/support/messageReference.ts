@@ -1,6 +1,6 @@
 /**
  * An independent message-level reference of the stream stage: what the warehouse and the stream counters
- * must hold after consuming a list of raw Kafka messages (contract v1, docs/stream.md, docs/data-contract.md).
+ * must hold after consuming a list of raw Kafka messages (contracts v1 and v2, docs/stream.md, docs/data-contract.md).
  * It shares no code with lib/: its own validity rules, UUID time, decimal and rounding arithmetic.
  */
 
@@ -59,7 +59,8 @@ function decode(m: RawMessage): Judged {
   } catch {
     return { ok: false };
   }
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return { ok: false };
+  if (Array.isArray(obj)) return decodeV2(obj);
+  if (obj === null || typeof obj !== 'object') return { ok: false };
   const o = obj as Record<string, unknown>;
   if (o['v'] !== 1) return { ok: false };
   if (typeof o['event_id'] !== 'string' || !UUID.test(o['event_id'].toLowerCase())) return { ok: false };
@@ -84,6 +85,27 @@ function decode(m: RawMessage): Judged {
     if (/^[0-9]{1,15}$/.test(seq)) origin = { batch: m.headers['trackflow-batch'], seq: parseInt(seq, 10) };
   }
   return { ok: true, obj: o, origin };
+}
+
+/**
+ * The v2 rules, written out on their own: exactly [2, event_id, job_id, custom_track, bid, campaign_id,
+ * group_id, publisher_id, pub_batch, pub_seq], numbers finite or null, the position both null or a batch
+ * (no colon, at most 64 code points) and a whole seq of at most 15 digits. Judged as the v1 object it stands for.
+ */
+function decodeV2(a: unknown[]): Judged {
+  if (a.length !== 10 || a[0] !== 2) return { ok: false };
+  const [, eventId, job, track, bid, campaign, group, publisher, batch, seq] = a;
+  const o: Record<string, unknown> = { v: 1, event_id: eventId, job_id: job, custom_track: track, bid, campaign_id: campaign, group_id: group, publisher_id: publisher };
+  if (typeof eventId !== 'string' || !UUID.test(eventId.toLowerCase())) return { ok: false };
+  if (track !== null && typeof track !== 'string') return { ok: false };
+  for (const f of NUMBERS) {
+    const v = o[f];
+    if (v !== null && (typeof v !== 'number' || v === Infinity || v === -Infinity || v !== v)) return { ok: false };
+  }
+  if (batch === null && seq === null) return { ok: true, obj: o };
+  if (typeof batch !== 'string' || batch === '' || batch.split(':').length !== 1 || codePoints(batch) > 64) return { ok: false };
+  if (typeof seq !== 'number' || !/^[0-9]{1,15}$/.test(String(seq))) return { ok: false };
+  return { ok: true, obj: o, origin: { batch, seq } };
 }
 
 /** An id column value: absent is 0, else a non-negative integer below 2^53, else the message is poison. */

@@ -88,6 +88,14 @@ const MUTATIONS: Array<[string, (o: Obj, text: string, rnd: () => number, hugeBy
 ];
 
 /** The messages to produce, in order, each with its explicit partition (copies share their original's). */
+/** The v2 value of a generated v1 object, built here from the contract's element order. */
+function v2Text(o: Obj): string {
+  const pub = o['pub'] as string | undefined;
+  const at = pub === undefined ? -1 : pub.lastIndexOf(':');
+  const position = pub === undefined ? [null, null] : [pub.slice(0, at), Number(pub.slice(at + 1))];
+  return JSON.stringify([2, o['event_id'], o['job_id'], o['custom_track'], o['bid'], o['campaign_id'], o['group_id'], o['publisher_id'], ...position]);
+}
+
 export function fuzzMessages(plan: FuzzPlan): { messages: RawMessage[]; mutated: number; mutations: Record<string, number> } {
   const rnd = mulberry32(plan.seed);
   const messages: RawMessage[] = [];
@@ -110,7 +118,8 @@ export function fuzzMessages(plan: FuzzPlan): { messages: RawMessage[]; mutated:
       seqs.set(batch, seq);
       o['pub'] = `${batch}:${seq}`;
     }
-    const text = JSON.stringify(o);
+    // Half the valid messages in the v2 form: a topic in mid-upgrade holds both versions.
+    const text = rnd() < 0.5 ? JSON.stringify(o) : v2Text(o);
     const valid: RawMessage = { partition, key: job === null ? null : String(job), value: text };
     messages.push(valid);
     sent.push(valid);
@@ -137,6 +146,7 @@ async function produceAll(s: TestStack, messages: RawMessage[]): Promise<number>
     let batch: Message[] = [];
     let size = 0;
     const flush = async () => {
+      // gzip on purpose, whatever the publisher uses: the consumer must keep reading gzip'd batches.
       if (batch.length) await producer.send({ topic: s.config.kafka.topic, acks: -1, compression: CompressionTypes.GZIP, messages: batch });
       batch = [];
       size = 0;

@@ -130,7 +130,8 @@ void test('consumerConfig: a slot gets its own group and assigner; offsets are n
   assert.equal(single.groupId, 'g');
   assert.equal(single.partitionAssigners, undefined);
   assert.equal(single.allowAutoTopicCreation, false);
-  assert.equal(single.maxBytesPerPartition, 512 * 1024);
+  assert.equal(single.maxBytesPerPartition, 384 * 1024);
+  assert.equal(single.maxBytes, 1536 * 1024);
   const slot = consumerConfig('g', { index: 0, count: 3 }, 1024);
   assert.equal(slot.groupId, 'g.slice-0-of-3');
   assert.equal(slot.partitionAssigners?.length, 1);

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { PoisonMessageError, decodeMessage, encodeMessage } from '../../lib/domain/message';
-import type { TrackingMessageV1 } from '../../lib/domain/message';
-import { aggregate, bidSet, classify, decimalMicros, microsToDecimal } from '../../lib/domain/transform';
+import { PoisonMessageError, decodeMessage, encodeMessage, encodeMessageV2 } from '../../lib/domain/message';
+import type { DecodedMessage, TrackingMessageV1 } from '../../lib/domain/message';
+import { aggregate, bidSet, classify, decimalMicros, eventHour, microsToDecimal } from '../../lib/domain/transform';
+import { timeUuidMillis } from '../../lib/domain/timeuuid';
 import type { CountableEvent } from '../../lib/domain/transform';
 import { referenceMicros } from '../support/messageReference';
 
@@ -57,7 +58,7 @@ test('property: encode then decode returns the message exactly, or refuses it wi
   fc.assert(
     fc.property(message, (m) => {
       const refusal = expectedRefusal(m);
-      let decoded: TrackingMessageV1;
+      let decoded: DecodedMessage;
       try {
         decoded = decodeMessage(encodeMessage(m));
       } catch (err) {
@@ -76,11 +77,70 @@ test('property: encode then decode returns the message exactly, or refuses it wi
   );
 });
 
+/** The position a pub text names, split here by hand: the batch before the last colon, the seq after it. */
+function expectedOrigin(pub: string | undefined): { batch: string; seq: number } | undefined {
+  if (pub === undefined) return undefined;
+  const at = pub.lastIndexOf(':');
+  return { batch: pub.slice(0, at), seq: Number(pub.slice(at + 1)) };
+}
+
+test('property: v2 encode then decode returns the fields exactly (no ts, the position parsed), or refuses for the v1 reasons', () => {
+  fc.assert(
+    fc.property(message, (m) => {
+      const refusal = expectedRefusal(m);
+      let decoded: DecodedMessage;
+      try {
+        decoded = decodeMessage(encodeMessageV2(m));
+      } catch (err) {
+        assert.ok(err instanceof PoisonMessageError, String(err));
+        assert.notEqual(refusal, undefined, `refused a valid message: ${err.message}`);
+        return;
+      }
+      assert.equal(refusal, undefined, 'accepted a message the contract refuses');
+      const same = (x: number | null) => (Object.is(x, -0) ? 0 : x);
+      const origin = expectedOrigin(m.pub);
+      assert.deepEqual(decoded, {
+        v: 2,
+        event_id: m.event_id,
+        job_id: same(m.job_id),
+        custom_track: m.custom_track,
+        bid: same(m.bid),
+        campaign_id: same(m.campaign_id),
+        group_id: same(m.group_id),
+        publisher_id: same(m.publisher_id),
+        ...(origin ? { origin } : {}),
+      });
+    }),
+    RUNS,
+  );
+});
+
+test('property: a message classifies the same from v1 and from v2, refusals included', () => {
+  const outcome = (encode: (m: TrackingMessageV1) => string, m: TrackingMessageV1) => {
+    try {
+      const d = decodeMessage(encode(m));
+      return { classified: classify(d), origin: d.origin ?? expectedOrigin(d.pub) };
+    } catch (err) {
+      assert.ok(err instanceof PoisonMessageError || err instanceof TypeError || err instanceof RangeError, String(err));
+      return { refused: true };
+    }
+  };
+  fc.assert(
+    fc.property(message, (m) => {
+      assert.deepEqual(outcome(encodeMessageV2, m), outcome(encodeMessage, m));
+    }),
+    RUNS,
+  );
+});
+
 test('property: decoding any bytes returns a finite message or throws PoisonMessageError, never anything else', () => {
   const json = fc.oneof(
     fc.json(),
     message.map((m) => JSON.stringify(m)),
     message.map((m) => JSON.stringify(m).replace(/("bid":)[^,}]+/, '$11e400')),
+    message.map((m) => JSON.stringify([2, m.event_id, m.job_id, m.custom_track, m.bid, m.campaign_id, m.group_id, m.publisher_id, 'b', 1])),
+    message.map((m) => JSON.stringify([2, m.event_id, m.job_id, m.custom_track, '1e400', 1, 2, 3, null, null]).replace('"1e400"', '1e400')),
+    fc.array(fc.jsonValue(), { maxLength: 12 }).map((a) => JSON.stringify([2, ...a])),
     fc.string(),
   );
   fc.assert(
@@ -183,5 +243,16 @@ test('property: a group of any clicks at bids below 10^12 sums to the exact tota
       assert.equal(BigInt(microsToDecimal(g!.bidSumMicros).replace('.', '')), expected);
     }),
     { numRuns: 300 },
+  );
+});
+
+test('property: the event hour is the UTC date and hour of the id\'s time, before 1970 and after 9999 too', () => {
+  fc.assert(
+    fc.property(timeUuid, (id) => {
+      const iso = new Date(timeUuidMillis(id)).toISOString();
+      assert.deepEqual(eventHour(id), { dates: iso.slice(0, 10), hours: new Date(timeUuidMillis(id)).getUTCHours() });
+      assert.deepEqual(eventHour(id), eventHour(id.toUpperCase()));
+    }),
+    RUNS,
   );
 });
