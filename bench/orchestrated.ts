@@ -8,6 +8,8 @@ import type { Dataset } from './pipeline';
 import type { Log } from './platform';
 import type { ProcessUsage } from './resources';
 import { sampleProcess } from './resources';
+import type { CpuBreakdown } from './processCpu';
+import { cpuWindow, perEvent, withServers } from './processCpu';
 
 /** CPU and memory of one worker process, read from /proc while the run lasts. */
 export type WorkerUsage = ProcessUsage;
@@ -22,6 +24,8 @@ export interface OrchestratedResult {
   consumed: number;
   counted: number;
   workers: { pipeline: WorkerUsage; stream: WorkerUsage };
+  /** CPU of each worker and each server of the stack over the run, per consumed event. */
+  cpu?: CpuBreakdown;
 }
 
 /**
@@ -48,6 +52,7 @@ export async function runOrchestrated(data: Dataset, opts: { log: Log }): Promis
       fs.copyFileSync(data.trackingFile, dropped);
     }
     const samplers = { pipeline: sampleProcess(pipeline.pid), stream: sampleProcess(stream.pid) };
+    const cpu = cpuWindow(withServers({ pipelineWorker: [pipeline.pid], streamWorker: [stream.pid] }));
     const t0 = process.hrtime.bigint();
     const elapsed = (): number => Number(process.hrtime.bigint() - t0) / 1e9;
     const ingest = await startIngest(s, { landingDir: s.dir });
@@ -65,6 +70,7 @@ export async function runOrchestrated(data: Dataset, opts: { log: Log }): Promis
     }
     const seconds = elapsed();
     const workers = { pipeline: samplers.pipeline.stop(), stream: samplers.stream.stop() };
+    const cpuTotals = cpu.stop();
     if (!state.caughtUp) throw new Error(`warehouse not caught up after ${seconds.toFixed(0)} s (lag ${state.lag})`);
     await streamRun.cancel().catch(() => undefined);
     const totals = await readStreamTotals(s.deps.mysql, s.config.kafka.consumerGroup, s.config.kafka.topic);
@@ -76,6 +82,7 @@ export async function runOrchestrated(data: Dataset, opts: { log: Log }): Promis
       consumed: totals.consumed,
       counted: totals.counted,
       workers,
+      cpu: perEvent(cpuTotals, totals.consumed),
     };
   } finally {
     await s.close().catch((err: unknown) => log(`  cleanup failed: ${(err as Error).message}`));

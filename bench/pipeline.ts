@@ -16,6 +16,8 @@ import { kafkajsRawConsume } from './kafkaClients';
 import { consumerPerformance } from './platform';
 import type { StageUsage } from './resources';
 import { measureStage } from './resources';
+import type { CpuBreakdown } from './processCpu';
+import { cpuWindow, perEvent, withServers } from './processCpu';
 
 export interface Dataset {
   dir: string;
@@ -43,6 +45,8 @@ export interface StageResult {
   items: number;
   perSecond: number;
   usage: StageUsage;
+  /** CPU of this stage's process (`stage`) and of each server of the stack over the stage, per item. */
+  cpu?: CpuBreakdown;
 }
 
 export interface PipelineResult {
@@ -99,7 +103,9 @@ export async function runPipeline(
     await loadJobsCore(deps.mysql, { path: data.jobFile });
     log(`pipeline N=${data.events}: keyspace ${cfg.cassandra.keyspace}, topic ${cfg.kafka.topic}, database ${cfg.mysql.database}`);
 
+    const procs = withServers({ stage: [process.pid] });
     let ingested = 0;
+    const ingestCpu = cpuWindow(procs);
     const ingest = await measureStage(
       `ingest N=${data.events}`,
       () =>
@@ -111,9 +117,11 @@ export async function runPipeline(
       { log, progress: () => `${ingested} rows` },
     );
     const ig = ingest.result;
+    const ingestCpuUse = perEvent(ingestCpu.stop(), ig.rowsRead);
     log(`  ingest: ${ig.rowsRead} rows in ${ingest.usage.seconds.toFixed(1)} s = ${rate(ig.rowsRead, ingest.usage.seconds)} rows/s`);
 
     let published = 0;
+    const publishCpu = cpuWindow(procs);
     const publish = await measureStage(
       `publish N=${data.events}`,
       () =>
@@ -133,10 +141,12 @@ export async function runPipeline(
       { log, progress: () => `${published} events` },
     );
     const pb = publish.result;
+    const publishCpuUse = perEvent(publishCpu.stop(), pb.published);
     log(`  publish: ${pb.published} events in ${publish.usage.seconds.toFixed(1)} s = ${rate(pb.published, publish.usage.seconds)} events/s`);
 
     let consumed = 0;
     let lag = -1;
+    const consumeCpu = cpuWindow(procs);
     const consume = await measureStage(
       `consume N=${data.events}`,
       () =>
@@ -151,6 +161,7 @@ export async function runPipeline(
         }),
       { log, progress: () => `${consumed} consumed, lag ${lag}` },
     );
+    const consumeCpuTotals = consumeCpu.stop();
     const totals = await readStreamTotals(deps.mysql, cfg.kafka.consumerGroup, cfg.kafka.topic);
     log(`  consume: ${totals.consumed} events in ${consume.usage.seconds.toFixed(1)} s = ${rate(totals.consumed, consume.usage.seconds)} events/s (${consume.result.endReason})`);
     if (totals.consumed !== pb.published) log(`  WARNING: published ${pb.published} but the warehouse consumed ${totals.consumed}`);
@@ -167,15 +178,17 @@ export async function runPipeline(
         items: ig.rowsRead,
         perSecond: rate(ig.rowsRead, ingest.usage.seconds),
         usage: ingest.usage,
+        cpu: ingestCpuUse,
         written: ig.written,
         rejected: ig.rejected,
         alreadyPresent: ig.alreadyPresent,
       },
-      publish: { items: pb.published, perSecond: rate(pb.published, publish.usage.seconds), usage: publish.usage, quarantined: pb.quarantined },
+      publish: { items: pb.published, perSecond: rate(pb.published, publish.usage.seconds), usage: publish.usage, cpu: publishCpuUse, quarantined: pb.quarantined },
       consume: {
         items: totals.consumed,
         perSecond: rate(totals.consumed, consume.usage.seconds),
         usage: consume.usage,
+        cpu: perEvent(consumeCpuTotals, totals.consumed),
         counted: totals.counted,
         filtered: totals.filtered,
         unattributed: totals.unattributed,

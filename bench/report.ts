@@ -2,6 +2,7 @@ import type { HostileIngestResult } from './hostileIngest';
 import type { LatencyResult } from './latency';
 import type { OrchestratedResult } from './orchestrated';
 import type { PipelineResult, StageResult } from './pipeline';
+import { cpuTable } from './processCpu';
 import type { ConsumerPerfResult, NodeInsertBaseline, ProducerPerfResult, StressResult } from './platform';
 
 export interface Limits {
@@ -146,6 +147,13 @@ export function summaryTable(
     ]);
   }
   const out = [table(rows)];
+  const cpu = cpuTable([
+    { name: 'CSV -> Cassandra', cpu: main.ingest.cpu },
+    { name: 'Cassandra -> Kafka', cpu: main.publish.cpu },
+    { name: 'Kafka -> MySQL', cpu: main.consume.cpu },
+    { name: 'end to end, Temporal workers', cpu: e2e?.cpu },
+  ]);
+  if (cpu) out.push(cpu);
   if (e2e) {
     const w = e2e.workers;
     out.push(

@@ -1,11 +1,11 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadJobs, openFaultStack, startIngest, startStream, writeDataset } from '../test/support/faults';
 import { waitCaughtUp } from '../lib/reconcile/caughtUp';
 import { readStreamTotals } from '../lib/stream/commit';
 import type { WorkerUsage } from './orchestrated';
-import { readProc, sampleProcess } from './resources';
+import { sampleProcess } from './resources';
+import { cpuWindow, stackServerPids } from './processCpu';
 import type { Log } from './platform';
 
 /** One worker count of `npm run bench -- --workers 1,2,3`. */
@@ -25,40 +25,6 @@ export interface ScaleOutRun {
   /** CPU seconds per 1000 consumed events, per process kind; servers are shared with anything else using the stack. */
   cpuMsPerEvent: Record<string, number>;
   servers: Record<string, { cpuSeconds: number }>;
-}
-
-const SERVERS: Record<string, RegExp> = {
-  cassandra: /CassandraDaemon/,
-  kafka: /kafka\.Kafka/,
-  mysql: /mysqld/,
-  temporal: /temporal(\0|.*server|.*start-dev)/,
-};
-
-/** The server processes of the local stack, found by their command line. */
-function serverPids(): Record<string, number[]> {
-  const out: Record<string, number[]> = Object.fromEntries(Object.keys(SERVERS).map((k) => [k, []]));
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let cmd: string;
-    try {
-      cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const [name, re] of Object.entries(SERVERS)) if (re.test(cmd)) out[name]!.push(Number(entry));
-  }
-  return out;
-}
-
-function cpuOf(pids: number[]): number {
-  return pids.reduce((sum, pid) => sum + (readProc(pid)?.cpuSeconds ?? 0), 0);
-}
-
-function machineTicks(): { busy: number; total: number } {
-  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (line[3] ?? 0) + (line[4] ?? 0);
-  const total = line.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
 }
 
 /**
@@ -81,21 +47,22 @@ export async function runScaleOutOnce(n: number, opts: { events: number; files: 
     const streams = Array.from({ length: n }, () => s.spawnWorker('stream', { TRACKFLOW_STREAM_WORKER_ACTIVITIES: perWorker }));
     await Promise.all(s.workers.map((w) => w.ready));
     const stream = await startStream(s, { consumers, stopWhenCaughtUp: false, leaseMs: 300_000 });
-    const servers = serverPids();
-    const server0 = Object.fromEntries(Object.entries(servers).map(([k, pids]) => [k, cpuOf(pids)]));
+    const servers = cpuWindow(stackServerPids());
     const samplers = { pipeline: pipelines.map((w) => sampleProcess(w.pid)), stream: streams.map((w) => sampleProcess(w.pid)) };
-    const ticks0 = machineTicks();
     const t0 = Date.now();
     const ingest = await startIngest(s, { landingDir: landing, maxConcurrentFiles: n, maxConcurrentPublishes: n });
     await ingest.result();
     const state = await waitCaughtUp(s.deps, { timeoutMs: 1_800_000, pollMs: 250 });
     const seconds = (Date.now() - t0) / 1000;
-    const ticks1 = machineTicks();
+    const serverUse = servers.stop();
     const usage = { pipeline: samplers.pipeline.map((x) => x.stop()), stream: samplers.stream.map((x) => x.stop()) };
     if (!state.caughtUp) throw new Error(`warehouse not caught up after ${seconds.toFixed(0)} s`);
     await stream.cancel().catch(() => undefined);
     const totals = await readStreamTotals(s.deps.mysql, s.config.kafka.consumerGroup, s.config.kafka.topic);
-    const serverCpu = Object.fromEntries(Object.entries(servers).map(([k, pids]) => [k, { cpuSeconds: Number((cpuOf(pids) - (server0[k] ?? 0)).toFixed(1)) }]));
+    // Keyed as before (`mysql` is the MariaDB server), so earlier result files compare.
+    const serverCpu = Object.fromEntries(
+      Object.entries(serverUse.cpuSeconds).map(([k, cpu]) => [k === 'mariadb' ? 'mysql' : k, { cpuSeconds: Number(cpu.toFixed(1)) }]),
+    );
     const msPerEvent = (cpu: number) => Number(((cpu / Math.max(1, totals.consumed)) * 1000).toFixed(3));
     const cpuMsPerEvent: Record<string, number> = {
       pipelineWorkers: msPerEvent(usage.pipeline.reduce((a, w) => a + w.cpuSeconds, 0)),
@@ -105,7 +72,7 @@ export async function runScaleOutOnce(n: number, opts: { events: number; files: 
     const run: ScaleOutRun = {
       workers: n, consumers, files: opts.files, events: per * opts.files, consumed: totals.consumed, seconds: Number(seconds.toFixed(1)),
       eventsPerSecond: Math.round(totals.consumed / seconds),
-      machineCoresBusy: Number((((ticks1.busy - ticks0.busy) / Math.max(1, ticks1.total - ticks0.total)) * os.cpus().length).toFixed(2)),
+      machineCoresBusy: Number((serverUse.machineCpuSeconds / Math.max(0.001, serverUse.seconds)).toFixed(2)),
       cpus: os.cpus().length, pipeline: usage.pipeline, stream: usage.stream, cpuMsPerEvent, servers: serverCpu,
     };
     log(`  workers ${n}: ${run.consumed} events in ${run.seconds} s = ${run.eventsPerSecond}/s, machine ${run.machineCoresBusy}/${run.cpus} cores busy`);

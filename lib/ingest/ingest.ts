@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
-import type { Client } from 'cassandra-driver';
+import { types, type Client } from 'cassandra-driver';
 import { InvalidHeader, TooManyRejects, isRetryable } from '../domain/errors';
 import type { Metrics } from '../metrics';
 import type { IngestSummary } from './summaries';
@@ -18,6 +18,7 @@ import { INGEST_ROW_RESULTS, type IngestCounts } from '../domain/counters';
 import { DEFAULT_READ_LIMITS, batchIdFor, hashFile, readCsvRecords, statOrFail, type RawRecord, type ReadLimits } from './reader';
 import { recordLakeHours } from '../lake/hours';
 import { registerFile, refreshClaim, releaseClaim, waitForClaim, type ClaimKey } from './claim';
+import { shapedInserts, type Insert } from './shapedInsert';
 import pLimit from 'p-limit';
 
 /** Checkpoint of an ingest: every record up to `line` is durably handled. Sent as heartbeat details. */
@@ -87,19 +88,21 @@ const MAX_QUEUE_BATCH_ROWS = 250;
 const IN_LIST_MAX = 500;
 
 interface Statements {
-  insertEvent: string;
-  insertQueue: string;
+  /** The events_by_hour and publish_queue inserts of a row's values, naming only the columns it has. */
+  insertEvent: (values: readonly unknown[]) => Insert;
+  insertQueue: (values: readonly unknown[]) => Insert;
   insertQuarantine: string;
   selectExisting: string;
 }
 
+/** events_by_hour's columns in the order eventValues lists them. */
+const EVENT_COLUMNS = [...LAKE_COLUMNS, 'hour', 'source_file', 'ingest_batch', 'line_number', 'extras'];
+const QUEUE_COLUMNS = ['ingest_batch', 'chunk', 'seq', 'create_time', 'hour', 'job_id', 'custom_track', 'bid', 'campaign_id', 'group_id', 'publisher_id'];
+
 function statements(ks: string): Statements {
-  const eventCols = [...LAKE_COLUMNS, 'hour', 'source_file', 'ingest_batch', 'line_number', 'extras'];
   return {
-    insertEvent: `INSERT INTO ${ks}.events_by_hour (${eventCols.join(', ')}) VALUES (${eventCols.map(() => '?').join(', ')})`,
-    insertQueue:
-      `INSERT INTO ${ks}.publish_queue (ingest_batch, chunk, seq, create_time, hour, job_id, custom_track, bid, ` +
-      `campaign_id, group_id, publisher_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertEvent: shapedInserts(`${ks}.events_by_hour`, EVENT_COLUMNS),
+    insertQueue: shapedInserts(`${ks}.publish_queue`, QUEUE_COLUMNS),
     insertQuarantine:
       `INSERT INTO ${ks}.quarantine (ingest_batch, stage, line_number, source_file, reason, raw, quarantined_at) ` +
       `VALUES (?, 'ingest', ?, ?, ?, ?, ?)`,
@@ -127,7 +130,7 @@ async function runLimited(tasks: Array<() => Promise<unknown>>, limit: number): 
 /** Mutation size as Cassandra counts it against the batch limit: values plus per-cell overhead. */
 function estimateBytes(values: readonly unknown[]): number {
   let n = 64;
-  for (const v of values) n += (typeof v === 'string' ? v.length * 2 : 8) + 12;
+  for (const v of values) n += (typeof v === 'string' ? v.length * 2 : v instanceof types.Uuid ? 16 : 8) + 12;
   return n;
 }
 
@@ -192,27 +195,18 @@ async function findExisting(ctx: IngestContext, byHour: Map<string, PendingRow[]
   return existing;
 }
 
-/** The events_by_hour values of a row. An empty field is left unset (undefined): a bound null writes a tombstone per cell. */
-function eventParams(ctx: IngestContext, line: number, row: TrackingRow): unknown[] {
-  const v = row.values;
-  const params: unknown[] = new Array<unknown>(v.length + 5);
-  for (let i = 0; i < v.length; i++) params[i] = v[i] ?? undefined;
-  params[v.length] = row.hour;
-  params[v.length + 1] = ctx.sourceFile;
-  params[v.length + 2] = ctx.batch;
-  params[v.length + 3] = line;
-  params[v.length + 4] = row.extras;
-  return params;
+/** The events_by_hour values of a row, in EVENT_COLUMNS order; empty ones null (left out of the insert). */
+function eventValues(ctx: IngestContext, line: number, row: TrackingRow, createTime: types.Uuid): unknown[] {
+  const values: unknown[] = row.values.slice();
+  values[IDX.createTime] = createTime;
+  values.push(row.hour, ctx.sourceFile, ctx.batch, line, row.extras);
+  return values;
 }
 
-/** The publish_queue values of a row. */
-function queueParams(batch: string, chunk: number, line: number, row: TrackingRow): unknown[] {
+/** The publish_queue values of a row, in QUEUE_COLUMNS order. */
+function queueValues(batch: string, chunk: number, line: number, row: TrackingRow, createTime: types.Uuid): unknown[] {
   const v = row.values;
-  return [
-    batch, chunk, line, row.createTime, row.hour,
-    v[IDX.jobId] ?? undefined, v[IDX.customTrack] ?? undefined, v[IDX.bid] ?? undefined,
-    v[IDX.campaignId] ?? undefined, v[IDX.groupId] ?? undefined, v[IDX.publisherId] ?? undefined,
-  ];
+  return [batch, chunk, line, createTime, row.hour, v[IDX.jobId], v[IDX.customTrack], v[IDX.bid], v[IDX.campaignId], v[IDX.groupId], v[IDX.publisherId]];
 }
 
 /**
@@ -222,8 +216,8 @@ function queueParams(batch: string, chunk: number, line: number, row: TrackingRo
  */
 function rowsToWrite(ctx: IngestContext, rows: PendingRow[], existing: Map<string, { batch: string; line: number }>) {
   const seen = new Set<string>();
-  const events = new Map<string, unknown[][]>();
-  const queue = new Map<number, unknown[][]>();
+  const events = new Map<string, Insert[]>();
+  const queue = new Map<number, Insert[]>();
   let written = 0;
   let alreadyPresent = 0;
   for (const { line, row } of rows) {
@@ -235,31 +229,33 @@ function rowsToWrite(ctx: IngestContext, rows: PendingRow[], existing: Map<strin
     seen.add(row.createTime);
     written++;
     const chunk = Math.floor(line / QUEUE_CHUNK_LINES);
-    (events.get(row.hour) ?? events.set(row.hour, []).get(row.hour)!).push(eventParams(ctx, line, row));
-    (queue.get(chunk) ?? queue.set(chunk, []).get(chunk)!).push(queueParams(ctx.batch, chunk, line, row));
+    // Parsed once for both rows: the driver would parse the text of each.
+    const id = types.Uuid.fromString(row.createTime);
+    (events.get(row.hour) ?? events.set(row.hour, []).get(row.hour)!).push(ctx.st.insertEvent(eventValues(ctx, line, row, id)));
+    (queue.get(chunk) ?? queue.set(chunk, []).get(chunk)!).push(ctx.st.insertQueue(queueValues(ctx.batch, chunk, line, row, id)));
   }
   return { events, queue, written, alreadyPresent };
 }
 
 /** UNLOGGED batches of one partition's inserts, each under MAX_BATCH_BYTES and `maxRows`. */
-function batchedInserts(client: Client, query: string, groups: Iterable<unknown[][]>, maxRows: number): Task[] {
+function batchedInserts(client: Client, groups: Iterable<Insert[]>, maxRows: number): Task[] {
   const writes: Task[] = [];
-  for (const params of groups) {
-    let cur: unknown[][] = [];
+  for (const inserts of groups) {
+    let cur: Insert[] = [];
     let bytes = 0;
     const flush = (): void => {
       if (!cur.length) return;
-      const queries = cur.map((p) => ({ query, params: p }));
+      const queries = cur;
       cur = [];
       bytes = 0;
       writes.push(() =>
-        queries.length === 1 ? client.execute(query, queries[0]!.params, { prepare: true }) : client.batch(queries, { prepare: true, logged: false }),
+        queries.length === 1 ? client.execute(queries[0]!.query, queries[0]!.params, { prepare: true }) : client.batch(queries, { prepare: true, logged: false }),
       );
     };
-    for (const p of params) {
-      const size = estimateBytes(p);
+    for (const ins of inserts) {
+      const size = estimateBytes(ins.params);
       if (cur.length >= maxRows || (cur.length > 0 && bytes + size > MAX_BATCH_BYTES)) flush();
-      cur.push(p);
+      cur.push(ins);
       bytes += size;
     }
     flush();
@@ -279,8 +275,8 @@ async function writeChunk(ctx: IngestContext, rows: PendingRow[], rejects: Rejec
   const plan = rowsToWrite(ctx, rows, await findExisting(ctx, byHour));
   const now = new Date();
   const writes = [
-    ...batchedInserts(client, ctx.st.insertEvent, plan.events.values(), MAX_EVENT_BATCH_ROWS),
-    ...batchedInserts(client, ctx.st.insertQueue, plan.queue.values(), MAX_QUEUE_BATCH_ROWS),
+    ...batchedInserts(client, plan.events.values(), MAX_EVENT_BATCH_ROWS),
+    ...batchedInserts(client, plan.queue.values(), MAX_QUEUE_BATCH_ROWS),
     ...rejects.map((r) => () => client.execute(ctx.st.insertQuarantine, [ctx.batch, r.line, ctx.sourceFile, r.reason, r.raw, now], { prepare: true })),
   ];
   await runLimited(writes, ctx.concurrency);
