@@ -46,58 +46,10 @@ function parseEach(pieces: Piece[], at: number[]): void {
   }
 }
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-
 /**
- * The fields of a framed record when reading them needs no judgement: quoted fields open at a field's start
- * and close before a comma or the end (`""` inside is a quote), no unquoted field holds a quote and no CR
- * appears outside a quote. That is every record of a normal export, read the way csv-parse reads it (the unit
- * tests compare the two). Anything else returns undefined and goes to csv-parse, which costs about twice as much.
- */
-export function splitPlain(raw: string): string[] | undefined {
-  if (raw.includes('\r')) return undefined;
-  const out: string[] = [];
-  const n = raw.length;
-  let quote = raw.indexOf('"');
-  let i = 0;
-  for (;;) {
-    if (raw.charCodeAt(i) === QUOTE) {
-      let value = '';
-      let j = i + 1;
-      for (;;) {
-        const k = raw.indexOf('"', j);
-        if (k === -1) return undefined;
-        if (raw.charCodeAt(k + 1) === QUOTE) {
-          value += raw.slice(j, k + 1);
-          j = k + 2;
-          continue;
-        }
-        value += raw.slice(j, k);
-        i = k + 1;
-        break;
-      }
-      out.push(value);
-      if (i === n) return out;
-      if (raw.charCodeAt(i) !== COMMA) return undefined;
-      i++;
-      quote = raw.indexOf('"', i);
-      continue;
-    }
-    const k = raw.indexOf(',', i);
-    const end = k === -1 ? n : k;
-    if (quote !== -1 && quote < end) return undefined;
-    out.push(raw.slice(i, end));
-    if (k === -1) return out;
-    i = k + 1;
-  }
-}
-
-/**
- * Fills `fields` of every framed record in `pieces`: splitPlain where it applies, csv-parse for the rest in one
- * call for the whole batch, so a chunk's records cost one parser setup, not one each. If that batch does not
- * parse into exactly one row per record, with the framer's field counts, each record is parsed alone so the
- * fault stays with its own record.
+ * Fills `fields` of every framed record in `pieces` with csv-parse, in one call for the whole batch: a chunk's
+ * records cost one parser setup, not one each. If the batch does not parse into exactly one row per record,
+ * with the framer's field counts, each record is parsed alone so the fault stays with its own record.
  */
 export function parseFields(pieces: Piece[]): void {
   const at: number[] = [];
@@ -105,11 +57,6 @@ export function parseFields(pieces: Piece[]): void {
   for (let i = 0; i < pieces.length; i++) {
     const p = pieces[i]!;
     if (p.kind !== 'record') continue;
-    const plain = splitPlain(p.raw);
-    if (plain !== undefined && plain.length === p.fieldCount) {
-      p.fields = plain;
-      continue;
-    }
     at.push(i);
     text += p.raw + '\n';
   }
