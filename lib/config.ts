@@ -58,6 +58,9 @@ export interface CassandraConfig {
   /** The migration role: creates keyspaces and tables and grants the app role on them. */
   admin?: Credential;
   tls: TlsConfig;
+  /** Consistency of reads and writes, and of lightweight transactions' Paxos phase (see replicationSettings). */
+  consistency: CassandraConsistency;
+  serialConsistency: CassandraSerialConsistency;
 }
 
 export type KafkaRole = 'admin' | 'publisher' | 'stream' | 'bench';
@@ -73,6 +76,9 @@ export interface KafkaConfig {
   /** Per-component SASL users (least privilege); a role without one falls back to `sasl`. */
   users: Partial<Record<KafkaRole, Credential>>;
   tls: TlsConfig;
+  /** Replication of the topics trackflow creates; unset: the broker's defaults. */
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
 }
 
 export interface MysqlConfig {
@@ -289,6 +295,47 @@ function inputDirs(env: Env, landingDir: string): string[] {
   return [landingDir, ...(jobsDir ? [jobsDir] : []), ...extra].map((d) => path.resolve(REPO_ROOT, d));
 }
 
+// ---- Replication and consistency (docs/deploy.md "Clustered Kafka and Cassandra") ----
+export const CASSANDRA_CONSISTENCIES = ['ONE', 'TWO', 'THREE', 'QUORUM', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE', 'ALL'] as const;
+export type CassandraConsistency = (typeof CASSANDRA_CONSISTENCIES)[number];
+export type CassandraSerialConsistency = 'SERIAL' | 'LOCAL_SERIAL';
+
+/** Replicas a level waits for at replication factor `rf`. */
+export function replicasFor(level: CassandraConsistency, rf: number): number {
+  const quorum = Math.floor(rf / 2) + 1;
+  const n: Record<CassandraConsistency, number> = { ONE: 1, LOCAL_ONE: 1, TWO: 2, THREE: 3, QUORUM: quorum, LOCAL_QUORUM: quorum, EACH_QUORUM: quorum, ALL: rf };
+  return n[level];
+}
+
+/**
+ * Consistency levels (default ONE at replication factor 1, LOCAL_QUORUM above it) and Kafka topic replication,
+ * validated together: a level needing more replicas than exist never succeeds, a level below a quorum on a
+ * replicated lake loses acknowledged writes with one node, and min.insync.replicas equal to the replication
+ * factor stops all writes with one broker down.
+ */
+function replicationSettings(env: Env, rf: number) {
+  const consistency = optional(env, 'TRACKFLOW_CASSANDRA_CONSISTENCY') ?? (rf > 1 ? 'LOCAL_QUORUM' : 'ONE');
+  if (!CASSANDRA_CONSISTENCIES.includes(consistency as CassandraConsistency)) {
+    throw new ConfigError(`TRACKFLOW_CASSANDRA_CONSISTENCY must be one of ${CASSANDRA_CONSISTENCIES.join(', ')}, got "${consistency.slice(0, 20)}"`);
+  }
+  const level = consistency as CassandraConsistency;
+  const needed = replicasFor(level, rf);
+  if (needed > rf) throw new ConfigError(`TRACKFLOW_CASSANDRA_CONSISTENCY=${level} needs ${needed} replicas; TRACKFLOW_CASSANDRA_REPLICATION_FACTOR is ${rf}`);
+  if (rf > 1 && needed < Math.floor(rf / 2) + 1) {
+    throw new ConfigError(`TRACKFLOW_CASSANDRA_CONSISTENCY=${level} is below a quorum at replication factor ${rf}: one lost node could take acknowledged writes with it (use LOCAL_QUORUM)`);
+  }
+  const serial = optional(env, 'TRACKFLOW_CASSANDRA_SERIAL_CONSISTENCY') ?? (rf > 1 ? 'LOCAL_SERIAL' : 'SERIAL');
+  if (serial !== 'SERIAL' && serial !== 'LOCAL_SERIAL') throw new ConfigError(`TRACKFLOW_CASSANDRA_SERIAL_CONSISTENCY must be SERIAL or LOCAL_SERIAL, got "${serial.slice(0, 20)}"`);
+  const kafkaRf = optional(env, 'TRACKFLOW_KAFKA_REPLICATION_FACTOR') ? int(env, 'TRACKFLOW_KAFKA_REPLICATION_FACTOR', 1, 1, 16) : undefined;
+  const minIsr = optional(env, 'TRACKFLOW_KAFKA_MIN_INSYNC_REPLICAS') ? int(env, 'TRACKFLOW_KAFKA_MIN_INSYNC_REPLICAS', 1, 1, 16) : undefined;
+  if (minIsr !== undefined && minIsr > (kafkaRf ?? minIsr)) throw new ConfigError(`TRACKFLOW_KAFKA_MIN_INSYNC_REPLICAS=${minIsr} exceeds TRACKFLOW_KAFKA_REPLICATION_FACTOR=${kafkaRf}`);
+  if (minIsr !== undefined && kafkaRf !== undefined && kafkaRf > 1 && minIsr === kafkaRf) {
+    throw new ConfigError(`TRACKFLOW_KAFKA_MIN_INSYNC_REPLICAS=${minIsr} equals the replication factor: one broker down would stop every write (use ${kafkaRf - 1})`);
+  }
+  return { consistency: level, serialConsistency: serial as CassandraSerialConsistency, kafkaRf, minIsr };
+}
+// ---- end of replication and consistency ----
+
 /** Reads and validates the whole configuration from an environment. Pure: no global state. */
 export function loadConfig(env: Env = process.env): Config {
   refusePlaceholderSecrets(env);
@@ -298,6 +345,8 @@ export function loadConfig(env: Env = process.env): Config {
   const xdgCache = optional(env, 'XDG_CACHE_HOME') ?? path.join(os.homedir(), '.cache');
   const xdgState = optional(env, 'XDG_STATE_HOME') ?? path.join(os.homedir(), '.local', 'state');
   const topic = assertIdentifier('TRACKFLOW_KAFKA_TOPIC', str(env, 'TRACKFLOW_KAFKA_TOPIC', 'trackflow.events'), KAFKA_NAME);
+  const replicationFactor = int(env, 'TRACKFLOW_CASSANDRA_REPLICATION_FACTOR', 1, 1, 7);
+  const replication = replicationSettings(env, replicationFactor);
   return {
     ingest: ingestLimits(env),
     scale: scaleLimits(env),
@@ -305,11 +354,13 @@ export function loadConfig(env: Env = process.env): Config {
       contactPoints: list(env, 'TRACKFLOW_CASSANDRA_CONTACT_POINTS', '127.0.0.1:9042'),
       localDataCenter: str(env, 'TRACKFLOW_CASSANDRA_LOCAL_DC', 'datacenter1'),
       keyspace: assertIdentifier('TRACKFLOW_CASSANDRA_KEYSPACE', str(env, 'TRACKFLOW_CASSANDRA_KEYSPACE', 'trackflow')),
-      replicationFactor: int(env, 'TRACKFLOW_CASSANDRA_REPLICATION_FACTOR', 1, 1, 7),
+      replicationFactor,
       username: optional(env, 'TRACKFLOW_CASSANDRA_USERNAME'),
       password: optional(env, 'TRACKFLOW_CASSANDRA_PASSWORD'),
       admin: credential(env, 'TRACKFLOW_CASSANDRA_ADMIN', 'trackflow_migrate'),
       tls: tls(env, 'TRACKFLOW_CASSANDRA', production),
+      consistency: replication.consistency,
+      serialConsistency: replication.serialConsistency,
     },
     kafka: {
       brokers: list(env, 'TRACKFLOW_KAFKA_BROKERS', '127.0.0.1:9092'),
@@ -321,6 +372,8 @@ export function loadConfig(env: Env = process.env): Config {
       sasl: kafkaSasl(env, users),
       users,
       tls: tls(env, 'TRACKFLOW_KAFKA', production),
+      replicationFactor: replication.kafkaRf,
+      minInsyncReplicas: replication.minIsr,
     },
     mysql: {
       host: str(env, 'TRACKFLOW_MYSQL_HOST', '127.0.0.1'),

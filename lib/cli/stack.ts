@@ -11,6 +11,8 @@ import { stackCerts } from '../stack/tls';
 import type { StackTlsMode } from '../stack/tlsMode';
 import { persistTlsMode, persistedTlsMode, stackTlsMode, switchClientTls } from '../stack/tlsMode';
 import { startPrometheus, stopPrometheus } from '../stack/observability';
+import type { StackTopology } from '../stack/topology';
+import { applyTopology, stackTopology } from '../stack/topology';
 import { REPO_ROOT } from '../config';
 import type { Command } from './command';
 import { EXIT, UsageError, output } from './command';
@@ -21,26 +23,30 @@ Runs the real servers on 127.0.0.1 without Docker: Cassandra 5 (9042), Kafka 4 K
 MariaDB (3306) and the Temporal dev server (7233, Web UI 8233). Downloads are cached in
 \${XDG_CACHE_HOME:-~/.cache}/trackflow; data and logs live in \${XDG_STATE_HOME:-~/.local/state}/trackflow.
 
-  up [service...] [--observability] [--tls]
+  up [service...] [--observability] [--tls] [--cluster]
                         provision (first run downloads), start and wait for health; no-op when running.
                         --tls (or TRACKFLOW_STACK_TLS=required): strict TLS mode, kept for later commands
                         (TRACKFLOW_STACK_TLS=offered goes back): MariaDB require_secure_transport, Kafka's
                         client listener SASL_SSL only, Cassandra client encryption required, and .env's
                         MySQL/Cassandra/Kafka clients switched to TLS with the stack's CA
+                        --cluster (or TRACKFLOW_STACK_TOPOLOGY=cluster): three Kafka KRaft nodes (client ports
+                        base, base+10, base+20) and three Cassandra nodes (127.0.0.1-3), topics RF 3 with
+                        min.insync.replicas 2, the lake RF 3 at LOCAL_QUORUM; kept for later commands, and
+                        .env's clients switched to every node (TRACKFLOW_STACK_TOPOLOGY=single goes back)
                         --observability also runs Debian's prometheus against both workers with the
                         alert rules of ops/prometheus (UI on 127.0.0.1:\${TRACKFLOW_STACK_PROMETHEUS_PORT:-9090})
   down [service...]     stop the servers (SIGTERM, then SIGKILL after a grace period)
   status [--json]       health of each service; exit 1 unless all are healthy
-  logs <service> [-n N] [-f]  print (or follow) a service's log
+  logs <service>[:n] [-n N] [-f]  print (or follow) a service's log (node n of a cluster)
   reset                 stop everything and delete data and logs (downloads are kept)
 
-Services: ${SERVICE_NAMES.join(', ')}.
+Services: ${SERVICE_NAMES.join(', ')}; on a cluster cassandra:1..3 and kafka:1..3 name one node.
 Ports and credentials come from the environment (.env; see .env.example).`;
 
-function services(names: string[]): ServiceName[] | undefined {
+function services(names: string[]): string[] | undefined {
   if (!names.length) return undefined;
-  for (const n of names) if (!SERVICE_NAMES.includes(n as ServiceName)) throw new UsageError(`unknown service "${n}"`);
-  return names as ServiceName[];
+  for (const n of names) if (!SERVICE_NAMES.includes(n.replace(/:\d+$/, '') as ServiceName)) throw new UsageError(`unknown service "${n}"`);
+  return names;
 }
 
 export const command: Command = {
@@ -63,6 +69,7 @@ export const command: Command = {
           follow: { type: 'boolean', short: 'f' },
           observability: { type: 'boolean' },
           tls: { type: 'boolean' },
+          cluster: { type: 'boolean' },
         },
       });
     } catch (err) {
@@ -76,6 +83,7 @@ export const command: Command = {
       switch (action) {
         case 'up':
           cfg = applyTlsMode(cfg, values.tls ? 'required' : stackTlsMode());
+          cfg = applyStackTopology(cfg, values.cluster ? 'cluster' : stackTopology());
           await up(cfg, services(rest));
           if (values.observability) await upObservability(cfg);
           return EXIT.ok;
@@ -99,7 +107,8 @@ export const command: Command = {
           const name = rest[0];
           if (!name) throw new UsageError('logs needs a service name');
           services([name]);
-          const file = logFileOf(cfg, name) as string;
+          const file = logFileOf(cfg, name);
+          if (!file) throw new UsageError(`no service "${name}" in this topology`);
           if (values.follow) {
             const child = spawn('tail', ['-n', values.lines ?? '100', '-F', file], { stdio: 'inherit' });
             await new Promise((resolve) => child.on('exit', resolve));
@@ -137,6 +146,17 @@ function applyTlsMode(cfg: ReturnType<typeof config>, mode: StackTlsMode): Retur
   if (mode === 'required' && clients.every((t) => t.enabled && t.caFile === ca)) return cfg;
   switchClientTls(mode, ca);
   return loadConfig(process.env);
+}
+
+/** The topology `up` brings the stack up in (lib/stack/topology.ts), with the configuration reloaded after a switch. */
+function applyStackTopology(cfg: ReturnType<typeof config>, topology: StackTopology): ReturnType<typeof config> {
+  privateStateDir();
+  const running = (t: StackTopology) => stackServices(cfg, undefined, t).some((s) => isAlive(readPid(s.pidFile)));
+  try {
+    return applyTopology(topology, { contactPoints: cfg.cassandra.contactPoints, brokers: cfg.kafka.brokers, running }) ? loadConfig(process.env) : cfg;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 async function upObservability(cfg: ReturnType<typeof config>): Promise<void> {

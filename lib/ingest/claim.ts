@@ -18,7 +18,9 @@ export interface ClaimKey {
   owner: string;
 }
 
-const OPTS = { prepare: true };
+// Conditional (Paxos) writes: never idempotent, so the driver must not resend one after a timeout or a lost
+// connection (the first may have been applied); their Paxos phase runs at the client's serial consistency.
+const OPTS = { prepare: true, isIdempotent: false };
 
 /** Claims the hash for `owner`: claimed, already ingested, or held by another claimant. */
 export async function claimFile(client: Client, k: ClaimKey, opts: { takeOver?: boolean } = {}): Promise<ClaimOutcome> {

@@ -5,11 +5,13 @@ import path from 'node:path';
 import type { Config } from '../config';
 import { stateDir } from './paths';
 import { javaBinary, provisionCassandra, provisionKafka, provisionMariadb, provisionTemporal } from './provision';
-import { checkCassandra, checkKafka, checkMysql, checkTemporal } from './health';
+import { checkCassandra, checkKafka, checkKafkaNode, checkMysql, checkTemporal } from './health';
+import type { ClusterNode, StackTopology } from './topology';
+import { KAFKA_NODE_PORT_STEP, cassandraNodeHost, clusterNodes, kafkaNodePort, stackTopology } from './topology';
 import { stackCerts } from './tls';
 import type { StackTlsMode } from './tlsMode';
 import { kafkaTlsPort, stackTlsMode } from './tlsMode';
-import { cassandraSuperuser, kafkaBrokerLogin, kafkaScramUsers, quoteLiteral, setupCassandraRoles, setupKafkaAcls } from './security';
+import { cassandraSuperuser, kafkaBrokerLogin, kafkaScramUsers, quoteLiteral, setupCassandraCluster, setupCassandraRoles, setupKafkaAcls } from './security';
 import { assertIdentifier } from '../config';
 import { grantDatabase } from '../migrate/mysql';
 
@@ -24,6 +26,12 @@ export interface LaunchSpec {
 
 export interface Service {
   name: ServiceName;
+  /** `name`, or `name:n` for node n of a cluster (what `up`, `down` and `logs` take). */
+  id: string;
+  node?: ClusterNode;
+  /** The id of a service that must be healthy before this one starts (Cassandra bootstraps one node at a time). */
+  startAfter?: string;
+  host: string;
   port: number;
   /** What the health check does, for error messages. */
   check: string;
@@ -53,12 +61,15 @@ function envPort(key: string, fallback: number): number {
   return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
-function paths(name: ServiceName) {
+function paths(name: ServiceName, node?: ClusterNode) {
   const root = stateDir();
+  const id = node ? `${name}-${node.n}` : name;
   return {
-    dataDir: path.join(root, name),
-    logFile: path.join(root, 'logs', `${name}.log`),
-    pidFile: path.join(root, 'run', `${name}.pid`),
+    id: node ? `${name}:${node.n}` : name,
+    node,
+    dataDir: path.join(root, id),
+    logFile: path.join(root, 'logs', `${id}.log`),
+    pidFile: path.join(root, 'run', `${id}.pid`),
   };
 }
 
@@ -125,7 +136,7 @@ function javaArgFile(file: string, args: string[]): string {
  * SASL_SSL beside it on TRACKFLOW_STACK_KAFKA_TLS_PORT (default client port + 2). `required`: CLIENT alone, and
  * SASL_SSL; the broker's own inter-broker connections then verify the stack's CA like any client.
  */
-function kafkaClientListeners(o: { port: number; controllerPort: number; mode: StackTlsMode; scramJaas: string }): string[] {
+function kafkaClientListeners(o: { port: number; controllerPort: number; tlsPort: number; mode: StackTlsMode; scramJaas: string }): string[] {
   const certs = stackCerts();
   const controller = `CONTROLLER://127.0.0.1:${o.controllerPort}`;
   const common = [
@@ -144,7 +155,7 @@ function kafkaClientListeners(o: { port: number; controllerPort: number; mode: S
       `listener.name.client.ssl.truststore.location=${certs.ca}`,
     ];
   }
-  const tlsPort = kafkaTlsPort(o.port, o.mode);
+  const tlsPort = o.tlsPort;
   return [
     `listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort},${controller}`,
     `advertised.listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort}`,
@@ -161,7 +172,38 @@ function kafkaClientListeners(o: { port: number; controllerPort: number; mode: S
  * KRaft broker+controller. The client listener takes SASL/SCRAM-SHA-512 only; the controller listener is separate
  * and takes only the broker's own PLAIN login. The StandardAuthorizer denies whatever no ACL allows.
  */
-function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: number; logs: string; mode: StackTlsMode }): string {
+/** The controller quorum: node 1 alone, or every node of the cluster (static voters, one quorum of three). */
+function kafkaVoters(controllerPort: number, node: ClusterNode | undefined): string {
+  if (!node) return `1@127.0.0.1:${controllerPort}`;
+  const first = controllerPort - KAFKA_NODE_PORT_STEP * (node.n - 1);
+  return Array.from({ length: node.count }, (_, i) => `${i + 1}@127.0.0.1:${first + KAFKA_NODE_PORT_STEP * i}`).join(',');
+}
+
+/**
+ * Replication of the internal topics and the defaults of every topic: 1 on a single node; on a cluster what
+ * production runs, so that an acks=all write is on two brokers and survives one broker's loss.
+ */
+function kafkaReplication(node: ClusterNode | undefined): string[] {
+  const rf = node ? node.count : 1;
+  const isr = node ? node.count - 1 : 1;
+  return [
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${isr}`,
+    `offsets.topic.replication.factor=${rf}`,
+    'offsets.topic.num.partitions=6',
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${isr}`,
+    'transaction.state.log.num.partitions=6',
+    `share.coordinator.state.topic.replication.factor=${rf}`,
+    `share.coordinator.state.topic.min.isr=${isr}`,
+    // A replica that was out of the ISR never becomes leader: that would drop acknowledged writes.
+    'unclean.leader.election.enable=false',
+  ];
+}
+
+function kafkaServerProperties(o: {
+  cfg: Config; port: number; controllerPort: number; tlsPort: number; logs: string; mode: StackTlsMode; node?: ClusterNode;
+}): string {
   const broker = kafkaBrokerLogin();
   const jaasValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   const scramJaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${jaasValue(broker.username)}" password="${jaasValue(broker.password)}";`;
@@ -170,14 +212,14 @@ function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: n
     `password="${jaasValue(broker.password)}" user_${broker.username}="${jaasValue(broker.password)}";`;
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
+    `node.id=${o.node?.n ?? 1}`,
+    `controller.quorum.voters=${kafkaVoters(o.controllerPort, o.node)}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=CLIENT',
     'sasl.enabled.mechanisms=SCRAM-SHA-512',
     'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
     'sasl.mechanism.controller.protocol=PLAIN',
-    ...kafkaClientListeners({ port: o.port, controllerPort: o.controllerPort, mode: o.mode, scramJaas }),
+    ...kafkaClientListeners({ port: o.port, controllerPort: o.controllerPort, tlsPort: o.tlsPort, mode: o.mode, scramJaas }),
     'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
     `listener.name.controller.plain.sasl.jaas.config=${plainJaas}`,
     'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
@@ -185,13 +227,7 @@ function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: n
     'allow.everyone.if.no.acl.found=false',
     `log.dirs=${o.logs}`,
     `num.partitions=${o.cfg.kafka.partitions}`,
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=6',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'transaction.state.log.num.partitions=6',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    ...kafkaReplication(o.node),
     'group.initial.rebalance.delay.ms=0',
     // Topics are created by trackflow with an explicit partition count, never by accident.
     'auto.create.topics.enable=false',
@@ -230,7 +266,26 @@ export function mariadbUsersSql(c: Config): string {
   ].join(';\n');
 }
 
-export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): Service[] {
+/** As the stack's superuser: the release, and that the node finished joining; `pinnedTo` asks that node alone. */
+async function checkCassandraNode(cfg: Config, pinnedTo: string | undefined): Promise<string> {
+  const client = await cassandraSuperuser(cfg, pinnedTo);
+  try {
+    const row = (await client.execute('SELECT release_version, bootstrapped FROM system.local')).first();
+    if (row?.['bootstrapped'] !== 'COMPLETED') throw new Error(`${pinnedTo ?? 'the node'} has not finished joining (${String(row?.['bootstrapped'])})`);
+    return `Cassandra ${String(row['release_version'])}${pinnedTo ? ` on ${pinnedTo}` : ''}`;
+  } finally {
+    await client.shutdown();
+  }
+}
+
+/** The one Kafka cluster id every node of a cluster is formatted with. */
+function kafkaClusterId(): string {
+  const file = path.join(stateDir(), 'kafka-cluster-id');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(16).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode(), topology: StackTopology = stackTopology()): Service[] {
   let cassandraLib = '';
   let kafkaLib = '';
   let mariadb: ReturnType<typeof provisionMariadb> | undefined;
@@ -239,14 +294,17 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
   const cassandraPort = portOf(cfg.cassandra.contactPoints[0], 9042);
   const kafkaPort = portOf(cfg.kafka.brokers[0], 9092);
   const temporalPort = portOf(cfg.temporal.address, 7233);
+  const nodes = clusterNodes(topology);
 
-  const cassandra: Service = {
+  const cassandraNode = (node: ClusterNode | undefined): Service => ({
     name: 'cassandra',
+    host: cassandraNodeHost(node),
     port: cassandraPort,
-    check: `CQL query "SELECT release_version FROM system.local" on 127.0.0.1:${cassandraPort}`,
+    check: `CQL query "SELECT release_version FROM system.local" on ${cassandraNodeHost(node)}:${cassandraPort}`,
     startTimeoutMs: 240_000,
     stopGraceMs: 30_000,
-    ...paths('cassandra'),
+    ...paths('cassandra', node),
+    ...(node && node.n > 1 ? { startAfter: `cassandra:${node.n - 1}` } : {}),
     provision() {
       cassandraLib = provisionCassandra();
     },
@@ -262,7 +320,7 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
         [
           'cluster_name: trackflow',
           'num_tokens: 16',
-          'allocate_tokens_for_local_replication_factor: 1',
+          `allocate_tokens_for_local_replication_factor: ${node ? node.count : 1}`,
           'partitioner: org.apache.cassandra.dht.Murmur3Partitioner',
           `data_file_directories: [${path.join(dir, 'data')}]`,
           `commitlog_directory: ${path.join(dir, 'commitlog')}`,
@@ -274,9 +332,10 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
           'seed_provider:',
           '  - class_name: org.apache.cassandra.locator.SimpleSeedProvider',
           '    parameters:',
+          // Node 1 is the seed: a seed never bootstraps, so the other nodes must not be seeds when they join.
           `      - seeds: "127.0.0.1:${storagePort}"`,
-          'listen_address: 127.0.0.1',
-          'rpc_address: 127.0.0.1',
+          `listen_address: ${cassandraNodeHost(node)}`,
+          `rpc_address: ${cassandraNodeHost(node)}`,
           `storage_port: ${storagePort}`,
           `native_transport_port: ${cassandraPort}`,
           'start_native_transport: true',
@@ -296,9 +355,9 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
           'concurrent_reads: 16',
           'concurrent_writes: 32',
           'memtable_allocation_type: offheap_objects',
-          'memtable_heap_space: 256MiB',
-          'memtable_offheap_space: 256MiB',
-          'file_cache_size: 128MiB',
+          `memtable_heap_space: ${node ? 128 : 256}MiB`,
+          `memtable_offheap_space: ${node ? 128 : 256}MiB`,
+          `file_cache_size: ${node ? 64 : 128}MiB`,
           'disk_access_mode: mmap_index_only',
           'batch_size_warn_threshold: 64KiB',
           'batch_size_fail_threshold: 1024KiB',
@@ -325,10 +384,11 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
         command: javaBinary(),
         cwd: dir,
         args: [
+          // Three cluster nodes share the machine: 640 MiB of heap each instead of a single node's 1 GiB.
           '-Xms512m',
-          '-Xmx1g',
+          node ? '-Xmx640m' : '-Xmx1g',
           '-Xss256k',
-          '-XX:MaxDirectMemorySize=512m',
+          node ? '-XX:MaxDirectMemorySize=256m' : '-XX:MaxDirectMemorySize=512m',
           ...CASSANDRA_JAVA17_FLAGS,
           ...(jamm ? [`-javaagent:${path.join(cassandraLib, jamm)}`] : []),
           `-Dcassandra.config=file://${path.join(conf, 'cassandra.yaml')}`,
@@ -339,33 +399,31 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
           '-Dcassandra-foreground=yes',
           '-Dcassandra.skip_wait_for_gossip_to_settle=0',
           '-Dcassandra.superuser_setup_delay_ms=0',
+          // Joins are serialized by `up` (startAfter), so the 30 s wait for ring changes to settle is not needed.
+          ...(node ? ['-Dcassandra.ring_delay_ms=5000'] : []),
           '-cp',
           `${conf}:${cassandraLib}/*`,
           'org.apache.cassandra.service.CassandraDaemon',
         ],
       };
     },
-    health: (c) => checkCassandra(c),
+    // A cluster node's health is its own (as the stack's superuser, that node alone, joined); the app role's
+    // check is the single node's, and the app's clients reach a cluster through every node.
+    health: (c) => (node ? checkCassandraNode(c, `${cassandraNodeHost(node)}:${cassandraPort}`) : checkCassandra(c)),
     // Before the roles exist only the superuser can sign in; the app role's check follows afterStart.
-    ready: async (c) => {
-      const client = await cassandraSuperuser(c);
-      try {
-        const rs = await client.execute('SELECT release_version FROM system.local');
-        return `Cassandra ${String(rs.first()?.['release_version'])}`;
-      } finally {
-        await client.shutdown();
-      }
-    },
-    afterStart: (c) => setupCassandraRoles(c),
-  };
+    ready: (c) => checkCassandraNode(c, node ? `${cassandraNodeHost(node)}:${cassandraPort}` : undefined),
+    // On a cluster the roles are set up once the last node has joined (replicated to all three then).
+    afterStart: (c) => (!node ? setupCassandraRoles(c) : node.n === node.count ? setupCassandraCluster(c) : Promise.resolve()),
+  });
 
-  const kafka: Service = {
+  const kafkaNode = (node: ClusterNode | undefined): Service => ({
     name: 'kafka',
-    port: kafkaPort,
-    check: `Kafka metadata request (describeCluster) on 127.0.0.1:${kafkaPort}`,
+    host: '127.0.0.1',
+    port: kafkaNodePort(kafkaPort, node),
+    check: `Kafka metadata request (describeCluster) on 127.0.0.1:${kafkaNodePort(kafkaPort, node)}`,
     startTimeoutMs: 120_000,
     stopGraceMs: 30_000,
-    ...paths('kafka'),
+    ...paths('kafka', node),
     provision() {
       kafkaLib = provisionKafka();
     },
@@ -373,10 +431,12 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
       const dir = this.dataDir;
       const logs = path.join(dir, 'data');
       fs.mkdirSync(logs, { recursive: true });
-      const controllerPort = envPort('TRACKFLOW_STACK_KAFKA_CONTROLLER_PORT', 9093);
+      const controllerPort = kafkaNodePort(envPort('TRACKFLOW_STACK_KAFKA_CONTROLLER_PORT', 9093), node);
+      const tlsPort = kafkaNodePort(kafkaTlsPort(kafkaPort, tlsMode), node);
+      const port = kafkaNodePort(kafkaPort, node);
       const props = path.join(dir, 'server.properties');
       // Holds the broker's own passwords (JAAS): private to the stack's user.
-      fs.writeFileSync(props, kafkaServerProperties({ cfg, port: kafkaPort, controllerPort, logs, mode: tlsMode }), { mode: 0o600 });
+      fs.writeFileSync(props, kafkaServerProperties({ cfg, port, controllerPort, tlsPort, logs, mode: tlsMode, node }), { mode: 0o600 });
       fs.chmodSync(props, 0o600);
       const log4j = path.join(dir, 'log4j2.yaml');
       fs.writeFileSync(
@@ -412,7 +472,8 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
         // The SCRAM users are created here, in the metadata log; their passwords go through a 0600 argument file
         // (`java @file`), so they never appear in a process's command line. The id is base64url and may start
         // with '-', hence --cluster-id=ID rather than -t ID.
-        const clusterId = crypto.randomBytes(16).toString('base64url');
+        // Every node of a cluster is formatted with the same cluster id (kept in the state directory).
+        const clusterId = node ? kafkaClusterId() : crypto.randomBytes(16).toString('base64url');
         const scram = kafkaScramUsers(cfg).flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]);
         const argFile = javaArgFile(path.join(dir, 'format.args'), [
           '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, ...scram,
@@ -433,7 +494,7 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
         cwd: dir,
         args: [
           '-Xms256m',
-          '-Xmx512m',
+          node ? '-Xmx384m' : '-Xmx512m',
           '-XX:+UseG1GC',
           '-XX:MaxGCPauseMillis=20',
           '-Djava.awt.headless=true',
@@ -446,13 +507,17 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
         ],
       };
     },
-    health: (c) => checkKafka(c),
-    ready: (c) => checkKafka({ ...c, kafka: { ...c.kafka, sasl: { mechanism: 'scram-sha-512', ...kafkaBrokerLogin() } } }),
+    health: (c) => (node ? checkKafkaNode(c, `127.0.0.1:${kafkaNodePort(kafkaPort, node)}`, node.n) : checkKafka(c)),
+    ready: (c) => {
+      const broker = { ...c, kafka: { ...c.kafka, sasl: { mechanism: 'scram-sha-512' as const, ...kafkaBrokerLogin() } } };
+      return node ? checkKafkaNode(broker, `127.0.0.1:${kafkaNodePort(kafkaPort, node)}`, node.n) : checkKafka(broker);
+    },
     afterStart: (c) => setupKafkaAcls(c),
-  };
+  });
 
   const mariadbService: Service = {
     name: 'mariadb',
+    host: '127.0.0.1',
     port: cfg.mysql.port,
     check: `SELECT 1 as ${cfg.mysql.user} on 127.0.0.1:${cfg.mysql.port}`,
     startTimeoutMs: 60_000,
@@ -531,6 +596,7 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
 
   const temporal: Service = {
     name: 'temporal',
+    host: '127.0.0.1',
     port: temporalPort,
     check: `temporal operator cluster health on 127.0.0.1:${temporalPort}`,
     startTimeoutMs: 60_000,
@@ -569,5 +635,5 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): S
     health: (c) => checkTemporal(c, temporalBin || undefined),
   };
 
-  return [cassandra, kafka, mariadbService, temporal];
+  return [...nodes.map(cassandraNode), ...nodes.map(kafkaNode), mariadbService, temporal];
 }
