@@ -52,3 +52,62 @@ void test('a record encodes to the bytes of the Kafka record format, worked out 
   const withHeader = Record({ offsetDelta: 1, timestampDelta: 0, key: '7', value: 'ab', headers: { h: 'v' } }).buffer;
   assert.deepEqual([...withHeader], [0x1a, 0x00, 0x00, 0x02, 0x02, 0x37, 0x04, 0x61, 0x62, 0x02, 0x02, 0x68, 0x02, 0x76]);
 });
+
+interface FakeBroker {
+  nodeId: number;
+  produce(req: { topicData: Array<{ topic: string; partitions: Array<{ partition: number; messages: unknown[] }> }> }): Promise<unknown>;
+}
+const sendMessages = require('kafkajs/src/producer/sendMessages') as (deps: unknown) => (req: unknown) => Promise<Array<{ partition: number }>>;
+const createRetry = require('kafkajs/src/retry') as (o: unknown) => unknown;
+const { KafkaJSProtocolError } = require('kafkajs/src/errors') as { KafkaJSProtocolError: new (e: unknown) => Error };
+
+void test('a send re-sends a partition whose leader moved to a broker that had already answered (leader change)', async () => {
+  // Partitions 0 and 1: broker 1 leads 0, broker 2 leads 1. Broker 1 dies mid-send; partition 0 moves to broker 2.
+  let leaders: Record<number, number> = { 0: 1, 1: 2 };
+  const produced: Array<{ broker: number; partitions: number[] }> = [];
+  const broker = (nodeId: number): FakeBroker => ({
+    nodeId,
+    async produce({ topicData }) {
+      const partitions = topicData.flatMap((t) => t.partitions.map((p) => p.partition));
+      produced.push({ broker: nodeId, partitions });
+      if (nodeId === 1) {
+        leaders = { 0: 2, 1: 2 };
+        throw new KafkaJSProtocolError({ type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true, message: 'not leader' });
+      }
+      return { topics: [{ topicName: 't', partitions: partitions.map((partition) => ({ partition, errorCode: 0, baseOffset: '0' })) }] };
+    },
+  });
+  const brokers = { 1: broker(1), 2: broker(2) };
+  const cluster = {
+    refreshMetadataIfNecessary: async () => undefined,
+    refreshMetadata: async () => undefined,
+    addMultipleTargetTopics: async () => undefined,
+    isConnected: () => true,
+    findTopicPartitionMetadata: () => [{ partitionId: 0 }, { partitionId: 1 }],
+    findLeaderForPartitions: (_t: string, partitions: string[]) => {
+      const out: Record<number, number[]> = {};
+      for (const p of partitions) (out[leaders[Number(p)]!] ??= []).push(Number(p));
+      return out;
+    },
+    findBroker: async ({ nodeId }: { nodeId: number }) => brokers[nodeId as 1 | 2],
+  };
+  const eosManager = {
+    acquireBrokerLock: async () => undefined,
+    releaseBrokerLock: async () => undefined,
+    isTransactional: () => false,
+    getSequence: () => 0,
+    updateSequence: () => undefined,
+    getProducerId: () => -1,
+    getProducerEpoch: () => 0,
+  };
+  const logger = { debug: () => undefined, error: () => undefined };
+  const send = sendMessages({
+    logger, cluster, eosManager,
+    partitioner: ({ message }: { message: { partition: number } }) => message.partition,
+    retrier: createRetry({ retries: 3, initialRetryTime: 1 }),
+  });
+  const responses = await send({ acks: -1, topicMessages: [{ topic: 't', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] }] });
+  assert.deepEqual(responses.map((r) => r.partition).sort(), [0, 1], 'both partitions acknowledged');
+  const resent = produced.slice(2);
+  assert.deepEqual(resent, [{ broker: 2, partitions: [0] }], `partition 0 re-sent to its new leader, partition 1 not again: ${JSON.stringify(produced)}`);
+});
