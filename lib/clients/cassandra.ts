@@ -21,14 +21,20 @@ export function consistencyCode(level: CassandraConsistency | CassandraSerialCon
 }
 
 /**
- * The driver's default policy, except that a write timeout of an idempotent statement is retried (twice, same
- * level) instead of rethrown: every plain trackflow write is an upsert by primary key, so writing it again
+ * The driver's default policy, except that a read timeout is retried once on the next host and a write timeout
+ * of an idempotent statement twice (same level) instead of rethrown: every plain trackflow write is an upsert by primary key, so writing it again
  * cannot double anything. The driver itself never asks this policy about a socket error, client timeout or
  * write timeout of a statement that is not idempotent (lightweight transactions), so those still fail.
  */
 export class UpsertRetryPolicy extends policies.retry.RetryPolicy {
   override onWriteTimeout(info: policies.retry.OperationInfo, consistency: types.consistencies): policies.retry.DecisionInfo {
     return info.nbRetry < 2 ? this.retryResult(consistency, false) : this.rethrowResult();
+  }
+
+  override onReadTimeout(info: policies.retry.OperationInfo, consistency: types.consistencies): policies.retry.DecisionInfo {
+    // Too few replicas answered: one just died and the coordinator has not convicted it yet. A read changes
+    // nothing, so it is asked once more of the next coordinator, whose view may already exclude the node.
+    return info.nbRetry < 1 ? this.retryResult(consistency, false) : this.rethrowResult();
   }
 
   override onUnavailable(info: policies.retry.OperationInfo, consistency: types.consistencies): policies.retry.DecisionInfo {
