@@ -304,7 +304,11 @@ export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode(), to
     startTimeoutMs: 240_000,
     stopGraceMs: 30_000,
     ...paths('cassandra', node),
-    ...(node && node.n > 1 ? { startAfter: `cassandra:${node.n - 1}` } : {}),
+    // Only a first start (a bootstrap) waits for the node before it: nodes that already joined start together,
+    // since each needs a quorum of the others to check logins once system_auth has a replica per node.
+    ...(node && node.n > 1 && !fs.existsSync(path.join(paths('cassandra', node).dataDir, 'data', 'system'))
+      ? { startAfter: `cassandra:${node.n - 1}` }
+      : {}),
     provision() {
       cassandraLib = provisionCassandra();
     },
