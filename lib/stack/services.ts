@@ -349,7 +349,11 @@ async function checkCassandraNode(cfg: Config, pinnedTo: string | undefined): Pr
   try {
     const row = (await client.execute('SELECT release_version, bootstrapped FROM system.local')).first();
     if (row?.['bootstrapped'] !== 'COMPLETED') throw new Error(`${pinnedTo ?? 'the node'} has not finished joining (${String(row?.['bootstrapped'])})`);
-    return `Cassandra ${String(row['release_version'])}${pinnedTo ? ` on ${pinnedTo}` : ''}`;
+    if (!pinnedTo) return `Cassandra ${String(row['release_version'])}`;
+    // `nodetool status`'s Up/Normal for this node: it answers CQL and has joined; its peers (system.peers) are
+    // listed whether up or not, and each is checked as its own service.
+    const peers = (await client.execute('SELECT peer FROM system.peers')).rowLength;
+    return `Cassandra ${String(row['release_version'])} on ${pinnedTo}: joined (bootstrap COMPLETED), ${peers} peer(s) in its ring table`;
   } finally {
     await client.shutdown();
   }
