@@ -7,6 +7,7 @@
  *   npm run bench -- --only verify [--events 200000] [--seed 1]   (verify and rebuild throughput alone)
  *   npm run bench -- --workers 1,2,3 [--events 200000] [--files 6] [--seed 1]   (scale-out: n stream + n pipeline workers)
  *   npm run bench -- --only hostile-ingest [--hostile-bytes 2G] [--hostile-rounds 1] [--seed 1]   (clean vs hostile export ingest alone)
+ *   npm run bench -- --cluster [--events 200000] [--seed 1]   (stage throughputs on the single-node and the cluster stack)
  *   (a full run includes hostile-ingest at --hostile-bytes unless --skip-hostile)
  *
  * Each pipeline size runs in a child process so its CPU and RSS are its own (a process's RSS rarely shrinks,
@@ -38,6 +39,7 @@ import { WORKER_NODE_FLAGS } from '../lib/workerRuntime';
 import type { VerifyBenchResult } from './verify';
 import { runVerifyBench, verifySummary } from './verify';
 import { runScaleOutOnce, scaleOutSummary, type ScaleOutRun } from './scaleOut';
+import { clusterSummary, runTopology } from './clusterCompare';
 
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -127,13 +129,13 @@ async function hostileOnly(): Promise<void> {
   process.stdout.write(`\n${hostileSummary(h)}\n\n${targets}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
 }
 
-function runChild(events: number, seed: number, consumerPerf: boolean): Promise<PipelineResult> {
+function runChild(events: number, seed: number, consumerPerf: boolean, env?: NodeJS.ProcessEnv): Promise<PipelineResult> {
   const out = path.join(os.tmpdir(), `trackflow-bench-${process.pid}-${events}.json`);
   // Stage processes run with the workers' flags, so their RSS is what a worker's would be.
   const args = [...WORKER_NODE_FLAGS, '--import', 'tsx', __filename, '--child', '--events', String(events), '--seed', String(seed), '--out', out];
   if (consumerPerf) args.push('--consumer-perf');
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: env ?? process.env });
     p.on('error', reject);
     p.on('close', (code) => {
       if (code !== 0) return reject(new Error(`pipeline run N=${events} exited with ${code}`));
@@ -227,12 +229,36 @@ async function workersOnly(): Promise<void> {
   process.stdout.write(`\n${scaleOutSummary(runs)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
 }
 
+/**
+ * `--cluster`: the stage throughputs on the single-node stack, then on the cluster (RF 3, LOCAL_QUORUM,
+ * acks=all, min.insync.replicas 2), same N and seed; the stack is switched in between (bench/clusterCompare.ts).
+ */
+async function clusterOnly(): Promise<void> {
+  const events = Math.round(positive('events', 200_000));
+  const seed = Math.round(positive('seed', 1));
+  const started = new Date();
+  const loadAvgAtStart = os.loadavg();
+  log(`trackflow bench --cluster: N=${events}; ${os.cpus().length} CPUs, load ${loadAvgAtStart.map((x) => x.toFixed(1)).join(' ')} (shared, noisy)`);
+  await ensureDataset(events, seed, log);
+  const stages = (env: NodeJS.ProcessEnv) => runChild(events, seed, false, env);
+  const single = await runTopology('single', stages, log);
+  const cluster = await runTopology('cluster', stages, log);
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}-cluster.json`);
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const result = { startedAt: started.toISOString(), finishedAt: new Date().toISOString(), command, cpus: os.cpus().length, loadAvgAtStart, loadAvgAtEnd: os.loadavg(), single, cluster };
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(`\n${clusterSummary(single, cluster)}\n\nresults: ${path.relative(process.cwd(), file)}\n`);
+}
+
 const USAGE = `npm run bench -- [--events 1000000] [--rate 5000] [--duration 30] [--seed 1]
                  [--stress-ops 200000] [--flat-factor 4] [--skip-flatness] [--skip-latency] [--skip-e2e]
                  [--skip-platform] [--skip-verify] [--skip-hostile] [--hostile-bytes 2G] [--hostile-rounds 1]
 npm run bench -- --only verify [--events 200000] [--seed 1]
 npm run bench -- --only hostile-ingest [--hostile-bytes 2G] [--hostile-rounds 1] [--seed 1]
 npm run bench -- --workers 1,2,3 [--events 200000] [--files 6] [--seed 1]
+npm run bench -- --cluster [--events 200000] [--seed 1]
 Results: bench/results/<timestamp>.json (bench/README.md describes each part).
 `;
 
@@ -242,6 +268,7 @@ async function main(): Promise<void> {
     return;
   }
   if (arg('workers', '') !== '') return workersOnly();
+  if (flag('cluster')) return clusterOnly();
   if (arg('only', '') === 'verify') return verifyOnly();
   if (arg('only', '') === 'hostile-ingest') return hostileOnly();
   if (arg('only', '') !== '') throw new Error('--only takes: verify, hostile-ingest');

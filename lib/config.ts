@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import type { z } from 'zod';
-import { KAFKA_ROLES, NOT_SET, envSchema, stackSchema, systemSchema, cliSchema, type Env, type KafkaCompression, type StackEnv, type TlsPrefix } from './envSchema';
+import { CASSANDRA_CONSISTENCIES, KAFKA_ROLES, NOT_SET, envSchema, stackSchema, systemSchema, cliSchema, type CassandraConsistency, type CassandraSerialConsistency, type Env, type KafkaCompression, type StackEnv, type TlsPrefix } from './envSchema';
+
+export { CASSANDRA_CONSISTENCIES, type CassandraConsistency, type CassandraSerialConsistency };
 import { TASK_QUEUES } from './taskQueues';
 import { ConfigError } from './domain/errors';
 import type { MessageVersion } from './domain/message';
@@ -71,6 +73,9 @@ export interface CassandraConfig {
   /** The migration role: creates keyspaces and tables and grants the app role on them. */
   admin?: Credential;
   tls: TlsConfig;
+  /** Consistency of reads and writes, and of lightweight transactions' Paxos phase (see replicationSettings). */
+  consistency: CassandraConsistency;
+  serialConsistency: CassandraSerialConsistency;
 }
 
 export type KafkaRole = (typeof KAFKA_ROLES)[number];
@@ -90,6 +95,9 @@ export interface KafkaConfig {
   /** Per-component SASL users (least privilege); a role without one falls back to `sasl`. */
   users: Partial<Record<KafkaRole, Credential>>;
   tls: TlsConfig;
+  /** Replication of the topics trackflow creates; unset: the broker's defaults. */
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
 }
 
 export interface MysqlConfig {
@@ -282,6 +290,42 @@ function scaleLimits(env: Env): ScaleConfig {
   };
 }
 
+/** Replicas a level waits for at replication factor `rf`. */
+export function replicasFor(level: CassandraConsistency, rf: number): number {
+  const quorum = Math.floor(rf / 2) + 1;
+  const n: Record<CassandraConsistency, number> = { ONE: 1, LOCAL_ONE: 1, TWO: 2, THREE: 3, QUORUM: quorum, LOCAL_QUORUM: quorum, EACH_QUORUM: quorum, ALL: rf };
+  return n[level];
+}
+
+/**
+ * The lake's consistency levels (default ONE at replication factor 1, LOCAL_QUORUM above it), validated against
+ * the replication factor: a level needing more replicas than exist never succeeds, and a level below a quorum
+ * on a replicated lake loses acknowledged writes with one node.
+ */
+function cassandraConsistency(env: Env, rf: number): Pick<CassandraConfig, 'consistency' | 'serialConsistency'> {
+  const level = env.TRACKFLOW_CASSANDRA_CONSISTENCY ?? (rf > 1 ? 'LOCAL_QUORUM' : 'ONE');
+  const needed = replicasFor(level, rf);
+  if (needed > rf) throw new ConfigError(`TRACKFLOW_CASSANDRA_CONSISTENCY=${level} needs ${needed} replicas; TRACKFLOW_CASSANDRA_REPLICATION_FACTOR is ${rf}`);
+  if (rf > 1 && needed < Math.floor(rf / 2) + 1) {
+    throw new ConfigError(`TRACKFLOW_CASSANDRA_CONSISTENCY=${level} is below a quorum at replication factor ${rf}: one lost node could take acknowledged writes with it (use LOCAL_QUORUM)`);
+  }
+  return { consistency: level, serialConsistency: env.TRACKFLOW_CASSANDRA_SERIAL_CONSISTENCY ?? (rf > 1 ? 'LOCAL_SERIAL' : 'SERIAL') };
+}
+
+/**
+ * Kafka topic replication: min.insync.replicas above the replication factor never accepts an `acks=all` write,
+ * and equal to it (above 1) stops every write with one broker down.
+ */
+function kafkaReplication(env: Env): Pick<KafkaConfig, 'replicationFactor' | 'minInsyncReplicas'> {
+  const rf = env.TRACKFLOW_KAFKA_REPLICATION_FACTOR;
+  const minIsr = env.TRACKFLOW_KAFKA_MIN_INSYNC_REPLICAS;
+  if (minIsr !== undefined && minIsr > (rf ?? minIsr)) throw new ConfigError(`TRACKFLOW_KAFKA_MIN_INSYNC_REPLICAS=${minIsr} exceeds TRACKFLOW_KAFKA_REPLICATION_FACTOR=${rf}`);
+  if (minIsr !== undefined && rf !== undefined && rf > 1 && minIsr === rf) {
+    throw new ConfigError(`TRACKFLOW_KAFKA_MIN_INSYNC_REPLICAS=${minIsr} equals the replication factor: one broker down would stop every write (use ${rf - 1})`);
+  }
+  return { replicationFactor: rf, minInsyncReplicas: minIsr };
+}
+
 function cassandra(env: Env, production: boolean): CassandraConfig {
   return {
     contactPoints: list(env.TRACKFLOW_CASSANDRA_CONTACT_POINTS),
@@ -292,6 +336,7 @@ function cassandra(env: Env, production: boolean): CassandraConfig {
     password: env.TRACKFLOW_CASSANDRA_PASSWORD,
     admin: credential(env.TRACKFLOW_CASSANDRA_ADMIN_USERNAME, env.TRACKFLOW_CASSANDRA_ADMIN_PASSWORD, 'trackflow_migrate'),
     tls: tls(env, 'TRACKFLOW_CASSANDRA', production),
+    ...cassandraConsistency(env, env.TRACKFLOW_CASSANDRA_REPLICATION_FACTOR),
   };
 }
 
@@ -310,6 +355,7 @@ function kafka(env: Env, production: boolean): KafkaConfig {
     sasl: kafkaSasl(env, users),
     users,
     tls: tls(env, 'TRACKFLOW_KAFKA', production),
+    ...kafkaReplication(env),
   };
 }
 

@@ -64,6 +64,15 @@ export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
  * bytes within 3% (docs/publish.md, "Compression"). Brokers and Java clients read it since Kafka 2.1.
  */
 export const DEFAULT_KAFKA_COMPRESSION: KafkaCompression = 'zstd';
+/** Cassandra consistency levels trackflow accepts for its reads and writes, and for the Paxos phase of its claims. */
+export const CASSANDRA_CONSISTENCIES = ['ONE', 'TWO', 'THREE', 'QUORUM', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE', 'ALL'] as const;
+export type CassandraConsistency = (typeof CASSANDRA_CONSISTENCIES)[number];
+export const CASSANDRA_SERIAL_CONSISTENCIES = ['SERIAL', 'LOCAL_SERIAL'] as const;
+export type CassandraSerialConsistency = (typeof CASSANDRA_SERIAL_CONSISTENCIES)[number];
+
+function oneOf<T extends readonly [string, ...string[]]>(values: T) {
+  return z.preprocess(blank, z.enum(values, { error: `must be one of ${values.join(', ')}` }).optional());
+}
 
 export const KAFKA_ROLES = ['admin', 'publisher', 'stream', 'bench'] as const;
 
@@ -99,6 +108,8 @@ const core = z.object({
   TRACKFLOW_CASSANDRA_PASSWORD: text(),
   TRACKFLOW_CASSANDRA_ADMIN_USERNAME: text(),
   TRACKFLOW_CASSANDRA_ADMIN_PASSWORD: text(),
+  TRACKFLOW_CASSANDRA_CONSISTENCY: oneOf(CASSANDRA_CONSISTENCIES),
+  TRACKFLOW_CASSANDRA_SERIAL_CONSISTENCY: oneOf(CASSANDRA_SERIAL_CONSISTENCIES),
 
   TRACKFLOW_KAFKA_BROKERS: textOr('127.0.0.1:9092'),
   TRACKFLOW_KAFKA_CLIENT_ID: textOr('trackflow'),
@@ -112,6 +123,8 @@ const core = z.object({
     blank,
     z.enum(KAFKA_COMPRESSIONS, { error: `must be ${KAFKA_COMPRESSIONS.join(', ')}` }).default(DEFAULT_KAFKA_COMPRESSION),
   ),
+  TRACKFLOW_KAFKA_REPLICATION_FACTOR: optionalInt(1, 16),
+  TRACKFLOW_KAFKA_MIN_INSYNC_REPLICAS: optionalInt(1, 16),
   TRACKFLOW_KAFKA_SASL_MECHANISM: z.preprocess(
     blank,
     z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be plain, scram-sha-256 or scram-sha-512' }).optional(),
@@ -167,6 +180,7 @@ export const stackSchema = z.object({
   TRACKFLOW_STACK_KAFKA_TLS_PORT: optionalInt(1, 65535),
   TRACKFLOW_STACK_PROMETHEUS_PORT: port(9090),
   TRACKFLOW_STACK_TLS: text(),
+  TRACKFLOW_STACK_TOPOLOGY: z.preprocess(blank, z.enum(['single', 'cluster'], { error: 'must be single or cluster' }).optional()),
 });
 
 /** Set by the CLI's --verbose for its own child processes; the benchmark's optional Confluent client build. */

@@ -14,6 +14,14 @@ done
 login trackflow_root "$TRACKFLOW_CASSANDRA_SUPERUSER_PASSWORD"
 if ! cqlsh -e 'SELECT release_version FROM system.local' >/dev/null 2>&1; then
   login cassandra cassandra
+  if [ -n "${TRACKFLOW_CASSANDRA_AUTH_REPLICATION:-}" ]; then
+    # A cluster: system_auth gets one replica per node, and reading the roles at ALL repairs them onto each.
+    cqlsh -f /dev/stdin <<CQL
+ALTER KEYSPACE system_auth WITH replication = ${TRACKFLOW_CASSANDRA_AUTH_REPLICATION};
+CONSISTENCY ALL;
+SELECT role FROM system_auth.roles;
+CQL
+  fi
   cqlsh -f /dev/stdin <<CQL
 CREATE ROLE IF NOT EXISTS trackflow_root WITH SUPERUSER = true AND LOGIN = true AND PASSWORD = $(cql_string "$TRACKFLOW_CASSANDRA_SUPERUSER_PASSWORD");
 CQL

@@ -9,7 +9,8 @@ trap 'rm -rf "$dir"' EXIT
 printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="trackflow_broker" password="%s";\n' \
   "$TRACKFLOW_KAFKA_BROKER_PASSWORD" > "$dir/broker.properties"
 run() { printf '%s\n' "$@" > "$dir/args"; java -cp '/opt/kafka/libs/*' "@$dir/args"; }
-bootstrap=kafka:29092
+# Every broker of a cluster (docker-compose.cluster.yml), or the single one.
+bootstrap=${TRACKFLOW_KAFKA_BOOTSTRAP:-kafka:29092}
 for role in ADMIN PUBLISHER STREAM BENCH; do
   user_var="TRACKFLOW_KAFKA_${role}_USERNAME"; pass_var="TRACKFLOW_KAFKA_${role}_PASSWORD"
   run kafka.admin.ConfigCommand --bootstrap-server "$bootstrap" --command-config "$dir/broker.properties" \

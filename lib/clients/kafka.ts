@@ -17,7 +17,25 @@ class TrackflowKafka extends Kafka {
   }
 }
 
+export interface TopicReplication {
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
+}
+
+/** The replication each client's configuration asks of the topics it creates (lib/kafka/topics.ts reads it). */
+const replicationOf = new WeakMap<Kafka, TopicReplication>();
+
+export function topicReplication(kafka: Kafka): TopicReplication {
+  return replicationOf.get(kafka) ?? {};
+}
+
 export function createKafka(cfg: KafkaConfig, clientSuffix = '', overrides: Partial<KafkaJsConfig> = {}): Kafka {
+  const kafka = kafkaClient(cfg, clientSuffix, overrides);
+  replicationOf.set(kafka, { replicationFactor: cfg.replicationFactor, minInsyncReplicas: cfg.minInsyncReplicas });
+  return kafka;
+}
+
+function kafkaClient(cfg: KafkaConfig, clientSuffix: string, overrides: Partial<KafkaJsConfig>): Kafka {
   if (cfg.sasl?.mechanism === 'plain' && !cfg.tls.enabled) {
     throw new Error('TRACKFLOW_KAFKA_SASL_MECHANISM=plain sends the password in clear: enable TRACKFLOW_KAFKA_TLS or use scram-sha-512');
   }

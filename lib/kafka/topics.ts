@@ -1,11 +1,26 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
 import { DEFAULT_MAX_BATCH_BYTES } from './sizedSend';
+import { topicReplication } from '../clients/kafka';
 
 export interface TopicInfo {
   partitions: number;
   /** The topic's `max.message.bytes`: the largest record batch (after compression) a send may carry. */
   maxBatchBytes: number;
+}
+
+/**
+ * A new topic's settings: the configured replication factor and min.insync.replicas (a cluster: 3 and 2, so
+ * an `acks=all` send survives one broker down and is on two brokers when acknowledged), else the broker's.
+ */
+export function topicSpec(kafka: Kafka, topic: string, partitions: number): ITopicConfig {
+  const r = topicReplication(kafka);
+  return {
+    topic,
+    numPartitions: partitions,
+    ...(r.replicationFactor ? { replicationFactor: r.replicationFactor } : {}),
+    ...(r.minInsyncReplicas ? { configEntries: [{ name: 'min.insync.replicas', value: String(r.minInsyncReplicas) }] } : {}),
+  };
 }
 
 /**
@@ -24,7 +39,7 @@ export async function ensureTopicInfo(kafka: Kafka, topic: string, partitions: n
     const existing = await admin.listTopics();
     if (!existing.includes(topic)) {
       try {
-        await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+        await admin.createTopics({ topics: [topicSpec(kafka, topic, partitions)], waitForLeaders: true });
       } catch (err) {
         if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
       }

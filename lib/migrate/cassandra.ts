@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
+import type { CassandraConfig } from '../config';
 import { REPO_ROOT, assertIdentifier } from '../config';
 import { migrationStatements } from './statements';
 
@@ -9,6 +10,16 @@ export const CASSANDRA_MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations', 'cass
 /** Splits a .cql file into statements; `--` comments are dropped and `${keyspace}` is substituted. */
 export function cqlStatements(text: string, keyspace: string): string[] {
   return migrationStatements(text).map((s) => s.replaceAll('${keyspace}', keyspace));
+}
+
+/**
+ * The lake keyspace's replication: SimpleStrategy on a single node, NetworkTopologyStrategy with the replication
+ * factor in the local data center otherwise (what LOCAL_QUORUM counts against).
+ */
+export function lakeReplication(cfg: Pick<CassandraConfig, 'replicationFactor' | 'localDataCenter'>): string {
+  if (cfg.replicationFactor <= 1) return `{'class': 'SimpleStrategy', 'replication_factor': 1}`;
+  const dc = assertIdentifier('TRACKFLOW_CASSANDRA_LOCAL_DC', cfg.localDataCenter, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
+  return `{'class': 'NetworkTopologyStrategy', '${dc}': ${cfg.replicationFactor}}`;
 }
 
 /**

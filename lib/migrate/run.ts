@@ -1,7 +1,7 @@
 import type { Config } from '../config';
 import { createCassandraClient } from '../clients/cassandra';
 import { createMysqlAdminPool } from '../clients/mysql';
-import { migrateCassandra } from './cassandra';
+import { lakeReplication, migrateCassandra } from './cassandra';
 import { migrateMysql } from './mysql';
 
 /**
@@ -12,7 +12,7 @@ export async function migrateAll(cfg: Config): Promise<{ lake: string[]; warehou
   const cassandra = createCassandraClient(cfg.cassandra, { as: 'admin' });
   const admin = createMysqlAdminPool(cfg.mysql);
   try {
-    const replication = `{'class': 'SimpleStrategy', 'replication_factor': ${cfg.cassandra.replicationFactor}}`;
+    const replication = lakeReplication(cfg.cassandra);
     const lake = await migrateCassandra(cassandra, cfg.cassandra.keyspace, replication, { appRole: cfg.cassandra.username });
     const warehouse = await migrateMysql(admin, cfg.mysql.database, { appUser: cfg.mysql.user });
     return { lake, warehouse };

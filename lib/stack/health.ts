@@ -28,6 +28,20 @@ export async function checkCassandra(cfg: Config): Promise<string> {
   }
 }
 
+/** One broker of a cluster: it answers, and the cluster's metadata lists it (registered with the quorum). */
+export async function checkKafkaNode(cfg: Config, broker: string, nodeId: number): Promise<string> {
+  const kafka = createKafka({ ...cfg.kafka, brokers: [broker] }, 'health', { logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  try {
+    await withTimeout(admin.connect(), 8000, 'Kafka connect');
+    const cluster = await withTimeout(admin.describeCluster(), 8000, 'Kafka describeCluster');
+    if (!cluster.brokers.some((b) => b.nodeId === nodeId)) throw new Error(`broker ${nodeId} is not registered yet (${cluster.brokers.length} broker(s))`);
+    return `Kafka cluster ${cluster.clusterId}, broker ${nodeId} of ${cluster.brokers.length}, controller ${cluster.controller}`;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 export async function checkKafka(cfg: Config): Promise<string> {
   const kafka = createKafka(cfg.kafka, 'health', { logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin({ retry: { retries: 0 } });

@@ -1,13 +1,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, auth } from 'cassandra-driver';
+import type { Client } from 'cassandra-driver';
+import { types } from 'cassandra-driver';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, logLevel } from 'kafkajs';
 import type { AclEntry } from 'kafkajs';
 import type { Config, Credential, KafkaRole } from '../config';
 import { assertIdentifier } from '../config';
 import { createKafka } from '../clients/kafka';
-import { hostOf, tlsOptions } from '../clients/tls';
+import { createCassandraClient } from '../clients/cassandra';
 import { stateDir } from './paths';
 
 /**
@@ -32,18 +33,14 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
-function cassandraAs(cfg: Config, login: Credential): Client {
-  return new Client({
-    contactPoints: cfg.cassandra.contactPoints,
-    localDataCenter: cfg.cassandra.localDataCenter,
-    authProvider: new auth.PlainTextAuthProvider(login.username, login.password),
-    sslOptions: tlsOptions(cfg.cassandra.tls, 'cassandra', hostOf(cfg.cassandra.contactPoints[0])),
-    socketOptions: { connectTimeout: 5000, readTimeout: 20000 },
-  });
+/** A client signed in as `login`; `pinnedTo` (host:port): that node alone, for a check of one cluster node. */
+function cassandraAs(cfg: Config, login: Credential, pinnedTo?: string): Client {
+  const cassandra = pinnedTo ? { ...cfg.cassandra, contactPoints: [pinnedTo] } : cfg.cassandra;
+  return createCassandraClient(cassandra, { login, pinnedTo });
 }
 
-async function tryConnect(cfg: Config, login: Credential): Promise<Client | undefined> {
-  const client = cassandraAs(cfg, login);
+async function tryConnect(cfg: Config, login: Credential, pinnedTo?: string): Promise<Client | undefined> {
+  const client = cassandraAs(cfg, login, pinnedTo);
   try {
     await client.connect();
     return client;
@@ -54,11 +51,11 @@ async function tryConnect(cfg: Config, login: Credential): Promise<Client | unde
 }
 
 /** Signs in as the stack's superuser, or (first start) as the distribution default to create it. */
-export async function cassandraSuperuser(cfg: Config): Promise<Client> {
+export async function cassandraSuperuser(cfg: Config, pinnedTo?: string): Promise<Client> {
   const root = { username: CASSANDRA_SUPERUSER, password: stackSecret('cassandra-superuser') };
-  const existing = await tryConnect(cfg, root);
+  const existing = await tryConnect(cfg, root, pinnedTo);
   if (existing) return existing;
-  const initial = await tryConnect(cfg, { username: 'cassandra', password: 'cassandra' });
+  const initial = await tryConnect(cfg, { username: 'cassandra', password: 'cassandra' }, pinnedTo);
   if (!initial) throw new Error(`neither ${CASSANDRA_SUPERUSER} nor the default superuser can sign in (yet)`);
   try {
     await initial.execute(
@@ -67,7 +64,7 @@ export async function cassandraSuperuser(cfg: Config): Promise<Client> {
   } finally {
     await initial.shutdown();
   }
-  const client = await tryConnect(cfg, root);
+  const client = await tryConnect(cfg, root, pinnedTo);
   if (!client) throw new Error(`${CASSANDRA_SUPERUSER} was created but cannot sign in`);
   return client;
 }
@@ -98,6 +95,51 @@ export async function setupCassandraRoles(cfg: Config): Promise<void> {
   } finally {
     await client.shutdown();
   }
+}
+
+/** system_auth as the lake: NetworkTopologyStrategy, one replica per node, so a lost node loses no login. */
+function authReplication(cfg: Config, nodes: number): string {
+  const dc = assertIdentifier('TRACKFLOW_CASSANDRA_LOCAL_DC', cfg.cassandra.localDataCenter, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
+  return `{'class': 'NetworkTopologyStrategy', '${dc}': ${nodes}}`;
+}
+
+/** The system_auth tables that hold logins and grants. */
+const AUTH_TABLES = ['roles', 'role_members', 'role_permissions', 'resource_role_permissons_index'];
+
+/** Reads every row of the auth tables at ALL: the read repair copies each one to every replica. */
+async function repairAuthByReading(client: Client): Promise<void> {
+  for (const table of AUTH_TABLES) {
+    await new Promise<void>((resolve, reject) =>
+      client.eachRow(`SELECT * FROM system_auth.${table}`, [], { consistency: types.consistencies.all, fetchSize: 500, autoPage: true }, () => undefined, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  }
+}
+
+/**
+ * Once every node of a cluster has joined: system_auth goes from one replica to one per node, and its tables
+ * are read at ALL, whose read repair copies every role and grant to the new replicas (there is no JMX here
+ * for `nodetool repair`). A later `up` repeats the reads when every node is up (a no-op then) and goes on
+ * without them when one is not; the roles follow.
+ */
+export async function setupCassandraCluster(cfg: Config): Promise<void> {
+  const client = await cassandraSuperuser(cfg);
+  try {
+    const ks = await client.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'");
+    const replication = (ks.first()?.['replication'] ?? {}) as Record<string, string>;
+    const nodes = 1 + (await client.execute('SELECT peer FROM system.peers')).rowLength;
+    const altered = replication[cfg.cassandra.localDataCenter] !== String(nodes);
+    if (altered) await client.execute(`ALTER KEYSPACE system_auth WITH replication = ${authReplication(cfg, nodes)}`);
+    try {
+      await repairAuthByReading(client);
+    } catch (err) {
+      if (altered) throw err;
+    }
+  } finally {
+    await client.shutdown();
+  }
+  await setupCassandraRoles(cfg);
 }
 
 const acl = (

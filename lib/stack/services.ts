@@ -5,11 +5,13 @@ import path from 'node:path';
 import { stackEnv, type Config } from '../config';
 import { stateDir } from './paths';
 import { javaBinary, provisionCassandra, provisionKafka, provisionMariadb, provisionTemporal } from './provision';
-import { checkCassandra, checkKafka, checkMysql, checkTemporal } from './health';
+import { checkCassandra, checkKafka, checkKafkaNode, checkMysql, checkTemporal } from './health';
+import type { ClusterNode, StackTopology } from './topology';
+import { KAFKA_NODE_PORT_STEP, cassandraNodeHost, clusterNodes, kafkaNodePort, stackTopology } from './topology';
 import { stackCerts } from './tls';
 import type { StackTlsMode } from './tlsMode';
 import { kafkaTlsPort, stackTlsMode } from './tlsMode';
-import { cassandraSuperuser, kafkaBrokerLogin, kafkaScramUsers, quoteLiteral, setupCassandraRoles, setupKafkaAcls } from './security';
+import { cassandraSuperuser, kafkaBrokerLogin, kafkaScramUsers, quoteLiteral, setupCassandraCluster, setupCassandraRoles, setupKafkaAcls } from './security';
 import { assertIdentifier } from '../config';
 import { grantDatabase } from '../migrate/mysql';
 
@@ -24,6 +26,12 @@ export interface LaunchSpec {
 
 export interface Service {
   name: ServiceName;
+  /** `name`, or `name:n` for node n of a cluster (what `up`, `down` and `logs` take). */
+  id: string;
+  node?: ClusterNode;
+  /** The id of a service that must be healthy before this one starts (Cassandra bootstraps one node at a time). */
+  startAfter?: string;
+  host: string;
   port: number;
   /** What the health check does, for error messages. */
   check: string;
@@ -49,12 +57,15 @@ function portOf(hostPort: string | undefined, fallback: number): number {
 }
 
 
-function paths(name: ServiceName) {
+function paths(name: ServiceName, node?: ClusterNode) {
   const root = stateDir();
+  const id = node ? `${name}-${node.n}` : name;
   return {
-    dataDir: path.join(root, name),
-    logFile: path.join(root, 'logs', `${name}.log`),
-    pidFile: path.join(root, 'run', `${name}.pid`),
+    id: node ? `${name}:${node.n}` : name,
+    node,
+    dataDir: path.join(root, id),
+    logFile: path.join(root, 'logs', `${id}.log`),
+    pidFile: path.join(root, 'run', `${id}.pid`),
   };
 }
 
@@ -121,7 +132,7 @@ function javaArgFile(file: string, args: string[]): string {
  * SASL_SSL beside it on TRACKFLOW_STACK_KAFKA_TLS_PORT (default client port + 2). `required`: CLIENT alone, and
  * SASL_SSL; the broker's own inter-broker connections then verify the stack's CA like any client.
  */
-function kafkaClientListeners(o: { port: number; controllerPort: number; mode: StackTlsMode; scramJaas: string }): string[] {
+function kafkaClientListeners(o: { port: number; controllerPort: number; tlsPort: number; mode: StackTlsMode; scramJaas: string }): string[] {
   const certs = stackCerts();
   const controller = `CONTROLLER://127.0.0.1:${o.controllerPort}`;
   const common = [
@@ -140,7 +151,7 @@ function kafkaClientListeners(o: { port: number; controllerPort: number; mode: S
       `listener.name.client.ssl.truststore.location=${certs.ca}`,
     ];
   }
-  const tlsPort = kafkaTlsPort(o.port, o.mode);
+  const tlsPort = o.tlsPort;
   return [
     `listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort},${controller}`,
     `advertised.listeners=CLIENT://127.0.0.1:${o.port},CLIENT_TLS://127.0.0.1:${tlsPort}`,
@@ -157,7 +168,38 @@ function kafkaClientListeners(o: { port: number; controllerPort: number; mode: S
  * KRaft broker+controller. The client listener takes SASL/SCRAM-SHA-512 only; the controller listener is separate
  * and takes only the broker's own PLAIN login. The StandardAuthorizer denies whatever no ACL allows.
  */
-function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: number; logs: string; mode: StackTlsMode }): string {
+/** The controller quorum: node 1 alone, or every node of the cluster (static voters, one quorum of three). */
+function kafkaVoters(controllerPort: number, node: ClusterNode | undefined): string {
+  if (!node) return `1@127.0.0.1:${controllerPort}`;
+  const first = controllerPort - KAFKA_NODE_PORT_STEP * (node.n - 1);
+  return Array.from({ length: node.count }, (_, i) => `${i + 1}@127.0.0.1:${first + KAFKA_NODE_PORT_STEP * i}`).join(',');
+}
+
+/**
+ * Replication of the internal topics and the defaults of every topic: 1 on a single node; on a cluster what
+ * production runs, so that an acks=all write is on two brokers and survives one broker's loss.
+ */
+function kafkaReplication(node: ClusterNode | undefined): string[] {
+  const rf = node ? node.count : 1;
+  const isr = node ? node.count - 1 : 1;
+  return [
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${isr}`,
+    `offsets.topic.replication.factor=${rf}`,
+    'offsets.topic.num.partitions=6',
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${isr}`,
+    'transaction.state.log.num.partitions=6',
+    `share.coordinator.state.topic.replication.factor=${rf}`,
+    `share.coordinator.state.topic.min.isr=${isr}`,
+    // A replica that was out of the ISR never becomes leader: that would drop acknowledged writes.
+    'unclean.leader.election.enable=false',
+  ];
+}
+
+function kafkaServerProperties(o: {
+  cfg: Config; port: number; controllerPort: number; tlsPort: number; logs: string; mode: StackTlsMode; node?: ClusterNode;
+}): string {
   const broker = kafkaBrokerLogin();
   const jaasValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   const scramJaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${jaasValue(broker.username)}" password="${jaasValue(broker.password)}";`;
@@ -166,14 +208,14 @@ function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: n
     `password="${jaasValue(broker.password)}" user_${broker.username}="${jaasValue(broker.password)}";`;
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
+    `node.id=${o.node?.n ?? 1}`,
+    `controller.quorum.voters=${kafkaVoters(o.controllerPort, o.node)}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=CLIENT',
     'sasl.enabled.mechanisms=SCRAM-SHA-512',
     'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
     'sasl.mechanism.controller.protocol=PLAIN',
-    ...kafkaClientListeners({ port: o.port, controllerPort: o.controllerPort, mode: o.mode, scramJaas }),
+    ...kafkaClientListeners({ port: o.port, controllerPort: o.controllerPort, tlsPort: o.tlsPort, mode: o.mode, scramJaas }),
     'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
     `listener.name.controller.plain.sasl.jaas.config=${plainJaas}`,
     'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
@@ -181,13 +223,7 @@ function kafkaServerProperties(o: { cfg: Config; port: number; controllerPort: n
     'allow.everyone.if.no.acl.found=false',
     `log.dirs=${o.logs}`,
     `num.partitions=${o.cfg.kafka.partitions}`,
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=6',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'transaction.state.log.num.partitions=6',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    ...kafkaReplication(o.node),
     'group.initial.rebalance.delay.ms=0',
     // Topics are created by trackflow with an explicit partition count, never by accident.
     'auto.create.topics.enable=false',
@@ -226,12 +262,17 @@ export function mariadbUsersSql(c: Config): string {
   ].join(';\n');
 }
 
-/** The node's cassandra.yaml: one local node, password sign-in with roles, TLS offered or required. */
-function cassandraYaml(dir: string, cassandraPort: number, storagePort: number, tlsMode: StackTlsMode): string {
+/**
+ * The node's cassandra.yaml: password sign-in with roles, TLS offered or required; one local node, or node n of
+ * a cluster on 127.0.0.n with smaller memtables and caches (three nodes share the machine).
+ */
+function cassandraYaml(o: { dir: string; cassandraPort: number; storagePort: number; tlsMode: StackTlsMode; node?: ClusterNode }): string {
+  const { dir, cassandraPort, storagePort, tlsMode, node } = o;
+  const host = cassandraNodeHost(node);
   return [
     'cluster_name: trackflow',
     'num_tokens: 16',
-    'allocate_tokens_for_local_replication_factor: 1',
+    `allocate_tokens_for_local_replication_factor: ${node ? node.count : 1}`,
     'partitioner: org.apache.cassandra.dht.Murmur3Partitioner',
     `data_file_directories: [${path.join(dir, 'data')}]`,
     `commitlog_directory: ${path.join(dir, 'commitlog')}`,
@@ -243,9 +284,10 @@ function cassandraYaml(dir: string, cassandraPort: number, storagePort: number, 
     'seed_provider:',
     '  - class_name: org.apache.cassandra.locator.SimpleSeedProvider',
     '    parameters:',
+    // Node 1 is the seed: a seed never bootstraps, so the other nodes must not be seeds when they join.
     `      - seeds: "127.0.0.1:${storagePort}"`,
-    'listen_address: 127.0.0.1',
-    'rpc_address: 127.0.0.1',
+    `listen_address: ${host}`,
+    `rpc_address: ${host}`,
     `storage_port: ${storagePort}`,
     `native_transport_port: ${cassandraPort}`,
     'start_native_transport: true',
@@ -265,9 +307,9 @@ function cassandraYaml(dir: string, cassandraPort: number, storagePort: number, 
     'concurrent_reads: 16',
     'concurrent_writes: 32',
     'memtable_allocation_type: offheap_objects',
-    'memtable_heap_space: 256MiB',
-    'memtable_offheap_space: 256MiB',
-    'file_cache_size: 128MiB',
+    `memtable_heap_space: ${node ? 128 : 256}MiB`,
+    `memtable_offheap_space: ${node ? 128 : 256}MiB`,
+    `file_cache_size: ${node ? 64 : 128}MiB`,
     'disk_access_mode: mmap_index_only',
     'batch_size_warn_threshold: 64KiB',
     'batch_size_fail_threshold: 1024KiB',
@@ -281,13 +323,13 @@ function cassandraYaml(dir: string, cassandraPort: number, storagePort: number, 
 }
 
 /** cassandra.yaml and logback.xml in `dir`/conf, and the data directories they name; returns the conf directory. */
-function writeCassandraConfig(dir: string, cassandraPort: number, tlsMode: StackTlsMode): string {
+function writeCassandraConfig(dir: string, cassandraPort: number, tlsMode: StackTlsMode, node: ClusterNode | undefined): string {
   const conf = path.join(dir, 'conf');
   for (const sub of ['conf', 'data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) {
     fs.mkdirSync(path.join(dir, sub), { recursive: true });
   }
   const storagePort = stackEnv().TRACKFLOW_STACK_CASSANDRA_STORAGE_PORT;
-  fs.writeFileSync(path.join(conf, 'cassandra.yaml'), cassandraYaml(dir, cassandraPort, storagePort, tlsMode));
+  fs.writeFileSync(path.join(conf, 'cassandra.yaml'), cassandraYaml({ dir, cassandraPort, storagePort, tlsMode, node }));
   fs.writeFileSync(
     path.join(conf, 'logback.xml'),
     `<configuration scan="false">
@@ -301,59 +343,86 @@ function writeCassandraConfig(dir: string, cassandraPort: number, tlsMode: Stack
   return conf;
 }
 
-function cassandraService(cfg: Config, tlsMode: StackTlsMode): Service {
+/** As the stack's superuser: the release, and that the node finished joining; `pinnedTo` asks that node alone. */
+async function checkCassandraNode(cfg: Config, pinnedTo: string | undefined): Promise<string> {
+  const client = await cassandraSuperuser(cfg, pinnedTo);
+  try {
+    const row = (await client.execute('SELECT release_version, bootstrapped FROM system.local')).first();
+    if (row?.['bootstrapped'] !== 'COMPLETED') throw new Error(`${pinnedTo ?? 'the node'} has not finished joining (${String(row?.['bootstrapped'])})`);
+    if (!pinnedTo) return `Cassandra ${String(row['release_version'])}`;
+    // `nodetool status`'s Up/Normal for this node: it answers CQL and has joined; its peers (system.peers) are
+    // listed whether up or not, and each is checked as its own service.
+    const peers = (await client.execute('SELECT peer FROM system.peers')).rowLength;
+    return `Cassandra ${String(row['release_version'])} on ${pinnedTo}: joined (bootstrap COMPLETED), ${peers} peer(s) in its ring table`;
+  } finally {
+    await client.shutdown();
+  }
+}
+
+/** The JVM command line of a Cassandra node; three cluster nodes share the machine, so each gets a smaller heap. */
+function cassandraArgs(o: { dir: string; conf: string; lib: string; logFile: string; node?: ClusterNode }): string[] {
+  const { dir, conf, lib, logFile, node } = o;
+  const jamm = fs.readdirSync(lib).find((f) => /^jamm-.*\.jar$/.test(f));
+  return [
+    '-Xms512m',
+    node ? '-Xmx640m' : '-Xmx1g',
+    '-Xss256k',
+    node ? '-XX:MaxDirectMemorySize=256m' : '-XX:MaxDirectMemorySize=512m',
+    ...CASSANDRA_JAVA17_FLAGS,
+    ...(jamm ? [`-javaagent:${path.join(lib, jamm)}`] : []),
+    `-Dcassandra.config=file://${path.join(conf, 'cassandra.yaml')}`,
+    `-Dlogback.configurationFile=${path.join(conf, 'logback.xml')}`,
+    `-Dcassandra.storagedir=${dir}`,
+    `-Dcassandra.logdir=${path.dirname(logFile)}`,
+    // No jmx port property: JMX stays off (an unauthenticated JMX port would bypass every role).
+    '-Dcassandra-foreground=yes',
+    '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+    '-Dcassandra.superuser_setup_delay_ms=0',
+    // Joins are serialized by `up` (startAfter), so the 30 s wait for ring changes to settle is not needed.
+    ...(node ? ['-Dcassandra.ring_delay_ms=5000'] : []),
+    '-cp',
+    `${conf}:${lib}/*`,
+    'org.apache.cassandra.service.CassandraDaemon',
+  ];
+}
+
+/**
+ * Only a first start (a bootstrap) waits for the node before it: nodes that already joined start together,
+ * since each needs a quorum of the others to check logins once system_auth has a replica per node.
+ */
+function cassandraStartAfter(node: ClusterNode | undefined): { startAfter?: string } {
+  if (!node || node.n === 1 || fs.existsSync(path.join(paths('cassandra', node).dataDir, 'data', 'system'))) return {};
+  return { startAfter: `cassandra:${node.n - 1}` };
+}
+
+function cassandraService(cfg: Config, tlsMode: StackTlsMode, node?: ClusterNode): Service {
   let cassandraLib = '';
   const cassandraPort = portOf(cfg.cassandra.contactPoints[0], 9042);
+  const host = cassandraNodeHost(node);
+  const pinned = node ? `${host}:${cassandraPort}` : undefined;
   return {
     name: 'cassandra',
+    host,
     port: cassandraPort,
-    check: `CQL query "SELECT release_version FROM system.local" on 127.0.0.1:${cassandraPort}`,
+    check: `CQL query "SELECT release_version FROM system.local" on ${host}:${cassandraPort}`,
     startTimeoutMs: 240_000,
     stopGraceMs: 30_000,
-    ...paths('cassandra'),
+    ...paths('cassandra', node),
+    ...cassandraStartAfter(node),
     provision() {
       cassandraLib = provisionCassandra();
     },
     prepare() {
-      const dir = this.dataDir;
-      const conf = writeCassandraConfig(dir, cassandraPort, tlsMode);
-      const jamm = fs.readdirSync(cassandraLib).find((f) => /^jamm-.*\.jar$/.test(f));
-      return {
-        command: javaBinary(),
-        cwd: dir,
-        args: [
-          '-Xms512m',
-          '-Xmx1g',
-          '-Xss256k',
-          '-XX:MaxDirectMemorySize=512m',
-          ...CASSANDRA_JAVA17_FLAGS,
-          ...(jamm ? [`-javaagent:${path.join(cassandraLib, jamm)}`] : []),
-          `-Dcassandra.config=file://${path.join(conf, 'cassandra.yaml')}`,
-          `-Dlogback.configurationFile=${path.join(conf, 'logback.xml')}`,
-          `-Dcassandra.storagedir=${dir}`,
-          `-Dcassandra.logdir=${path.dirname(this.logFile)}`,
-          // No jmx port property: JMX stays off (an unauthenticated JMX port would bypass every role).
-          '-Dcassandra-foreground=yes',
-          '-Dcassandra.skip_wait_for_gossip_to_settle=0',
-          '-Dcassandra.superuser_setup_delay_ms=0',
-          '-cp',
-          `${conf}:${cassandraLib}/*`,
-          'org.apache.cassandra.service.CassandraDaemon',
-        ],
-      };
+      const conf = writeCassandraConfig(this.dataDir, cassandraPort, tlsMode, node);
+      return { command: javaBinary(), cwd: this.dataDir, args: cassandraArgs({ dir: this.dataDir, conf, lib: cassandraLib, logFile: this.logFile, node }) };
     },
-    health: (c) => checkCassandra(c),
+    // A cluster node's health is its own (as the stack's superuser, that node alone, joined); the app role's
+    // check is the single node's, and the app's clients reach a cluster through every node.
+    health: (c) => (pinned ? checkCassandraNode(c, pinned) : checkCassandra(c)),
     // Before the roles exist only the superuser can sign in; the app role's check follows afterStart.
-    ready: async (c) => {
-      const client = await cassandraSuperuser(c);
-      try {
-        const rs = await client.execute('SELECT release_version FROM system.local');
-        return `Cassandra ${String(rs.first()?.['release_version'])}`;
-      } finally {
-        await client.shutdown();
-      }
-    },
-    afterStart: (c) => setupCassandraRoles(c),
+    ready: (c) => checkCassandraNode(c, pinned),
+    // On a cluster the roles are set up once the last node has joined (replicated to all three then).
+    afterStart: (c) => (!node ? setupCassandraRoles(c) : node.n === node.count ? setupCassandraCluster(c) : Promise.resolve()),
   };
 }
 
@@ -384,7 +453,9 @@ function writeKafkaLog4j(dir: string): string {
  * Formats the KRaft storage in `logs` unless it was formatted with the configured SCRAM users, and records which
  * users it holds.
  */
-function formatKafkaStorage(o: { cfg: Config; dir: string; logs: string; props: string; log4j: string; classpath: string; java: string; logFile: string }): void {
+function formatKafkaStorage(o: {
+  cfg: Config; dir: string; logs: string; props: string; log4j: string; classpath: string; java: string; logFile: string; node?: ClusterNode;
+}): void {
   const { cfg, dir, logs, props, log4j, classpath, java, logFile } = o;
   const marker = path.join(dir, 'scram-users');
   const users = scramFingerprint(kafkaScramUsers(cfg));
@@ -400,7 +471,8 @@ function formatKafkaStorage(o: { cfg: Config; dir: string; logs: string; props: 
     // The SCRAM users are created here, in the metadata log; their passwords go through a 0600 argument file
     // (`java @file`), so they never appear in a process's command line. The id is base64url and may start
     // with '-', hence --cluster-id=ID rather than -t ID.
-    const clusterId = crypto.randomBytes(16).toString('base64url');
+    // Every node of a cluster is formatted with the same cluster id (kept in the state directory).
+    const clusterId = o.node ? kafkaClusterId() : crypto.randomBytes(16).toString('base64url');
     const scram = kafkaScramUsers(cfg).flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`]);
     const argFile = javaArgFile(path.join(dir, 'format.args'), [
       '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, ...scram,
@@ -418,16 +490,30 @@ function formatKafkaStorage(o: { cfg: Config; dir: string; logs: string; props: 
   }
 }
 
-function kafkaService(cfg: Config, tlsMode: StackTlsMode): Service {
+/** The one Kafka cluster id every node of a cluster is formatted with. */
+function kafkaClusterId(): string {
+  const file = path.join(stateDir(), 'kafka-cluster-id');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(16).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+/** A broker's health: the single node's, or on a cluster that this node answers and is registered. */
+function kafkaHealth(c: Config, port: number, node: ClusterNode | undefined): Promise<string> {
+  return node ? checkKafkaNode(c, `127.0.0.1:${port}`, node.n) : checkKafka(c);
+}
+
+function kafkaService(cfg: Config, tlsMode: StackTlsMode, node?: ClusterNode): Service {
   let kafkaLib = '';
-  const kafkaPort = portOf(cfg.kafka.brokers[0], 9092);
+  const basePort = portOf(cfg.kafka.brokers[0], 9092);
+  const kafkaPort = kafkaNodePort(basePort, node);
   return {
     name: 'kafka',
+    host: '127.0.0.1',
     port: kafkaPort,
     check: `Kafka metadata request (describeCluster) on 127.0.0.1:${kafkaPort}`,
     startTimeoutMs: 120_000,
     stopGraceMs: 30_000,
-    ...paths('kafka'),
+    ...paths('kafka', node),
     provision() {
       kafkaLib = provisionKafka();
     },
@@ -435,21 +521,22 @@ function kafkaService(cfg: Config, tlsMode: StackTlsMode): Service {
       const dir = this.dataDir;
       const logs = path.join(dir, 'data');
       fs.mkdirSync(logs, { recursive: true });
-      const controllerPort = stackEnv().TRACKFLOW_STACK_KAFKA_CONTROLLER_PORT;
+      const controllerPort = kafkaNodePort(stackEnv().TRACKFLOW_STACK_KAFKA_CONTROLLER_PORT, node);
+      const tlsPort = kafkaNodePort(kafkaTlsPort(basePort, tlsMode), node);
       const props = path.join(dir, 'server.properties');
       // Holds the broker's own passwords (JAAS): private to the stack's user.
-      fs.writeFileSync(props, kafkaServerProperties({ cfg, port: kafkaPort, controllerPort, logs, mode: tlsMode }), { mode: 0o600 });
+      fs.writeFileSync(props, kafkaServerProperties({ cfg, port: kafkaPort, controllerPort, tlsPort, logs, mode: tlsMode, node }), { mode: 0o600 });
       fs.chmodSync(props, 0o600);
       const log4j = writeKafkaLog4j(dir);
       const classpath = `${kafkaLib}/*`;
       const java = javaBinary();
-      formatKafkaStorage({ cfg, dir, logs, props, log4j, classpath, java, logFile: this.logFile });
+      formatKafkaStorage({ cfg, dir, logs, props, log4j, classpath, java, logFile: this.logFile, node });
       return {
         command: java,
         cwd: dir,
         args: [
           '-Xms256m',
-          '-Xmx512m',
+          node ? '-Xmx384m' : '-Xmx512m',
           '-XX:+UseG1GC',
           '-XX:MaxGCPauseMillis=20',
           '-Djava.awt.headless=true',
@@ -462,8 +549,8 @@ function kafkaService(cfg: Config, tlsMode: StackTlsMode): Service {
         ],
       };
     },
-    health: (c) => checkKafka(c),
-    ready: (c) => checkKafka({ ...c, kafka: { ...c.kafka, sasl: { mechanism: 'scram-sha-512', ...kafkaBrokerLogin() } } }),
+    health: (c) => kafkaHealth(c, kafkaPort, node),
+    ready: (c) => kafkaHealth({ ...c, kafka: { ...c.kafka, sasl: { mechanism: 'scram-sha-512', ...kafkaBrokerLogin() } } }, kafkaPort, node),
     afterStart: (c) => setupKafkaAcls(c),
   };
 }
@@ -516,6 +603,7 @@ function mariadbService(cfg: Config, tlsMode: StackTlsMode): Service {
   let mariadb: ReturnType<typeof provisionMariadb> | undefined;
   return {
     name: 'mariadb',
+    host: '127.0.0.1',
     port: cfg.mysql.port,
     check: `SELECT 1 as ${cfg.mysql.user} on 127.0.0.1:${cfg.mysql.port}`,
     startTimeoutMs: 60_000,
@@ -564,6 +652,7 @@ function temporalService(cfg: Config): Service {
   const temporalPort = portOf(cfg.temporal.address, 7233);
   return {
     name: 'temporal',
+    host: '127.0.0.1',
     port: temporalPort,
     check: `temporal operator cluster health on 127.0.0.1:${temporalPort}`,
     startTimeoutMs: 60_000,
@@ -603,6 +692,13 @@ function temporalService(cfg: Config): Service {
   };
 }
 
-export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode()): Service[] {
-  return [cassandraService(cfg, tlsMode), kafkaService(cfg, tlsMode), mariadbService(cfg, tlsMode), temporalService(cfg)];
+/** Every service of the stack: one node of each on `single`, three Cassandra and three Kafka nodes on `cluster`. */
+export function services(cfg: Config, tlsMode: StackTlsMode = stackTlsMode(), topology: StackTopology = stackTopology()): Service[] {
+  const nodes = clusterNodes(topology);
+  return [
+    ...nodes.map((n) => cassandraService(cfg, tlsMode, n)),
+    ...nodes.map((n) => kafkaService(cfg, tlsMode, n)),
+    mariadbService(cfg, tlsMode),
+    temporalService(cfg),
+  ];
 }

@@ -6,7 +6,7 @@ import { config as loadProcessConfig, REPO_ROOT } from '../../lib/config';
 import { createCassandraClient } from '../../lib/clients/cassandra';
 import { createKafka } from '../../lib/clients/kafka';
 import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
-import { migrateCassandra } from '../../lib/migrate/cassandra';
+import { lakeReplication, migrateCassandra } from '../../lib/migrate/cassandra';
 import { migrateMysql, revokeMysqlApp } from '../../lib/migrate/mysql';
 import { Metrics } from '../../lib/metrics';
 import type { ActivityDeps } from '../../activities/deps';
@@ -72,7 +72,7 @@ export async function migrateIsolated(cfg: Config): Promise<void> {
   const cassandra = createCassandraClient(cfg.cassandra, { as: 'admin' });
   const admin = createMysqlAdminPool(cfg.mysql);
   try {
-    await migrateCassandra(cassandra, cfg.cassandra.keyspace, undefined, { appRole: cfg.cassandra.username });
+    await migrateCassandra(cassandra, cfg.cassandra.keyspace, lakeReplication(cfg.cassandra), { appRole: cfg.cassandra.username });
     await migrateMysql(admin, cfg.mysql.database, { appUser: cfg.mysql.user });
   } finally {
     await cassandra.shutdown();

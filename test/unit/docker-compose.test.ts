@@ -130,3 +130,68 @@ test('Prometheus and Grafana run next to the workers with the repository rules a
   const dashboard = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'ops', 'grafana', 'dashboards', 'trackflow.json'), 'utf8')) as { panels: unknown[] };
   assert.ok(dashboard.panels.length >= 8);
 });
+
+/** docker-compose.yml with docker-compose.cluster.yml over it: maps merge key by key, the override's lists win. */
+function mergeCompose(base: unknown, over: unknown): unknown {
+  if (!over || typeof over !== 'object' || Array.isArray(over) || !base || typeof base !== 'object' || Array.isArray(base)) return over ?? base;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = mergeCompose(out[k], v);
+  return out;
+}
+
+const clusterFile = parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.cluster.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const cluster = (mergeCompose(compose, clusterFile) as typeof compose).services;
+
+test('the cluster compose file runs three KRaft nodes in one quorum, with production replication', () => {
+  const nodes = ['kafka', 'kafka-2', 'kafka-3'].map((n) => cluster[n]!);
+  const voters = new Set(nodes.map((k) => String(k.environment?.['KAFKA_CONTROLLER_QUORUM_VOTERS'])));
+  assert.deepEqual([...voters], ['1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093']);
+  assert.equal(new Set(nodes.map((k) => String(k.environment?.['CLUSTER_ID']))).size, 1, 'one cluster id');
+  assert.deepEqual(nodes.map((k) => Number(k.environment?.['KAFKA_NODE_ID'])), [1, 2, 3]);
+  for (const [i, k] of nodes.entries()) {
+    assert.equal(k.image, `apache/kafka:${VERSIONS.kafka}`);
+    assert.ok(k.healthcheck?.test, `kafka node ${i + 1} has a healthcheck`);
+    assert.equal(String(k.environment?.['KAFKA_DEFAULT_REPLICATION_FACTOR']), '3');
+    assert.equal(String(k.environment?.['KAFKA_MIN_INSYNC_REPLICAS']), '2');
+    assert.equal(String(k.environment?.['KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR']), '3');
+    assert.equal(k.environment?.['KAFKA_AUTHORIZER_CLASS_NAME'], 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'ACLs on every node');
+    assert.equal(String(k.environment?.['KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND']), 'false');
+    assert.ok(k.ports?.includes(`127.0.0.1:${9092 + 10 * i}:${9092 + 10 * i}`), `node ${i + 1} on the native cluster's port`);
+    const dir = String(k.environment?.['KAFKA_LOG_DIRS']);
+    assert.ok((k.volumes ?? []).some((v) => v.endsWith(`:${dir}`)), `node ${i + 1} keeps its log on a volume`);
+  }
+  assert.equal(new Set(nodes.flatMap((k) => k.volumes ?? [])).size, 3, 'a volume per node');
+  for (const n of ['kafka-2', 'kafka-3']) assert.equal(cluster['kafka-setup']?.depends_on?.[n]?.condition, 'service_healthy');
+});
+
+test('the cluster compose file joins three Cassandra nodes one at a time before the roles are made', () => {
+  assert.equal(cluster['cassandra-2']?.depends_on?.['cassandra']?.condition, 'service_healthy');
+  assert.equal(cluster['cassandra-3']?.depends_on?.['cassandra-2']?.condition, 'service_healthy');
+  assert.equal(cluster['cassandra-setup']?.depends_on?.['cassandra-3']?.condition, 'service_healthy');
+  assert.match(String(cluster['cassandra-setup']?.environment?.['TRACKFLOW_CASSANDRA_AUTH_REPLICATION']), /NetworkTopologyStrategy.*'datacenter1': 3/);
+  for (const n of ['cassandra', 'cassandra-2', 'cassandra-3']) {
+    const c = cluster[n]!;
+    assert.equal(c.image, `cassandra:${VERSIONS.cassandra}`);
+    assert.ok(c.healthcheck?.test, `${n} has a healthcheck`);
+    assert.equal(c.environment?.['CASSANDRA_SEEDS'], 'cassandra', `${n}: node 1 is the one seed`);
+    assert.equal(c.environment?.['CASSANDRA_CLUSTER_NAME'], 'trackflow');
+  }
+});
+
+test('on the cluster, migrations and workers reach every node with RF 3 and LOCAL_QUORUM', () => {
+  const env = { ...exampleEnv(), PWD: '/home/me/trackflow' };
+  for (const name of ['migrate', 'worker-pipeline', 'worker-stream']) {
+    const svc = cluster[name]!;
+    const cfg = loadConfig(Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), env)])));
+    assert.deepEqual(cfg.cassandra.contactPoints, ['cassandra:9042', 'cassandra-2:9042', 'cassandra-3:9042'], name);
+    assert.deepEqual(cfg.kafka.brokers, ['kafka:29092', 'kafka-2:29092', 'kafka-3:29092'], name);
+    assert.deepEqual([cfg.cassandra.replicationFactor, cfg.cassandra.consistency, cfg.cassandra.serialConsistency], [3, 'LOCAL_QUORUM', 'LOCAL_SERIAL']);
+    assert.deepEqual([cfg.kafka.replicationFactor, cfg.kafka.minInsyncReplicas], [3, 2]);
+  }
+  for (const name of ['worker-pipeline', 'worker-stream']) {
+    for (const k of ['kafka-2', 'kafka-3']) assert.equal(cluster[name]?.depends_on?.[k]?.condition, 'service_healthy', `${name} waits for ${k}`);
+    assert.equal(cluster[name]?.depends_on?.['migrate']?.condition, 'service_completed_successfully');
+  }
+});
