@@ -163,7 +163,12 @@ void test('9. poison messages among good ones: dead-lettered with their origin a
   }
   assert.equal(dlq.length, bad.length);
   const h = (m: KafkaMessage, k: string) => m.headers?.[k]?.toString();
-  const dlqIds = dlq.map((m) => (JSON.parse(m.value!.toString()) as { event_id: string }).event_id).sort();
+  // A dead letter keeps the original value: a v1 object or a v2 array `[2, event_id, ...]` (docs/publish.md).
+  const eventIdOf = (m: KafkaMessage): unknown => {
+    const v = JSON.parse(m.value!.toString()) as unknown;
+    return Array.isArray(v) ? v[1] : (v as { event_id?: unknown }).event_id;
+  };
+  const dlqIds = dlq.map(eventIdOf).sort();
   assert.deepEqual(dlqIds, [...poisonIds].sort());
   for (const m of dlq) {
     assert.equal(h(m, DLQ_HEADERS.topic), s.config.kafka.topic);
