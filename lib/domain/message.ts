@@ -30,7 +30,7 @@ export interface QueuePosition {
   seq: number;
 }
 
-/** The message versions the consumer reads; the publisher writes TRACKFLOW_PUBLISH_MESSAGE_VERSION. */
+/** The message versions the consumer reads; the publisher writes TRACKFLOW_KAFKA_MESSAGE_VERSION. */
 export const MESSAGE_VERSIONS = [1, 2] as const;
 export type MessageVersion = (typeof MESSAGE_VERSIONS)[number];
 
@@ -114,13 +114,9 @@ export function encodeMessage(message: TrackingMessageV1): string {
   return JSON.stringify(message);
 }
 
+/** A v1 field: absent reads as null, as in v2's fixed positions. */
 function nullableNumber(obj: Record<string, unknown>, field: string): number | null {
-  const value = obj[field];
-  if (value === null || value === undefined) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new PoisonMessageError(`field ${field} must be a finite number or null, got ${JSON.stringify(value)}`);
-  }
-  return value;
+  return nullableElement(obj[field] ?? null, field);
 }
 
 /**
@@ -149,10 +145,7 @@ function decodeV1(obj: Record<string, unknown>): DecodedMessage {
   checkTrack(track);
   const ts = obj['ts'];
   const pub = obj['pub'];
-  if (pub !== undefined && (typeof pub !== 'string' || !/^[^:]+:\d{1,15}$/.test(pub))) {
-    throw new PoisonMessageError(`field pub must be "<batch>:<seq>", got ${JSON.stringify(pub).slice(0, 200)}`);
-  }
-  if (pub !== undefined) checkBatchName(pub.slice(0, pub.lastIndexOf(':')), 'field pub');
+  if (pub !== undefined) checkBatchName(pubPosition(pub).batch, 'field pub');
   return {
     v: 1,
     event_id: eventId,
@@ -163,7 +156,7 @@ function decodeV1(obj: Record<string, unknown>): DecodedMessage {
     campaign_id: nullableNumber(obj, 'campaign_id'),
     group_id: nullableNumber(obj, 'group_id'),
     publisher_id: nullableNumber(obj, 'publisher_id'),
-    ...(pub === undefined ? {} : { pub }),
+    ...(pub === undefined ? {} : { pub: pub as string }),
   };
 }
 
@@ -224,8 +217,8 @@ export function encodeMessageV2(message: TrackingMessageV1): string {
 }
 
 /** `<batch>:<seq>` as a position; what v1's decoder would refuse is poison here too. */
-function pubPosition(pub: string): QueuePosition {
-  if (!/^[^:]+:\d{1,15}$/.test(pub)) throw new PoisonMessageError(`field pub must be "<batch>:<seq>", got ${JSON.stringify(pub).slice(0, 200)}`);
+function pubPosition(pub: unknown): QueuePosition {
+  if (typeof pub !== 'string' || !/^[^:]+:\d{1,15}$/.test(pub)) throw new PoisonMessageError(`field pub must be "<batch>:<seq>", got ${JSON.stringify(pub).slice(0, 200)}`);
   const at = pub.lastIndexOf(':');
   return { batch: pub.slice(0, at), seq: Number(pub.slice(at + 1)) };
 }
