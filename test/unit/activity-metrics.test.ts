@@ -13,7 +13,11 @@ async function run(metrics: Metrics, activityType: string, next: Next): Promise<
   await inbound.execute({}, next).catch(() => undefined);
 }
 
-const pause = (ms: number) => () => new Promise((resolve) => setTimeout(resolve, ms));
+/** At least `ms` by the monotonic clock: a timer may fire a fraction of a millisecond early by that clock. */
+const pause = (ms: number) => async () => {
+  const start = process.hrtime.bigint();
+  while (Number(process.hrtime.bigint() - start) / 1e6 < ms) await new Promise((resolve) => setTimeout(resolve, 1));
+};
 
 test('every attempt is timed by activity and outcome; a finished file is counted and timed by kind', async () => {
   const m = new Metrics({ worker: 'pipeline' });
