@@ -7,7 +7,7 @@ import { dailyIngestSchedule } from '../../client/schedules';
 import { readStreamTotals } from '../../lib/stream/commit';
 import {
   assertExact, ingestAndPublishDirect, killWorker, loadJobs, openFaultStack, sleep, startIngest, startStream, tail, waitFor,
-  writeDataset, type FaultStack,
+  withServiceDown, writeDataset, type FaultStack,
 } from '../support/faults';
 import { expectedFrom } from '../support/reference';
 import { randomSuffix } from '../support/env';
@@ -122,4 +122,33 @@ void test('12. a schedule fired while its previous run is still going: SKIP hold
   }
   assert.equal((await (await startStream(s)).result()).state, 'caught-up');
   await assertExact(s, '12 schedule overlap SKIP', expectedFrom([tracking], path.join(s.dir, 'job.csv')));
+});
+
+/** The attempt each completed activity of `type` finished on, from the workflow's history. */
+async function finalAttempts(workflowId: string, type: string): Promise<number[]> {
+  const history = await (await s.temporal()).workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const scheduled = new Set(events
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type)
+    .map((e) => String(e.eventId)));
+  return events
+    .filter((e) => scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)))
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
+}
+
+void test('13. Kafka down for 50 s as the publish starts: the publish waits it out in one attempt, with no copy sent', async () => {
+  const { tracking, jobs } = await writeDataset(s, 20_000, 131);
+  await loadJobs(s, jobs);
+  await s.spawnWorker('pipeline').ready;
+  const run = await startIngest(s, { paths: [tracking] });
+  await waitFor('lake rows past 2,000', 120_000, async () => (await lakeRows()) >= 2000);
+  // The ingest finishes while the broker is down; the publish then waits in connect and send for longer than
+  // the activity's 30 s heartbeat timeout.
+  await withServiceDown('kafka', 50_000);
+  assert.equal((await run.result()).files[0]!.status, 'ingested');
+  assert.deepEqual(await finalAttempts(run.workflowId, 'publishPending'), [1], 'the publish activity was not retried beside itself');
+  s.spawnWorker('stream');
+  assert.equal((await (await startStream(s)).result()).state, 'caught-up');
+  const r = await assertExact(s, '13 Kafka down as the publish starts', expectedFrom([tracking], jobs));
+  assert.equal(r.totals.redelivered, 0, 'no page was published twice');
 });

@@ -193,3 +193,26 @@ test('a crash between Kafka ack and progress record: the retry re-sends one page
   assert.ok(Array.isArray(crashed) && crashed.length > 0);
   assert.deepEqual(crashed, await table(clean));
 });
+
+test('a publisher whose activity was cancelled sends no further page and records no further position; the next run finishes the batch once', async () => {
+  const gen = await writeDataset(path.join(tmp, 'abort'), { events: 6000, seed: 23 });
+  const s = await stack('pubabort');
+  const ingested = await ingest(s, gen.trackingFile);
+  const stop = new AbortController();
+  const reason = new Error('TIMED_OUT');
+  await assert.rejects(
+    publishPendingCore(publishDeps(s), {
+      pageSize: 1000,
+      signal: stop.signal,
+      // Temporal aborts the signal when a heartbeat learns that the attempt timed out; here, after page 2.
+      onProgress: (p) => {
+        if (p.published >= 2000) stop.abort(reason);
+      },
+    }),
+    (err) => err === reason,
+  );
+  assert.equal(await topicSize(s), 2000, 'no page was sent after the abort');
+  const retry = await publishPendingCore(publishDeps(s), { pageSize: 1000 });
+  assert.equal(retry.published, ingested.written - 2000, 'the next run resumed after page 2');
+  assert.equal(await topicSize(s), ingested.written, 'no page is in the topic twice');
+});
