@@ -27,6 +27,10 @@ export function createPublishActivities(deps: ActivityDeps) {
           maxEvents: input.maxEvents,
           share: input.share,
           onProgress: (p) => ctx?.heartbeat(p),
+          // A send riding out a broker outage heartbeats too: without it the 30 s heartbeat timeout would start
+          // a second attempt beside the first, and both would publish the same pages.
+          keepAlive: (p) => ctx?.heartbeat(p),
+          signal: ctx?.cancellationSignal,
           log: (msg, fields) => ctx?.log.info(msg, fields),
           fault: faultForAttempt(deps.faults, ctx?.info.attempt ?? 1),
         },

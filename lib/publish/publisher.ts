@@ -44,6 +44,17 @@ export interface PublishOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Only the pending batches whose share is `index` of `count` (docs/publish.md, "Several publishers"). */
   share?: { index: number; count: number };
+  /**
+   * Called every `heartbeatMs` (default 5000) with the last acknowledged position, whatever the sends do: a
+   * connect or send that waits out a broker outage is alive, and must not be taken for a dead publisher.
+   */
+  keepAlive?: (p: (PublishPosition & { totalPublished: number }) | undefined) => void;
+  heartbeatMs?: number;
+  /**
+   * Aborted when the activity is cancelled or timed out. Another attempt may own the batches by then, so
+   * the publisher sends no further page and records no further position.
+   */
+  signal?: AbortSignal;
 }
 
 /** Which of `count` concurrent publishers owns an ingest batch: FNV-1a of its id, mod count. */
@@ -94,6 +105,13 @@ function publishQueries(ks: string) {
 }
 
 const PREPARE = { prepare: true };
+
+/** Throws once the run's signal is aborted (its reason: Temporal's CancelledFailure, TIMED_OUT or NOT_FOUND). */
+function throwIfStopped(opts: PublishOptions): void {
+  const signal = opts.signal;
+  if (!signal?.aborted) return;
+  throw signal.reason instanceof Error ? signal.reason : new Error(`publish stopped: ${String(signal.reason)}`);
+}
 
 /** One call of publishPendingCore: its clients and limits, and the summary it adds up. */
 interface PublishRun {
@@ -195,6 +213,9 @@ async function acknowledge(run: PublishRun, b: BatchPublish): Promise<void> {
   b.inFlight = undefined;
   const { page } = flight;
   const sent = await flight.ack;
+  // An attempt that lost its lease leaves the position to the attempt that replaced it: recording its own
+  // could move the row backwards, or reopen a batch the other attempt completed. The page is re-sent instead.
+  throwIfStopped(run.opts);
   // Rows the broker refused alone are quarantined (and their rows written) before the send resolves.
   const quarantined = page.quarantined + sent.rejected;
   await b.saving; // the previous page's row lands before this page's position can be recorded
@@ -245,6 +266,7 @@ async function publishChunk(run: PublishRun, b: BatchPublish, chunk: number): Pr
         return 'limit';
       }
     }
+    throwIfStopped(run.opts);
     const ack = sendPage(run, b.ingestBatch, page);
     ack.catch(() => undefined); // awaited in acknowledge(); not unhandled while the next page is built
     b.inFlight = { page, ack };
@@ -291,6 +313,7 @@ async function publishBatch(run: PublishRun, b: BatchPublish): Promise<'limit' |
     }
   }
   await b.saving;
+  throwIfStopped(run.opts);
   await saveProgress(run, b, true);
   await run.deps.cassandra.execute(run.q.done, [b.ingestBatch], PREPARE);
   run.log('batch published', { ingestBatch: b.ingestBatch, published: b.progress.published, quarantined: b.progress.quarantined });
@@ -325,26 +348,51 @@ async function openRun(deps: PublishDeps, opts: PublishOptions): Promise<Publish
  */
 export async function publishPendingCore(deps: PublishDeps, opts: PublishOptions = {}): Promise<PublishSummary> {
   const started = Date.now();
-  const run = await openRun(deps, opts);
-  const share = opts.share;
+  const beat = startHeartbeat(opts);
   try {
-    const pending = (await deps.cassandra.execute(run.q.pending, [], PREPARE)).rows
-      .map((r) => String(r['ingest_batch']))
-      .filter((b) => !share || publishShareOf(b, share.count) === share.index);
-    for (const ingestBatch of pending) {
-      const b = await openBatch(run, ingestBatch);
-      if (!b) continue;
-      run.summary.ingestBatches.push(ingestBatch);
-      if ((await publishBatch(run, b)) === 'limit') {
-        run.summary.more = true;
-        return run.summary;
-      }
+    const run = await openRun(deps, beat.opts);
+    try {
+      return await publishPendingBatches(run);
+    } finally {
+      run.summary.durationMs = Date.now() - started;
+      await run.producer.disconnect().catch(() => undefined);
     }
-    return run.summary;
   } finally {
-    run.summary.durationMs = Date.now() - started;
-    await run.producer.disconnect().catch(() => undefined);
+    beat.stop();
   }
+}
+
+/** Every pending batch of the run's share, in turn; stops at maxEvents with `more` set. */
+async function publishPendingBatches(run: PublishRun): Promise<PublishSummary> {
+  const share = run.opts.share;
+  const pending = (await run.deps.cassandra.execute(run.q.pending, [], PREPARE)).rows
+    .map((r) => String(r['ingest_batch']))
+    .filter((b) => !share || publishShareOf(b, share.count) === share.index);
+  for (const ingestBatch of pending) {
+    throwIfStopped(run.opts);
+    const b = await openBatch(run, ingestBatch);
+    if (!b) continue;
+    run.summary.ingestBatches.push(ingestBatch);
+    if ((await publishBatch(run, b)) === 'limit') {
+      run.summary.more = true;
+      return run.summary;
+    }
+  }
+  return run.summary;
+}
+
+/**
+ * The keepAlive timer of a run, from before the producer connects to the end: `opts` with an onProgress that
+ * also remembers the last position, which each beat repeats.
+ */
+function startHeartbeat(opts: PublishOptions): { opts: PublishOptions; stop: () => void } {
+  let last: (PublishPosition & { totalPublished: number }) | undefined;
+  const timer = opts.keepAlive ? setInterval(() => opts.keepAlive?.(last), opts.heartbeatMs ?? 5000) : undefined;
+  timer?.unref();
+  return {
+    opts: { ...opts, onProgress: (p) => { last = p; opts.onProgress?.(p); } },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** The message fields of a publish_queue row (doubles in the lake, numbers or null on the wire). */
