@@ -33,11 +33,10 @@ export async function migrateCassandra(
   opts: { appRole?: string } = {},
 ): Promise<string[]> {
   assertIdentifier('keyspace', keyspace);
-  await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replication}`);
+  await schemaAgreement(client);
+  await ddl(client, `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replication}`);
   if (opts.appRole) await grantCassandraApp(client, keyspace, opts.appRole);
-  await client.execute(
-    `CREATE TABLE IF NOT EXISTS ${keyspace}.schema_migrations (version text PRIMARY KEY, applied_at timestamp)`,
-  );
+  await ddl(client, `CREATE TABLE IF NOT EXISTS ${keyspace}.schema_migrations (version text PRIMARY KEY, applied_at timestamp)`);
   const applied = new Set(
     (await client.execute(`SELECT version FROM ${keyspace}.schema_migrations`)).rows.map((r) => String(r['version'])),
   );
@@ -47,7 +46,7 @@ export async function migrateCassandra(
     const version = file.replace(/\.cql$/, '');
     if (applied.has(version)) continue;
     const text = fs.readFileSync(path.join(CASSANDRA_MIGRATIONS_DIR, file), 'utf8');
-    for (const statement of cqlStatements(text, keyspace)) await client.execute(statement);
+    for (const statement of cqlStatements(text, keyspace)) await ddl(client, statement);
     await client.execute(`INSERT INTO ${keyspace}.schema_migrations (version, applied_at) VALUES (?, ?)`, [
       version,
       new Date(),
@@ -61,6 +60,46 @@ export async function migrateCassandra(
 export async function grantCassandraApp(client: Client, keyspace: string, appRole: string): Promise<void> {
   assertIdentifier('keyspace', keyspace);
   assertIdentifier('Cassandra app role', appRole);
-  await client.execute(`GRANT SELECT ON KEYSPACE ${keyspace} TO ${appRole}`);
-  await client.execute(`GRANT MODIFY ON KEYSPACE ${keyspace} TO ${appRole}`);
+  await ddl(client, `GRANT SELECT ON KEYSPACE ${keyspace} TO ${appRole}`);
+  await ddl(client, `GRANT MODIFY ON KEYSPACE ${keyspace} TO ${appRole}`);
+}
+
+/**
+ * Waits (up to `timeoutMs`) until every node that is up reports the same schema version. A node that was just
+ * restarted can lag behind the others' schema for a while, and a statement it coordinates then fails with
+ * `Unknown CF` or `Resource <keyspace> doesn't exist`. The driver exposes the check but not its types.
+ */
+export async function schemaAgreement(client: Client, timeoutMs = 60_000): Promise<boolean> {
+  const metadata = client.metadata as unknown as { checkSchemaAgreement(): Promise<boolean> };
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (await metadata.checkSchemaAgreement()) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+const SCHEMA_LAG = /doesn't exist|does not exist|unknown (cf|table|keyspace)|unconfigured table/i;
+
+/** Whether a refusal is what a coordinator answers for an object it has not learned of yet: schema lag, worth asking again. */
+export function isSchemaLag(err: unknown): boolean {
+  return err instanceof Error && SCHEMA_LAG.test(err.message);
+}
+
+/**
+ * One schema statement (every one trackflow runs is idempotent: IF [NOT] EXISTS, or a GRANT), then the wait
+ * for every node to agree on the result. A refusal that reads as schema lag is asked again, up to 5 times.
+ */
+export async function ddl(client: Client, statement: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.execute(statement);
+      await schemaAgreement(client);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !isSchemaLag(err)) throw err;
+      await schemaAgreement(client);
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
 }

@@ -1,14 +1,13 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'cassandra-driver';
 import type { Config } from '../../lib/config';
 import { config as loadProcessConfig, REPO_ROOT } from '../../lib/config';
 import { createCassandraClient } from '../../lib/clients/cassandra';
 import { createKafka } from '../../lib/clients/kafka';
 import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
-import { lakeReplication, migrateCassandra } from '../../lib/migrate/cassandra';
+import { ddl, lakeReplication, migrateCassandra, schemaAgreement } from '../../lib/migrate/cassandra';
 import { migrateMysql, revokeMysqlApp } from '../../lib/migrate/mysql';
 import { Metrics } from '../../lib/metrics';
 import type { ActivityDeps } from '../../activities/deps';
@@ -75,7 +74,6 @@ export async function migrateIsolated(cfg: Config): Promise<void> {
   const admin = createMysqlAdminPool(cfg.mysql);
   try {
     await cassandra.connect();
-    await schemaAgreement(cassandra, 60_000);
     await migrateCassandra(cassandra, cfg.cassandra.keyspace, lakeReplication(cfg.cassandra), { appRole: cfg.cassandra.username });
     await migrateMysql(admin, cfg.mysql.database, { appUser: cfg.mysql.user });
   } finally {
@@ -84,29 +82,10 @@ export async function migrateIsolated(cfg: Config): Promise<void> {
   }
 }
 
-/**
- * Waits until every node reports the same schema version. On the cluster topology a node that was just
- * restarted can lag behind the others' schema for a while, and DDL coordinated then fails on it
- * (`Unknown CF`). The driver exposes the check but not its types.
- */
-async function schemaAgreement(cassandra: Client, timeoutMs: number): Promise<void> {
-  const metadata = cassandra.metadata as unknown as { checkSchemaAgreement(): Promise<boolean> };
-  const until = Date.now() + timeoutMs;
-  while (!(await metadata.checkSchemaAgreement()) && Date.now() < until) await sleep(1000);
-}
-
-/** DROP KEYSPACE IF EXISTS is idempotent, so one refused while a node lags on the schema is asked again. */
+/** DROP KEYSPACE IF EXISTS is idempotent, so one refused while a node lags on the schema is asked again (ddl). */
 async function dropKeyspace(cassandra: Client, keyspace: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await schemaAgreement(cassandra, 60_000);
-    try {
-      await cassandra.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
-      return;
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await sleep(2000 * attempt);
-    }
-  }
+  await schemaAgreement(cassandra);
+  await ddl(cassandra, `DROP KEYSPACE IF EXISTS ${keyspace}`);
 }
 
 /** Drops a test's keyspace and database (and the app user's grant on it). */
