@@ -180,7 +180,7 @@ async function platformLimits(main: PipelineResult, stressOps: number): Promise<
   try {
     const [host, port] = (cfg.cassandra.contactPoints[0] ?? '127.0.0.1:9042').split(':');
     log(`cassandra-stress write n=${stressOps} threads=32`);
-    limits.cassandra = await cassandraStressWrite({ ops: stressOps, threads: 32, host: host ?? '127.0.0.1', port: Number(port ?? 9042), cassandra }, log);
+    limits.cassandra = await cassandraStressWrite({ ops: stressOps, threads: 32, host: host ?? '127.0.0.1', port: Number(port ?? 9042), cassandra, login: cfg.cassandra.admin }, log);
     log(`  ${limits.cassandra.rowsPerSecond} rows/s`);
   } catch (err) {
     limits.cassandraStressError = (err as Error).message;

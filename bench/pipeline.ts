@@ -217,7 +217,7 @@ export async function runPipeline(
       }
       log(`  ConsumerPerformance on ${cfg.kafka.topic} (${pb.published} messages)`);
       try {
-        result.consumerPerformance = await consumerPerformance({ topic: cfg.kafka.topic, messages: pb.published, bootstrap: opts.bootstrap }, log);
+        result.consumerPerformance = await consumerPerformance({ topic: cfg.kafka.topic, messages: pb.published, bootstrap: opts.bootstrap, kafka: cfg.kafka }, log);
       } catch (err) {
         result.consumerPerformance = { error: (err as Error).message };
         log(`  ConsumerPerformance failed: ${(err as Error).message}`);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
-import { config, kafkaFor } from '../lib/config';
+import { config, kafkaFor, type KafkaConfig } from '../lib/config';
 import { javaClientProperties } from '../lib/clients/kafka';
 import { cacheDir } from '../lib/stack/paths';
 import { VERSIONS } from '../lib/stack/versions';
@@ -112,11 +112,15 @@ export interface ConsumerPerfResult {
   fetchMs: number;
 }
 
+/**
+ * Kafka's own consumer over `topic`, logged in as `kafka` says: the login that created the topic can read it
+ * (the pipeline run's topic is a test topic, which the bench user may not read).
+ */
 export async function consumerPerformance(
-  opts: { topic: string; messages: number; bootstrap: string },
+  opts: { topic: string; messages: number; bootstrap: string; kafka: KafkaConfig },
   log: Log,
 ): Promise<ConsumerPerfResult> {
-  const client = javaClientProperties(kafkaFor(config().kafka, 'bench'));
+  const client = javaClientProperties(opts.kafka);
   const args = [
     '-cp', `${kafkaLibDir()}/*`, 'org.apache.kafka.tools.ConsumerPerformance',
     '--bootstrap-server', opts.bootstrap, '--topic', opts.topic, '--messages', String(opts.messages),
@@ -196,8 +200,13 @@ const JDK17_FLAGS = [
   '--add-opens', 'java.base/java.util=ALL-UNNAMED',
 ];
 
+/**
+ * The stress tool takes its login only as `user=` and `password=` arguments. They go into a Java argument file
+ * (mode 0600, deleted after the run) instead of the command line, and the password is cut out of everything
+ * the tool prints before any of it is logged.
+ */
 export async function cassandraStressWrite(
-  opts: { ops: number; threads: number; host: string; port: number; cassandra: Client },
+  opts: { ops: number; threads: number; host: string; port: number; cassandra: Client; login?: { username: string; password: string } },
   log: Log,
 ): Promise<StressResult> {
   const home = await ensureCassandraStress(log);
@@ -208,26 +217,33 @@ export async function cassandraStressWrite(
     '-node', opts.host, '-port', `native=${opts.port}`, '-mode', 'native', 'cql3',
     '-schema', `keyspace=${keyspace}`, 'replication(factor=1)',
   ];
-  const args = [
+  const login = opts.login ? [`user=${opts.login.username}`, `password=${opts.login.password}`] : [];
+  // The main class and its arguments go into the file; the launcher expands it in place (JDK 9+ @argfiles).
+  const argFile = path.join(work, 'stress.args');
+  const stressMain = ['org.apache.cassandra.stress.Stress', ...stressArgs.slice(0, stressArgs.indexOf('cql3') + 1), ...login, ...stressArgs.slice(stressArgs.indexOf('cql3') + 1)];
+  fs.writeFileSync(argFile, stressMain.map(javaArgFileQuote).join('\n') + '\n', { mode: 0o600 });
+  const javaArgs = [
     '-server', '-cp', [`${home}/lib/*`, `${home}/tools/lib/*`, `${home}/conf`].join(path.delimiter),
     ...JDK17_FLAGS,
     `-Dcassandra.storagedir=${work}`, '-Dlogback.configurationFile=logback-tools.xml',
-    'org.apache.cassandra.stress.Stress', ...stressArgs,
+    `@${argFile}`,
   ];
+  const redact = (text: string): string => (opts.login?.password ? text.split(opts.login.password).join('***') : text);
   try {
-    const res = await run('java', args, { cwd: work, log, echo: (l) => /^total,/.test(l) && Math.random() < 0.2, timeoutMs: 30 * 60_000 });
+    const raw = await run('java', javaArgs, { cwd: work, log, echo: (l) => /^total,/.test(l) && Math.random() < 0.2, timeoutMs: 30 * 60_000 });
+    const res = { ...raw, stdout: redact(raw.stdout), stderr: redact(raw.stderr) };
     const num = (label: string): number => {
       const m = res.stdout.match(new RegExp(`^${label}\\s*:\\s*([\\d,.]+)`, 'm'));
       return m ? Number(m[1]!.replace(/,/g, '')) : Number.NaN;
     };
     const opsPerSecond = num('Op rate');
     if (res.code !== 0 || !Number.isFinite(opsPerSecond)) {
-      throw new Error(`cassandra-stress failed (exit ${res.code}):\n${tail(res.stderr || res.stdout)}`);
+      throw new Error(`cassandra-stress failed (exit ${res.code}):\n${tail(res.stdout + '\n' + res.stderr, 12)}`);
     }
     return {
       tool: 'cassandra-stress',
       version: STRESS_VERSION,
-      command: `cassandra-stress ${stressArgs.join(' ')}`,
+      command: `cassandra-stress ${stressArgs.join(' ')}${login.length ? ' (login from the environment, in a Java argument file)' : ''}`,
       ops: num('Total partitions'),
       opsPerSecond,
       rowsPerSecond: num('Row rate'),
@@ -239,6 +255,11 @@ export async function cassandraStressWrite(
     fs.rmSync(work, { recursive: true, force: true });
     await opts.cassandra.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
   }
+}
+
+/** One argument of a Java @argfile: quoted, with backslashes and quotes escaped (the launcher's own rules). */
+export function javaArgFileQuote(arg: string): string {
+  return `"${arg.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 export interface NodeInsertBaseline {
