@@ -299,6 +299,17 @@ async function openBatch(run: PublishRun, ingestBatch: string): Promise<BatchPub
 
 /** Publishes one ingest batch from its saved position to the end, then marks it complete ('limit': stopped at maxEvents). */
 async function publishBatch(run: PublishRun, b: BatchPublish): Promise<'limit' | 'done'> {
+  try {
+    return await publishBatchPages(run, b);
+  } catch (err) {
+    // A position already being written lands before the run ends, so the next run starts after it.
+    await b.saving.catch(() => undefined);
+    throw err;
+  }
+}
+
+/** publishBatch's pages, chunk after chunk, and the batch's completion. */
+async function publishBatchPages(run: PublishRun, b: BatchPublish): Promise<'limit' | 'done'> {
   for (let chunk = b.progress.nextChunk; chunk <= b.maxChunk; chunk++) {
     if ((await publishChunk(run, b, chunk)) === 'limit') {
       await b.saving;
