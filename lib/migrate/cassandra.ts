@@ -4,6 +4,7 @@ import type { Client } from 'cassandra-driver';
 import type { CassandraConfig } from '../config';
 import { REPO_ROOT, assertIdentifier } from '../config';
 import { migrationStatements } from './statements';
+import { ServiceUnavailable } from '../domain/errors';
 
 export const CASSANDRA_MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations', 'cassandra');
 
@@ -33,7 +34,7 @@ export async function migrateCassandra(
   opts: { appRole?: string } = {},
 ): Promise<string[]> {
   assertIdentifier('keyspace', keyspace);
-  await schemaAgreement(client);
+  await requireSchemaAgreement(client);
   await ddl(client, `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replication}`);
   if (opts.appRole) await grantCassandraApp(client, keyspace, opts.appRole);
   await ddl(client, `CREATE TABLE IF NOT EXISTS ${keyspace}.schema_migrations (version text PRIMARY KEY, applied_at timestamp)`);
@@ -79,6 +80,33 @@ export async function schemaAgreement(client: Client, timeoutMs = 60_000): Promi
   }
 }
 
+/** Each node's schema version, as one coordinator sees them (its own, and its peers' from gossip). */
+export async function schemaVersions(client: Client): Promise<Map<string, string>> {
+  const host = client.getState().getConnectedHosts()[0];
+  const opts = host ? { host } : {};
+  const local = (await client.execute('SELECT broadcast_address, schema_version FROM system.local', [], opts)).first();
+  const peers = (await client.execute('SELECT peer, schema_version FROM system.peers', [], opts)).rows;
+  const versions = new Map<string, string>();
+  if (local) versions.set(String(local['broadcast_address']), String(local['schema_version']));
+  for (const p of peers) versions.set(String(p['peer']), String(p['schema_version']));
+  return versions;
+}
+
+/**
+ * Refuses to go on while the nodes disagree on the schema after `timeoutMs`: a statement could be coordinated
+ * by the node that lags. The message names each version's nodes; a node that never catches up (Cassandra
+ * fails its schema merge after some restarts) needs `nodetool resetlocalschema` or a restart (docs/deploy.md).
+ */
+export async function requireSchemaAgreement(client: Client, timeoutMs = 60_000): Promise<void> {
+  if (await schemaAgreement(client, timeoutMs)) return;
+  const byVersion = new Map<string, string[]>();
+  for (const [node, version] of await schemaVersions(client)) byVersion.set(version, [...(byVersion.get(version) ?? []), node]);
+  const detail = [...byVersion].map(([v, nodes]) => `${nodes.sort().join(', ')} at ${v.slice(0, 8)}`).join('; ');
+  throw new ServiceUnavailable(
+    `Cassandra nodes disagree on the schema after ${Math.round(timeoutMs / 1000)} s (${detail}): restart or \`nodetool resetlocalschema\` the node that lags (docs/deploy.md)`,
+  );
+}
+
 const SCHEMA_LAG = /doesn't exist|does not exist|unknown (cf|table|keyspace)|unconfigured table/i;
 
 /** Whether a refusal is what a coordinator answers for an object it has not learned of yet: schema lag, worth asking again. */
@@ -94,12 +122,13 @@ export async function ddl(client: Client, statement: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await client.execute(statement);
-      await schemaAgreement(client);
-      return;
     } catch (err) {
       if (attempt >= 5 || !isSchemaLag(err)) throw err;
-      await schemaAgreement(client);
+      await requireSchemaAgreement(client);
       await new Promise((r) => setTimeout(r, 1000 * attempt));
+      continue;
     }
+    await requireSchemaAgreement(client);
+    return;
   }
 }
