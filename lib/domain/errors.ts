@@ -71,6 +71,11 @@ export class ServiceUnavailable extends TrackflowError {
   static override readonly exitCode: ExitCode = EXIT.unavailable;
 }
 
+/** Cassandra's nodes still disagree on the schema after the wait: a node lags and needs a restart (docs/deploy.md). */
+export class SchemaDisagreement extends ServiceUnavailable {
+  static override readonly code: string = 'SchemaDisagreement';
+}
+
 /** A schema was never migrated (npm run migrate). */
 export class SchemaMissing extends TrackflowError {
   static override readonly code: string = 'SchemaMissing';
@@ -195,7 +200,7 @@ export class IngestFilesFailed extends TrackflowError {
 
 /** Every class of the taxonomy; a test checks that no exported class is missing here. */
 export const ERROR_CLASSES: ReadonlyArray<typeof TrackflowError> = [
-  UsageError, ConfigError, ServiceUnavailable, SchemaMissing, NotFound, AlreadyExists, CheckFailed,
+  UsageError, ConfigError, ServiceUnavailable, SchemaDisagreement, SchemaMissing, NotFound, AlreadyExists, CheckFailed,
   FileNotFound, FileUnreadable, FileTooLarge, FileChanged, InvalidHeader, TooManyRejects,
   PathOutsideInputDirs, SymlinkRefused, PathNotRegular,
   PoisonMessageError, WarehouseRejectedError, StreamUnavailableError, HourFormatError,

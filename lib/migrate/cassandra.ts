@@ -4,7 +4,7 @@ import type { Client } from 'cassandra-driver';
 import type { CassandraConfig } from '../config';
 import { REPO_ROOT, assertIdentifier } from '../config';
 import { migrationStatements } from './statements';
-import { ServiceUnavailable } from '../domain/errors';
+import { SchemaDisagreement } from '../domain/errors';
 
 export const CASSANDRA_MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations', 'cassandra');
 
@@ -102,7 +102,7 @@ export async function requireSchemaAgreement(client: Client, timeoutMs = 60_000)
   const byVersion = new Map<string, string[]>();
   for (const [node, version] of await schemaVersions(client)) byVersion.set(version, [...(byVersion.get(version) ?? []), node]);
   const detail = [...byVersion].map(([v, nodes]) => `${nodes.sort().join(', ')} at ${v.slice(0, 8)}`).join('; ');
-  throw new ServiceUnavailable(
+  throw new SchemaDisagreement(
     `Cassandra nodes disagree on the schema after ${Math.round(timeoutMs / 1000)} s (${detail}): restart or \`nodetool resetlocalschema\` the node that lags (docs/deploy.md)`,
   );
 }

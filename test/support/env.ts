@@ -10,6 +10,7 @@ import { createMysqlAdminPool, createMysqlPool } from '../../lib/clients/mysql';
 import { ddl, lakeReplication, migrateCassandra, schemaAgreement } from '../../lib/migrate/cassandra';
 import { migrateMysql, revokeMysqlApp } from '../../lib/migrate/mysql';
 import { Metrics } from '../../lib/metrics';
+import { SchemaDisagreement } from '../../lib/domain/errors';
 import type { ActivityDeps } from '../../activities/deps';
 
 export function randomSuffix(): string {
@@ -82,10 +83,19 @@ export async function migrateIsolated(cfg: Config): Promise<void> {
   }
 }
 
-/** DROP KEYSPACE IF EXISTS is idempotent, so one refused while a node lags on the schema is asked again (ddl). */
+/**
+ * DROP KEYSPACE IF EXISTS is idempotent, so one refused while a node lags on the schema is asked again (ddl).
+ * A node that still disagrees afterwards does not fail the test that is ending: the drop was applied by the
+ * others, and the cluster suite's setup restarts that node (settleCassandraSchema).
+ */
 async function dropKeyspace(cassandra: Client, keyspace: string): Promise<void> {
   await schemaAgreement(cassandra);
-  await ddl(cassandra, `DROP KEYSPACE IF EXISTS ${keyspace}`);
+  try {
+    await ddl(cassandra, `DROP KEYSPACE IF EXISTS ${keyspace}`);
+  } catch (err) {
+    if (!(err instanceof SchemaDisagreement)) throw err;
+    process.stderr.write(`test teardown: ${err.message}\n`);
+  }
 }
 
 /** Drops a test's keyspace and database (and the app user's grant on it). */
