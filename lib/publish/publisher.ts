@@ -21,6 +21,9 @@ export interface PublishPosition {
   published: number;
 }
 
+/** A position as reported after an acknowledged page: the batch's, plus what this run published in all. */
+export type ReportedPosition = PublishPosition & { totalPublished: number };
+
 export interface PublishDeps {
   cassandra: Client;
   kafka: Kafka;
@@ -38,7 +41,7 @@ export interface PublishOptions {
   maxEvents?: number;
   pageSize?: number;
   /** Called after each acknowledged page with the new position (the activity heartbeats it). */
-  onProgress?: (p: PublishPosition & { totalPublished: number }) => void;
+  onProgress?: (p: ReportedPosition) => void;
   /** Test-only fault hook (lib/faults.ts): called after Kafka acknowledged a page, before its progress is recorded. */
   fault?: FaultHook;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -48,7 +51,7 @@ export interface PublishOptions {
    * Called every `heartbeatMs` (default 5000) with the last acknowledged position, whatever the sends do: a
    * connect or send that waits out a broker outage is alive, and must not be taken for a dead publisher.
    */
-  keepAlive?: (p: (PublishPosition & { totalPublished: number }) | undefined) => void;
+  keepAlive?: (p: ReportedPosition | undefined) => void;
   heartbeatMs?: number;
   /**
    * Aborted when the activity is cancelled or timed out. Another attempt may own the batches by then, so
@@ -213,7 +216,7 @@ async function acknowledge(run: PublishRun, b: BatchPublish): Promise<void> {
   b.inFlight = undefined;
   const { page } = flight;
   const sent = await flight.ack;
-  // An attempt that lost its lease leaves the position to the attempt that replaced it: recording its own
+  // An attempt that was cancelled or timed out leaves the position to the attempt that replaced it: recording its own
   // could move the row backwards, or reopen a batch the other attempt completed. The page is re-sent instead.
   throwIfStopped(run.opts);
   // Rows the broker refused alone are quarantined (and their rows written) before the send resolves.
@@ -397,7 +400,7 @@ async function publishPendingBatches(run: PublishRun): Promise<PublishSummary> {
  * also remembers the last position, which each beat repeats.
  */
 function startHeartbeat(opts: PublishOptions): { opts: PublishOptions; stop: () => void } {
-  let last: (PublishPosition & { totalPublished: number }) | undefined;
+  let last: ReportedPosition | undefined;
   const timer = opts.keepAlive ? setInterval(() => opts.keepAlive?.(last), opts.heartbeatMs ?? 5000) : undefined;
   timer?.unref();
   return {
