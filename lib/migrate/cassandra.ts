@@ -71,6 +71,9 @@ export async function grantCassandraApp(client: Client, keyspace: string, appRol
  * `Unknown CF` or `Resource <keyspace> doesn't exist`. The driver exposes the check but not its types.
  */
 export async function schemaAgreement(client: Client, timeoutMs = 60_000): Promise<boolean> {
+  // The check runs on the control connection, which a client that has not connected yet does not have
+  // (it would read as disagreement forever); connect() on a connected client returns at once.
+  await client.connect();
   const metadata = client.metadata as unknown as { checkSchemaAgreement(): Promise<boolean> };
   const until = Date.now() + timeoutMs;
   for (;;) {
