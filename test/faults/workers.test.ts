@@ -124,8 +124,11 @@ void test('12. a schedule fired while its previous run is still going: SKIP hold
   await assertExact(s, '12 schedule overlap SKIP', expectedFrom([tracking], path.join(s.dir, 'job.csv')));
 });
 
-/** The attempt each completed activity of `type` finished on, from the workflow's history. */
-async function finalAttempts(workflowId: string, type: string): Promise<number[]> {
+/**
+ * How each completed activity of `type` ended, from the workflow's history: the attempt it finished on, and
+ * whether the attempt before that one had been timed out by the server (while it may still have been running).
+ */
+async function finalAttempts(workflowId: string, type: string): Promise<Array<{ attempt: number; afterTimeout: boolean }>> {
   const history = await (await s.temporal()).workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
   const scheduled = new Set(events
@@ -133,10 +136,13 @@ async function finalAttempts(workflowId: string, type: string): Promise<number[]
     .map((e) => String(e.eventId)));
   return events
     .filter((e) => scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)))
-    .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
+    .map((e) => ({
+      attempt: e.activityTaskStartedEventAttributes!.attempt ?? 0,
+      afterTimeout: Boolean(e.activityTaskStartedEventAttributes!.lastFailure?.timeoutFailureInfo),
+    }));
 }
 
-void test('13. Kafka down for 50 s as the publish starts: the publish waits it out in one attempt, with no copy sent', async () => {
+void test('13. Kafka down for 50 s as the publish starts: no publish attempt is timed out and retried beside itself, and no copy is sent', async () => {
   const { tracking, jobs } = await writeDataset(s, 20_000, 131);
   await loadJobs(s, jobs);
   await s.spawnWorker('pipeline').ready;
@@ -146,7 +152,11 @@ void test('13. Kafka down for 50 s as the publish starts: the publish waits it o
   // the activity's 30 s heartbeat timeout.
   await withServiceDown('kafka', 50_000);
   assert.equal((await run.result()).files[0]!.status, 'ingested');
-  assert.deepEqual(await finalAttempts(run.workflowId, 'publishPending'), [1], 'the publish activity was not retried beside itself');
+  // A retry after attempt 1 gave up (kafkajs's connect retries can run out before the broker is back) is
+  // fine: only a retry after a timeout runs beside an attempt that may still be sending.
+  const attempts = await finalAttempts(run.workflowId, 'publishPending');
+  assert.equal(attempts.length, 1, JSON.stringify(attempts));
+  assert.equal(attempts[0]!.afterTimeout, false, `the publish activity was retried after a timeout, beside itself: ${JSON.stringify(attempts)}`);
   s.spawnWorker('stream');
   assert.equal((await (await startStream(s)).result()).state, 'caught-up');
   const r = await assertExact(s, '13 Kafka down as the publish starts', expectedFrom([tracking], jobs));
