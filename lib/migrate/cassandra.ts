@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'cassandra-driver';
 import type { CassandraConfig } from '../config';
 import { REPO_ROOT, assertIdentifier } from '../config';
@@ -79,7 +80,7 @@ export async function schemaAgreement(client: Client, timeoutMs = 60_000): Promi
   for (;;) {
     if (await metadata.checkSchemaAgreement()) return true;
     if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
 }
 
@@ -128,7 +129,7 @@ export async function ddl(client: Client, statement: string): Promise<void> {
     } catch (err) {
       if (attempt >= 5 || !isSchemaLag(err)) throw err;
       await requireSchemaAgreement(client);
-      await new Promise((r) => setTimeout(r, 1000 * attempt));
+      await sleep(1000 * attempt);
       continue;
     }
     await requireSchemaAgreement(client);

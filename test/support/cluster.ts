@@ -138,7 +138,6 @@ export function progressSampler(probe: () => Promise<number>, periodMs = 1000) {
 export async function settleCassandraSchema(): Promise<string[]> {
   const cfg = processConfig();
   const client = createCassandraClient(cfg.cassandra, { as: 'admin' });
-  await client.connect();
   try {
     if (await schemaAgreement(client, 60_000)) return [];
     const versions = await schemaVersions(client);

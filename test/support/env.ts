@@ -74,7 +74,6 @@ export async function migrateIsolated(cfg: Config): Promise<void> {
   const cassandra = createCassandraClient(cfg.cassandra, { as: 'admin' });
   const admin = createMysqlAdminPool(cfg.mysql);
   try {
-    await cassandra.connect();
     await migrateCassandra(cassandra, cfg.cassandra.keyspace, lakeReplication(cfg.cassandra), { appRole: cfg.cassandra.username });
     await migrateMysql(admin, cfg.mysql.database, { appUser: cfg.mysql.user });
   } finally {
@@ -103,7 +102,6 @@ export async function dropIsolated(cfg: Config): Promise<void> {
   const cassandra = createCassandraClient(cfg.cassandra, { as: 'admin' });
   const admin = createMysqlAdminPool(cfg.mysql);
   try {
-    await cassandra.connect();
     await revokeMysqlApp(admin, cfg.mysql.database, cfg.mysql.user).catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS \`${cfg.mysql.database}\``);
     await dropKeyspace(cassandra, cfg.cassandra.keyspace);
